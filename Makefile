@@ -1,0 +1,47 @@
+# Two commands matter: `make run` and `make test`. Each sets itself up first.
+# Everything CI needs is installed from here; nothing is assumed on the machine
+# beyond python3 (3.11+).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test check lint format typecheck unit bench clean
+
+setup: $(STAMP)
+
+# Re-installs when a requirements file changes; otherwise a no-op.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: setup
+	$(PY) -m local.stack $(ARGS)
+
+test: setup
+	$(PY) -m pytest -n 2 tests $(PYTEST_ARGS)
+
+# Lint, types and the fast unit tests: seconds, no AWS.
+check: lint typecheck unit
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+typecheck: setup
+	$(PY) -m mypy
+
+unit: setup
+	$(PY) -m pytest tests/unit -q
+
+bench: setup
+	$(PY) bench/placement.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""Every AWS resource the system needs besides its functions, as plain data.
+
+One source for two consumers: the CDK app (infrastructure/app.py) declares the
+deployed resources from these definitions, and the local stack (local/)
+creates the same resources on the embedded moto server. Nothing here imports
+CDK or boto3, so both sides can read it cheaply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from chalicelib.store import schema
+
+TABLE = schema
+EVENT_BUS = "orders"
+EVENT_SOURCE = "shop.orders"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with its dead-letter queue.
+
+    ``consumer_timeout`` is the consuming function's timeout in seconds; the
+    visibility timeout is six times that, as AWS recommends for Lambda event
+    source mappings, so a message is not redelivered while a retry of its
+    batch is still running.
+    """
+
+    name: str
+    consumer: str  # the Chalice handler (function) that consumes it
+    fifo: bool = False
+    consumer_timeout: int = 30
+    max_receive_count: int = 5
+    batch_size: int = 10
+
+    @property
+    def visibility_timeout(self) -> int:
+        return 6 * self.consumer_timeout
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.name}.fifo" if self.fifo else self.name
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq.fifo" if self.fifo else f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule on the orders bus that routes events to a queue."""
+
+    name: str
+    queue: str
+    detail_types: tuple[str, ...] = ()  # empty: every event from EVENT_SOURCE
+
+    @property
+    def pattern(self) -> dict[str, object]:
+        pattern: dict[str, object] = {"source": [EVENT_SOURCE]}
+        if self.detail_types:
+            pattern["detail-type"] = list(self.detail_types)
+        return pattern
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A scheduled job: the Chalice handler and how often it runs."""
+
+    handler: str
+    every_minutes: int
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """An SSM SecureString parameter; ``local_value`` is what `make run` uses."""
+
+    env: str  # the setting in chalicelib/config.py that names it
+    name: str  # with {stage} filled in per stage
+    local_value: str
+    description: str = ""
+
+
+QUEUES: tuple[Queue, ...] = (
+    # Payment callbacks, grouped by order so one order's events apply in order.
+    Queue("payment-events", consumer="apply_payment_events", fifo=True),
+    Queue("notifications", consumer="send_notifications"),
+    # The warehouse hand-off; consumed by the warehouse, not by us.
+    Queue("fulfilment", consumer=""),
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule("notify-on-order-events", queue="notifications"),
+    Rule("fulfil-paid-orders", queue="fulfilment", detail_types=("OrderPaid",)),
+)
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("expire_unpaid_orders", every_minutes=5),
+    Schedule("send_payment_reminders", every_minutes=60),
+    Schedule("nudge_abandoned_carts", every_minutes=60),
+)
+
+#: Hashes only: a leaked parameter does not leak a usable key.
+ADMIN_KEY_HASHES = Parameter(
+    env="SHOP_ADMIN_KEYS_PARAMETER",
+    name="/shop/{stage}/admin-key-hashes",
+    # The documented local admin key, `local-admin-key`, hashed.
+    local_value=json.dumps([hashlib.sha256(b"local-admin-key").hexdigest()]),
+    description="JSON list of sha256 hex digests of the admin API keys",
+)
+
+
+@dataclass(frozen=True)
+class Definitions:
+    bus: str = EVENT_BUS
+    queues: tuple[Queue, ...] = QUEUES
+    rules: tuple[Rule, ...] = RULES
+    schedules: tuple[Schedule, ...] = SCHEDULES
+    parameters: tuple[Parameter, ...] = field(default_factory=lambda: (ADMIN_KEY_HASHES,))
