@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: setup run test check lint format typecheck unit bench clean
+.PHONY: infra-setup synth deploy test-infra
 
 setup: $(STAMP)
 
@@ -45,3 +46,28 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# --- Infrastructure (CDK). A virtualenv of its own: the CDK, jsii and the
+# linters stay out of .venv and out of the Lambda package.
+VENV_INFRA := .venv-infra
+PY_INFRA := $(VENV_INFRA)/bin/python
+STAMP_INFRA := $(VENV_INFRA)/.installed
+STAGE ?= dev
+
+infra-setup: $(STAMP_INFRA)
+
+$(STAMP_INFRA): requirements.txt requirements-infra.txt
+	@test -x $(PY_INFRA) || $(PYTHON) -m venv $(VENV_INFRA)
+	$(PY_INFRA) -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	@touch $(STAMP_INFRA)
+
+# Writes the CloudFormation template of one stage; its path is the last line.
+synth: infra-setup
+	$(PY_INFRA) -m infrastructure.synth --stage $(STAGE)
+
+# Needs AWS credentials and Node.js; see infrastructure/README.md.
+deploy: synth
+	infrastructure/deploy.sh $(STAGE)
+
+test-infra: infra-setup
+	$(PY_INFRA) -m pytest tests/infra $(PYTEST_ARGS)

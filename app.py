@@ -1,0 +1,14 @@
+"""The Chalice app: creation, middleware and blueprints only."""
+
+from chalice import Chalice
+
+from chalicelib.api.admin import admin
+from chalicelib.api.auth import admin_auth
+from chalicelib.api.errors import register_middleware
+from chalicelib.api.storefront import storefront
+
+app = Chalice(app_name="shop-orders")
+register_middleware(app)
+app.register_blueprint(admin_auth)
+app.register_blueprint(storefront)
+app.register_blueprint(admin)

@@ -1,0 +1,1 @@
+"""HTTP: Chalice blueprints, request/response schemas, errors and auth."""

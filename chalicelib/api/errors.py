@@ -1,0 +1,173 @@
+"""One table from errors to HTTP statuses, and the JSON error body.
+
+Every error answer looks like ``{"error": {"code", "message", "details",
+"request_id"}}``. Chalice middleware never sees exceptions raised in views,
+so views are wrapped by ``json_errors`` (applied by ``api.http.route``); a
+middleware then rewrites Chalice's own error answers (404/405/415/500) into
+the same shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from chalice import Response
+from pydantic import ValidationError
+
+from chalicelib.domain import errors as domain
+from chalicelib.observability import logger
+
+
+class RequestError(Exception):
+    """A problem with the HTTP request itself (headers, body, size)."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
+    domain.InvalidRequest: 422,
+    domain.UnknownProducts: 422,
+    domain.MixedCurrencies: 422,
+    domain.IdempotencyKeyReused: 422,
+    domain.InsufficientStock: 409,
+    domain.CatalogChanged: 409,
+    domain.IllegalTransition: 409,
+    domain.ConcurrentUpdate: 409,
+    domain.ProductNotFound: 404,
+    domain.OrderNotFound: 404,
+    domain.Unauthorized: 401,
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    request_id = current_request_id()
+    return Response(
+        body={
+            "error": {
+                "code": code,
+                "message": message,
+                "details": details or {},
+                "request_id": request_id,
+            }
+        },
+        status_code=status,
+        headers={"Content-Type": "application/json", "X-Request-Id": request_id, **(headers or {})},
+    )
+
+
+def validation_details(exc: ValidationError) -> dict[str, Any]:
+    # Field locations and messages only: the offending input is not echoed,
+    # it may be personal data or an injection attempt.
+    return {
+        "fields": [
+            {"loc": [str(part) for part in err["loc"]], "type": err["type"], "message": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+    }
+
+
+def from_validation_error(exc: ValidationError) -> Response:
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    return error_response(
+        422, "validation_error", "the request is invalid", validation_details(exc)
+    )
+
+
+def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Map every exception a view raises to the JSON error answer."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except RequestError as exc:
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        except ValidationError as exc:
+            return from_validation_error(exc)
+        except domain.DomainError as exc:
+            status = STATUS_BY_ERROR.get(type(exc), 400)
+            return error_response(status, exc.code, exc.message, exc.details)
+        except Exception:
+            # The one catch-all: at the edge, so the caller gets our JSON body
+            # and no stack trace, and the operator gets the trace in the log.
+            logger.exception("unhandled error in view", view=view.__name__)
+            return error_response(500, "internal_error", "something went wrong on our side")
+
+    return wrapped
+
+
+# Chalice's own error answers, e.g. {"Code": "UnsupportedMediaType", ...}
+_CHALICE_CODES = {
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "BadRequestError": "bad_request",
+    "BadRequest": "bad_request",
+    "NotFoundError": "not_found",
+    "InternalServerError": "internal_error",
+}
+
+
+def normalise_error_body(response: Response) -> Response:
+    """Rewrite an error answer Chalice produced itself into our shape."""
+    if response.status_code < 400:
+        return response
+    body = response.body
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            body = None
+    if isinstance(body, dict) and "error" in body:
+        return response
+    code, message = "error", "request failed"
+    if isinstance(body, dict):
+        raw_code = str(body.get("Code", ""))
+        code = _CHALICE_CODES.get(raw_code, raw_code.lower() or code)
+        message = str(body.get("Message") or message)
+    if response.status_code >= 500:
+        message = "something went wrong on our side"
+    keep = {
+        name: str(value)
+        for name, value in response.headers.items()
+        if name.lower() == "allow" or name.lower().startswith("access-control")
+    }
+    return error_response(response.status_code, code, message, headers=keep)
+
+
+# Per request (a ContextVar is per thread under the threaded local server).
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def register_middleware(app: Any) -> None:
+    """Request ids, log context and uniform error bodies for every route."""
+
+    @app.middleware("http")
+    def request_context(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        context = getattr(event, "context", None) or {}
+        request_id = context.get("requestId") or str(uuid.uuid4())
+        _request_id.set(request_id)
+        logger.clear_state()
+        logger.append_keys(
+            request_id=request_id, path=context.get("resourcePath"), method=event.method
+        )
+        response = normalise_error_body(get_response(event))
+        response.headers["X-Request-Id"] = request_id
+        return response

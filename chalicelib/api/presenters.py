@@ -1,0 +1,51 @@
+"""Domain objects to response bodies."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from chalicelib.api.schemas import OrderOut, PlacedOrderOut, ProductOut, StockOut
+from chalicelib.domain.catalog import Product
+from chalicelib.domain.order import Order
+from chalicelib.services.ports import OrderRecord
+
+
+def product(p: Product) -> dict[str, Any]:
+    return ProductOut(
+        sku=p.sku,
+        name=p.name,
+        price=p.price,
+        currency=p.currency,
+        tax_rate=str(p.tax_rate),
+        available=p.available,
+    ).model_dump(mode="json")
+
+
+def stock(p: Product) -> dict[str, Any]:
+    return StockOut(
+        **product(p),
+        reserved=p.reserved,
+        shipped=p.shipped,
+        restocked=p.restocked,
+        adjusted=p.adjusted,
+    ).model_dump(mode="json")
+
+
+def _order_fields(order: Order) -> dict[str, Any]:
+    fields = asdict(order)
+    for name in ("status", "payment_status", "fulfilment_status", "payment_method"):
+        fields[name] = getattr(order, name).value
+    return fields
+
+
+def order(record: OrderRecord) -> dict[str, Any]:
+    fields = _order_fields(record.order)
+    fields["history"] = [asdict(entry) for entry in record.history]
+    return OrderOut.model_validate(fields).model_dump(mode="json")
+
+
+def placed_order(o: Order, token: str) -> dict[str, Any]:
+    fields = _order_fields(o)
+    fields["history"] = []
+    return PlacedOrderOut.model_validate({**fields, "token": token}).model_dump(mode="json")

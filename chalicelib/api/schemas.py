@@ -1,0 +1,168 @@
+"""Request and response bodies. Requests reject unknown fields and carry
+bounds on every value; responses are what the API contract documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictInt
+
+from chalicelib.domain.money import CURRENCY_EXPONENTS
+from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
+
+Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(min_length=1, max_length=40)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+def _known_currency(code: str) -> str:
+    if code not in CURRENCY_EXPONENTS:
+        raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCY_EXPONENTS))}")
+    return code
+
+
+Currency = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_known_currency)
+]
+Locale = Literal["de", "en"]
+PaymentMethodName = Literal["card", "paypal", "bank_transfer"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+# --- catalog --------------------------------------------------------------------
+
+
+class ProductIn(Request):
+    name: Text
+    price: StrictInt = Field(
+        ge=0, le=100_000_000, description="unit price in minor units, tax included"
+    )
+    currency: Currency
+    tax_rate: Decimal = Field(
+        ge=0, le=100, max_digits=5, decimal_places=2, description="percent, e.g. 19"
+    )
+
+
+class StockIn(Request):
+    available: StrictInt = Field(ge=0, le=10_000_000, description="the counted sellable stock")
+
+
+class ProductOut(BaseModel):
+    sku: str
+    name: str
+    price: int
+    currency: str
+    tax_rate: str
+    available: int
+
+
+class StockOut(ProductOut):
+    reserved: int
+    shipped: int
+    restocked: int
+    adjusted: int
+
+
+# --- orders ---------------------------------------------------------------------
+
+
+class LineIn(Request):
+    sku: Sku
+    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class CustomerIn(Request):
+    email: EmailStr = Field(max_length=254)
+    name: Text
+
+
+class AddressIn(Request):
+    name: Text
+    company: Text | None = None
+    line1: Text
+    line2: Text | None = None
+    postal_code: ShortText
+    city: Text
+    country: Country
+
+
+class PlaceOrderIn(Request):
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn | None = Field(
+        default=None, description="defaults to the shipping address"
+    )
+    payment_method: PaymentMethodName
+    locale: Locale = "en"
+
+
+class CancelIn(Request):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "cancelled by customer"
+
+
+class LineOut(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    tax_rate: str
+    tax_amount: int
+    shipped_quantity: int
+
+
+class TotalsOut(BaseModel):
+    currency: str
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    event: str
+    message: str
+
+
+class OrderOut(BaseModel):
+    id: str
+    number: str
+    status: str
+    payment_status: str
+    fulfilment_status: str
+    payment_method: str
+    locale: str
+    lines: list[LineOut]
+    totals: TotalsOut
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn
+    created_at: datetime
+    payment_due_at: datetime
+    cancel_reason: str | None = None
+    history: list[HistoryOut] = []
+
+
+class PlacedOrderOut(OrderOut):
+    token: str = Field(
+        description="the order's secret; shown once; send as `Authorization: Bearer <token>`"
+    )
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, object]
+    request_id: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

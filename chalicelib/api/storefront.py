@@ -1,0 +1,62 @@
+"""Storefront routes: products, checkout, the customer's order page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api import presenters
+from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
+from chalicelib.api.schemas import CancelIn, PlaceOrderIn
+from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
+from chalicelib.services import catalog, placement
+
+storefront = Blueprint(__name__)
+
+
+@route(storefront, "/products/{sku}", methods=["GET"])
+def get_product(sku: str) -> dict[str, Any]:
+    return presenters.product(catalog.show_product(sku, bootstrap.context()))
+
+
+@route(storefront, "/orders", methods=["POST"])
+def place_order() -> Response:
+    request = storefront.current_request
+    key = idempotency_key(request)
+    body = parse_body(request, PlaceOrderIn)
+    placed = placement.place_order(to_command(body), key, bootstrap.context())
+    return Response(
+        body=presenters.placed_order(placed.order, placed.token),
+        status_code=201 if placed.created else 200,
+        headers={"Location": f"/orders/{placed.order.id}"},
+    )
+
+
+@route(storefront, "/orders/{order_id}", methods=["GET"])
+def get_order(order_id: str) -> dict[str, Any]:
+    token = bearer_token(storefront.current_request)
+    return presenters.order(placement.view_order(order_id, token, bootstrap.context()))
+
+
+@route(storefront, "/orders/{order_id}/cancel", methods=["POST"])
+def cancel_order(order_id: str) -> dict[str, Any]:
+    request = storefront.current_request
+    token = bearer_token(request)
+    body = parse_body(request, CancelIn, allow_empty=True)
+    record = placement.cancel_order_as_customer(order_id, token, body.reason, bootstrap.context())
+    return presenters.order(record)
+
+
+def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
+    shipping = Address(**body.shipping_address.model_dump())
+    billing = Address(**body.billing_address.model_dump()) if body.billing_address else shipping
+    return placement.PlaceOrder(
+        lines=tuple(RequestedLine(sku=line.sku, quantity=line.quantity) for line in body.lines),
+        customer=Customer(email=str(body.customer.email), name=body.customer.name),
+        shipping_address=shipping,
+        billing_address=billing,
+        payment_method=PaymentMethod(body.payment_method),
+        locale=body.locale,
+    )

@@ -1,0 +1,44 @@
+"""Products and their stock counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chalicelib.domain.money import Money
+
+
+@dataclass(frozen=True)
+class Product:
+    """A sellable SKU with its catalog data and stock counters.
+
+    ``catalog_version`` changes whenever name, price, currency or tax rate
+    change; a reservation is only valid against the version it priced with.
+    Stock counters follow DESIGN.md: ``available`` is sellable now,
+    ``reserved`` is held by unshipped orders; ``shipped``, ``restocked`` and
+    ``adjusted`` are running totals so stock conservation can be checked:
+    available + reserved + shipped - restocked == adjusted.
+    """
+
+    sku: str
+    name: str
+    price: int
+    currency: str
+    tax_rate: Decimal
+    catalog_version: int = 1
+    available: int = 0
+    reserved: int = 0
+    shipped: int = 0
+    restocked: int = 0
+    adjusted: int = 0
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.price, self.currency)
+
+    def is_conserved(self) -> bool:
+        return (
+            self.available + self.reserved + self.shipped - self.restocked == self.adjusted
+            and self.available >= 0
+            and self.reserved >= 0
+        )

@@ -1,0 +1,54 @@
+"""Money: integer minor units with an ISO 4217 currency. Never floats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+#: Currencies we accept, with their number of minor-unit digits (ISO 4217).
+#: Deliberately a short list of what European shops sell in; add as needed.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "DKK": 2,
+    "NOK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "HUF": 2,
+    "JPY": 0,
+}
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    amount: int  # minor units: cents for EUR
+    currency: str
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(self.amount * quantity, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+
+def included_tax(gross: int, rate_percent: Decimal) -> int:
+    """The tax contained in a gross amount (prices include tax, as EU B2C
+    shops show them), rounded half-to-even to the minor unit."""
+    tax = Decimal(gross) * rate_percent / (Decimal(100) + rate_percent)
+    return int(tax.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

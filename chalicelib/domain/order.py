@@ -1,0 +1,364 @@
+"""Orders, their lifecycle and the changes that move them on.
+
+Every state change is expressed as an ``OrderChange``: the order's new state,
+the status and version it must still have when written (so two racing writers
+can never both win), the history entries it appends and the stock it moves.
+The store writes an ``OrderChange`` in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.catalog import Product
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    MixedCurrencies,
+    UnknownProducts,
+)
+from chalicelib.domain.money import included_tax
+
+#: Lines per order. A placement transaction writes one stock item per line
+#: plus four items (order, order number, history entry, idempotency record),
+#: and DynamoDB allows 100 items per transaction; 50 keeps a wide margin and
+#: keeps the order item small.
+MAX_ORDER_LINES = 50
+MAX_LINE_QUANTITY = 999
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    ON_HOLD = "on_hold"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class FulfilmentStatus(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    PAYPAL = "paypal"
+    BANK_TRANSFER = "bank_transfer"
+
+
+class Visibility(StrEnum):
+    CUSTOMER = "customer"  # shown to the customer on their order page
+    INTERNAL = "internal"  # merchant only
+
+
+_S = OrderStatus
+#: The lifecycle of DESIGN.md. Anything not listed is illegal; nothing moves back.
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    _S.PENDING_PAYMENT: frozenset({_S.PAID, _S.EXPIRED, _S.CANCELLED, _S.ON_HOLD}),
+    _S.ON_HOLD: frozenset({_S.PAID, _S.CANCELLED}),
+    _S.PAID: frozenset({_S.CANCELLED, _S.PARTIALLY_SHIPPED, _S.SHIPPED}),
+    _S.PARTIALLY_SHIPPED: frozenset({_S.PARTIALLY_SHIPPED, _S.SHIPPED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED}),
+    _S.DELIVERED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+
+def can_move(source: OrderStatus, target: OrderStatus) -> bool:
+    return target in TRANSITIONS[source]
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A snapshot of what was bought, at the catalog's price at placement."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    tax_rate: str  # decimal percent as text, e.g. "19" or "7.5"
+    line_total: int
+    tax_amount: int
+    catalog_version: int
+    shipped_quantity: int = 0
+
+    @property
+    def unshipped_quantity(self) -> int:
+        return self.quantity - self.shipped_quantity
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    subtotal: int  # sum of line totals, tax included
+    shipping: int
+    tax: int  # tax contained in subtotal and shipping
+    total: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an order's history; each becomes one published event."""
+
+    at: datetime
+    event: str  # the event's detail-type, e.g. "OrderPlaced"
+    actor: str  # "customer", "merchant", "system", "provider:stripe", ...
+    message: str
+    visibility: Visibility = Visibility.CUSTOMER
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StockMove:
+    """Deltas to one SKU's counters. The store refuses any move that would
+    take a counter below zero; ``catalog_version`` (when set) must still match."""
+
+    sku: str
+    available: int = 0
+    reserved: int = 0
+    shipped: int = 0
+    restocked: int = 0
+    catalog_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    number: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfilment_status: FulfilmentStatus
+    payment_method: PaymentMethod
+    locale: str
+    lines: tuple[OrderLine, ...]
+    totals: Totals
+    customer: Customer
+    shipping_address: Address
+    billing_address: Address
+    created_at: datetime
+    updated_at: datetime
+    payment_due_at: datetime
+    token_hash: str
+    version: int = 1
+    cancel_reason: str | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.totals.currency
+
+    def change(
+        self,
+        target: OrderStatus,
+        *,
+        at: datetime,
+        history: Sequence[HistoryEntry],
+        stock_moves: Sequence[StockMove] = (),
+        **fields: Any,
+    ) -> OrderChange:
+        """The change that moves this order to ``target`` (the same status only
+        where the lifecycle lists it), conditional on its current state."""
+        if not can_move(self.status, target):
+            raise IllegalTransition(
+                f"an order that is {self.status} cannot become {target}",
+                status=self.status.value,
+                requested=target.value,
+            )
+        new = replace(self, status=target, updated_at=at, version=self.version + 1, **fields)
+        return OrderChange(
+            order=new,
+            expected_status=self.status,
+            expected_version=self.version,
+            history=tuple(history),
+            stock_moves=tuple(stock_moves),
+        )
+
+    def cancel(self, *, actor: str, reason: str, at: datetime) -> OrderChange:
+        """Cancel before the first shipment, releasing the reserved stock."""
+        entry = HistoryEntry(
+            at=at,
+            event="OrderCancelled",
+            actor=actor,
+            message=f"Order cancelled: {reason}",
+            data={"reason": reason, "previous_status": self.status.value},
+        )
+        return self.change(
+            OrderStatus.CANCELLED,
+            at=at,
+            history=[entry],
+            stock_moves=self.release_reservations(),
+            cancel_reason=reason,
+        )
+
+    def release_reservations(self) -> list[StockMove]:
+        return [
+            StockMove(
+                sku=line.sku, available=line.unshipped_quantity, reserved=-line.unshipped_quantity
+            )
+            for line in self.lines
+            if line.unshipped_quantity > 0
+        ]
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order: Order
+    expected_status: OrderStatus
+    expected_version: int
+    history: tuple[HistoryEntry, ...]
+    stock_moves: tuple[StockMove, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A new order with everything its placement transaction writes."""
+
+    order: Order
+    history: HistoryEntry
+    stock_moves: tuple[StockMove, ...]
+
+
+def price_lines(
+    requested: Sequence[RequestedLine], products: Mapping[str, Product]
+) -> tuple[tuple[OrderLine, ...], Totals]:
+    """Price the requested lines from the catalog (never from the request)."""
+    if not requested:
+        raise InvalidRequest("an order needs at least one line")
+    if len(requested) > MAX_ORDER_LINES:
+        raise InvalidRequest(
+            f"an order may have at most {MAX_ORDER_LINES} lines",
+            max_lines=MAX_ORDER_LINES,
+            lines=len(requested),
+        )
+    skus = [line.sku for line in requested]
+    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if duplicates:
+        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
+    unknown = [sku for sku in skus if sku not in products]
+    if unknown:
+        raise UnknownProducts("these products do not exist", skus=unknown)
+    currencies = sorted({products[sku].currency for sku in skus})
+    if len(currencies) > 1:
+        raise MixedCurrencies(
+            "all products of an order must share one currency", currencies=currencies
+        )
+    for line in requested:
+        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+            raise InvalidRequest("quantity out of range", sku=line.sku, max=MAX_LINE_QUANTITY)
+
+    lines = []
+    for line in requested:
+        product = products[line.sku]
+        line_total = product.price * line.quantity
+        lines.append(
+            OrderLine(
+                sku=product.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=product.price,
+                tax_rate=str(product.tax_rate),
+                line_total=line_total,
+                tax_amount=included_tax(line_total, product.tax_rate),
+                catalog_version=product.catalog_version,
+            )
+        )
+    subtotal = sum(line.line_total for line in lines)
+    tax = sum(line.tax_amount for line in lines)
+    # Shipping is free for now: shipping rates are a catalog feature of their
+    # own (zones, weights) and no issue asks for them yet.
+    totals = Totals(currency=currencies[0], subtotal=subtotal, shipping=0, tax=tax, total=subtotal)
+    return tuple(lines), totals
+
+
+def place(
+    *,
+    order_id: str,
+    number: str,
+    token_hash: str,
+    requested: Sequence[RequestedLine],
+    products: Mapping[str, Product],
+    customer: Customer,
+    shipping_address: Address,
+    billing_address: Address,
+    payment_method: PaymentMethod,
+    locale: str,
+    now: datetime,
+    payment_window: timedelta,
+) -> Placement:
+    """A new order awaiting payment, with the reservations for every line."""
+    lines, totals = price_lines(requested, products)
+    order = Order(
+        id=order_id,
+        number=number,
+        status=OrderStatus.PENDING_PAYMENT,
+        payment_status=PaymentStatus.UNPAID,
+        fulfilment_status=FulfilmentStatus.UNFULFILLED,
+        payment_method=payment_method,
+        locale=locale,
+        lines=lines,
+        totals=totals,
+        customer=customer,
+        shipping_address=shipping_address,
+        billing_address=billing_address,
+        created_at=now,
+        updated_at=now,
+        payment_due_at=now + payment_window,
+        token_hash=token_hash,
+    )
+    entry = HistoryEntry(
+        at=now,
+        event="OrderPlaced",
+        actor="customer",
+        message=f"Order {number} placed",
+        data={"total": totals.total, "currency": totals.currency},
+    )
+    moves = tuple(
+        StockMove(
+            sku=line.sku,
+            available=-line.quantity,
+            reserved=line.quantity,
+            catalog_version=line.catalog_version,
+        )
+        for line in lines
+    )
+    return Placement(order=order, history=entry, stock_moves=moves)

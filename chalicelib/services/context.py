@@ -1,0 +1,25 @@
+"""What every use case is handed: the stores, the settings and a clock.
+
+Built from real adapters in chalicelib/bootstrap.py and from fakes in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.config import Settings
+from chalicelib.services.ports import CatalogStore, OrderStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: CatalogStore
+    orders: OrderStore
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now

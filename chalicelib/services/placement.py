@@ -1,0 +1,172 @@
+"""Checkout: placing an order, and the customer's view and cancel of it."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from chalicelib.domain import ids
+from chalicelib.domain import order as orders
+from chalicelib.domain.errors import (
+    CatalogChanged,
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    OrderNotFound,
+)
+from chalicelib.domain.order import (
+    Address,
+    Customer,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    RequestedLine,
+    Visibility,
+)
+from chalicelib.observability import logger, metrics
+from chalicelib.services.context import Context
+from chalicelib.services.ports import (
+    DuplicateRequest,
+    IdempotencyRecord,
+    OrderNumberTaken,
+    OrderRecord,
+)
+
+_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    lines: tuple[RequestedLine, ...]
+    customer: Customer
+    shipping_address: Address
+    billing_address: Address
+    payment_method: PaymentMethod
+    locale: str
+
+    def fingerprint(self) -> str:
+        """Identifies the request's content, to tell a retry from a reuse."""
+        return ids.sha256_hex(json.dumps(asdict(self), sort_keys=True, default=str))
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    token: str
+    created: bool  # False when an earlier identical request placed it
+
+
+def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> PlacedOrder:
+    """Place an order and reserve its stock in one transaction.
+
+    Idempotent per ``idempotency_key``: the same key with the same request
+    returns the order it placed the first time; with another request it is
+    refused. A stale catalog cache, an order-number collision or a
+    transaction conflict are retried here; running out of stock is not.
+    """
+    key_hash = ids.sha256_hex(idempotency_key)
+    fingerprint = command.fingerprint()
+    skus = [line.sku for line in command.lines]
+    fresh = False
+    for attempt in range(_ATTEMPTS):
+        now = ctx.clock()
+        order_id, salt = ids.new_order_id(), ids.new_salt()
+        token = ids.order_token(idempotency_key, order_id, salt)
+        placement = orders.place(
+            order_id=order_id,
+            number=ids.new_order_number(),
+            token_hash=ids.sha256_hex(token),
+            requested=command.lines,
+            products=ctx.catalog.get_many(skus, fresh=fresh),
+            customer=command.customer,
+            shipping_address=command.shipping_address,
+            billing_address=command.billing_address,
+            payment_method=command.payment_method,
+            locale=command.locale,
+            now=now,
+            payment_window=timedelta(
+                minutes=ctx.settings.payment_window_minutes(command.payment_method)
+            ),
+        )
+        record = IdempotencyRecord(
+            key_hash=key_hash,
+            fingerprint=fingerprint,
+            order_id=order_id,
+            token_salt=salt,
+            expires_at=int(now.timestamp()) + ctx.settings.idempotency_ttl_hours * 3600,
+        )
+        try:
+            ctx.orders.place(placement, record)
+        except DuplicateRequest as duplicate:
+            return _replay(duplicate.previous, fingerprint, idempotency_key, ctx)
+        except CatalogChanged as exc:
+            logger.info(
+                "catalog changed during checkout", skus=exc.details.get("skus"), attempt=attempt
+            )
+            ctx.catalog.forget(skus)
+            fresh = True
+            continue
+        except OrderNumberTaken:
+            continue
+        except ConcurrentUpdate:
+            time.sleep(0.02 * (attempt + 1))
+            continue
+        logger.info(
+            "order placed",
+            order_id=order_id,
+            lines=len(placement.order.lines),
+            total=placement.order.totals.total,
+            currency=placement.order.currency,
+        )
+        metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
+        return PlacedOrder(order=placement.order, token=token, created=True)
+    raise ConcurrentUpdate("the order could not be placed right now; try again")
+
+
+def _replay(
+    previous: IdempotencyRecord, fingerprint: str, idempotency_key: str, ctx: Context
+) -> PlacedOrder:
+    if previous.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used for a different order request"
+        )
+    record = ctx.orders.get(previous.order_id)
+    return PlacedOrder(
+        order=record.order,
+        token=ids.order_token(idempotency_key, record.order.id, previous.token_salt),
+        created=False,
+    )
+
+
+def _authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
+    record = ctx.orders.get(order_id)
+    # A wrong token answers exactly like a missing order: the caller learns
+    # nothing about which order ids exist.
+    if not ids.token_matches(token, record.order.token_hash):
+        raise OrderNotFound("no such order", order_id=order_id)
+    return record
+
+
+def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
+    """The order as its customer sees it: internal history left out."""
+    record = _authorised_record(order_id, token, ctx)
+    visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
+    return OrderRecord(order=record.order, history=visible)
+
+
+def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
+    """Cancel before shipment and release the stock. Cancelling a cancelled
+    order again changes nothing and succeeds."""
+    for _ in range(_ATTEMPTS):
+        record = _authorised_record(order_id, token, ctx)
+        if record.order.status is OrderStatus.CANCELLED:
+            return view_order(order_id, token, ctx)
+        change = record.order.cancel(actor="customer", reason=reason, at=ctx.clock())
+        try:
+            ctx.orders.apply(change)
+        except ConcurrentUpdate:
+            continue  # re-read: a payment or the sweep got there first
+        logger.info("order cancelled", order_id=order_id, actor="customer")
+        return view_order(order_id, token, ctx)
+    raise ConcurrentUpdate("the order kept changing; try again", order_id=order_id)

@@ -1,0 +1,191 @@
+"""Domain objects to DynamoDB items and back.
+
+Items are built as plain Python values and converted to DynamoDB's typed
+JSON with boto3's (de)serializer at the edge of the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.domain.catalog import Product
+from chalicelib.domain.order import (
+    Address,
+    Customer,
+    FulfilmentStatus,
+    HistoryEntry,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Totals,
+    Visibility,
+)
+from chalicelib.store import keys
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items() if value is not None}
+
+
+def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; ours are all integers."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# --- products -----------------------------------------------------------------
+
+
+def product_from_item(item: dict[str, Any]) -> Product:
+    return Product(
+        sku=item["sku"],
+        name=item["name"],
+        price=item["price"],
+        currency=item["currency"],
+        tax_rate=Decimal(item["tax_rate"]),
+        catalog_version=item["catalog_version"],
+        available=item.get("available", 0),
+        reserved=item.get("reserved", 0),
+        shipped=item.get("shipped", 0),
+        restocked=item.get("restocked", 0),
+        adjusted=item.get("adjusted", 0),
+    )
+
+
+# --- orders -------------------------------------------------------------------
+
+
+def order_to_item(order: Order) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **keys.order(order.id),
+        "entity": "order",
+        "id": order.id,
+        "number": order.number,
+        "status": order.status.value,
+        "payment_status": order.payment_status.value,
+        "fulfilment_status": order.fulfilment_status.value,
+        "payment_method": order.payment_method.value,
+        "locale": order.locale,
+        "lines": [asdict(line) for line in order.lines],
+        "totals": asdict(order.totals),
+        "customer": asdict(order.customer),
+        "shipping_address": _drop_none(asdict(order.shipping_address)),
+        "billing_address": _drop_none(asdict(order.billing_address)),
+        "created_at": order.created_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+        "payment_due_at": order.payment_due_at.isoformat(),
+        "token_hash": order.token_hash,
+        "version": order.version,
+        "cancel_reason": order.cancel_reason,
+        # index keys
+        "status_key": keys.status_key(order.status.value),
+        "customer_key": keys.customer_key(order.customer.email),
+        "listed_at": keys.listed_at(order.created_at, order.id),
+    }
+    if order.status is OrderStatus.PENDING_PAYMENT:
+        # Sparse: the sweep index only holds orders that still await payment.
+        item["due_shard"] = keys.sweep_shard(order.id)
+    return item
+
+
+def order_from_item(item: dict[str, Any]) -> Order:
+    return Order(
+        id=item["id"],
+        number=item["number"],
+        status=OrderStatus(item["status"]),
+        payment_status=PaymentStatus(item["payment_status"]),
+        fulfilment_status=FulfilmentStatus(item["fulfilment_status"]),
+        payment_method=PaymentMethod(item["payment_method"]),
+        locale=item["locale"],
+        lines=tuple(OrderLine(**line) for line in item["lines"]),
+        totals=Totals(**item["totals"]),
+        customer=Customer(**item["customer"]),
+        shipping_address=Address(**item["shipping_address"]),
+        billing_address=Address(**item["billing_address"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+        payment_due_at=datetime.fromisoformat(item["payment_due_at"]),
+        token_hash=item["token_hash"],
+        version=item["version"],
+        cancel_reason=item.get("cancel_reason"),
+    )
+
+
+def order_snapshot(order: Order) -> dict[str, Any]:
+    """What an event needs to know of the order, frozen at the change.
+
+    Stored on each history entry, so the outbox publishes the order as it was
+    when the entry was written, without reading the order again.
+    """
+    return {
+        "id": order.id,
+        "number": order.number,
+        "status": order.status.value,
+        "payment_status": order.payment_status.value,
+        "fulfilment_status": order.fulfilment_status.value,
+        "payment_method": order.payment_method.value,
+        "locale": order.locale,
+        "customer": asdict(order.customer),
+        "totals": asdict(order.totals),
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+                "shipped_quantity": line.shipped_quantity,
+            }
+            for line in order.lines
+        ],
+        "version": order.version,
+    }
+
+
+def history_to_item(order: Order, entry: HistoryEntry, unique: str) -> dict[str, Any]:
+    return {
+        **keys.history(order.id, entry.at, unique),
+        "entity": "history",
+        "order_id": order.id,
+        "at": entry.at.isoformat(),
+        "event": entry.event,
+        "actor": entry.actor,
+        "message": entry.message,
+        "visibility": entry.visibility.value,
+        "data": dict(entry.data),
+        "order": order_snapshot(order),
+    }
+
+
+def history_from_item(item: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        at=datetime.fromisoformat(item["at"]),
+        event=item["event"],
+        actor=item["actor"],
+        message=item["message"],
+        visibility=Visibility(item["visibility"]),
+        data=item.get("data", {}),
+    )
