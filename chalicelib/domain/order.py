@@ -207,6 +207,19 @@ class Order:
             stock_moves=tuple(stock_moves),
         )
 
+    def record(
+        self, *, at: datetime, history: Sequence[HistoryEntry], **fields: Any
+    ) -> OrderChange:
+        """A change that keeps the status (a note, a failed payment attempt),
+        still conditional on the current state so history stays in order."""
+        new = replace(self, updated_at=at, version=self.version + 1, **fields)
+        return OrderChange(
+            order=new,
+            expected_status=self.status,
+            expected_version=self.version,
+            history=tuple(history),
+        )
+
     def cancel(self, *, actor: str, reason: str, at: datetime) -> OrderChange:
         """Cancel before the first shipment, releasing the reserved stock."""
         entry = HistoryEntry(

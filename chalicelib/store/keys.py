@@ -24,10 +24,12 @@ def order_partition(order_id: str) -> str:
     return f"ORDER#{order_id}"
 
 
-def history(order_id: str, at: datetime, unique: str) -> dict[str, str]:
-    # ISO timestamps sort chronologically; the suffix keeps two entries written
-    # in the same microsecond apart.
-    return {"PK": f"ORDER#{order_id}", "SK": f"{HISTORY_PREFIX}{at.isoformat()}#{unique}"}
+def history(order_id: str, version: int, index: int) -> dict[str, str]:
+    # Keyed by the order version the entry was written with, not by time:
+    # versions grow by one with every change, so the history reads in the
+    # order things happened even when clocks of two Lambdas disagree. The
+    # conditional write on the version makes each key unique.
+    return {"PK": f"ORDER#{order_id}", "SK": f"{HISTORY_PREFIX}{version:010d}#{index:02d}"}
 
 
 def order_number(number: str) -> dict[str, str]:

@@ -165,9 +165,9 @@ def order_snapshot(order: Order) -> dict[str, Any]:
     }
 
 
-def history_to_item(order: Order, entry: HistoryEntry, unique: str) -> dict[str, Any]:
+def history_to_item(order: Order, entry: HistoryEntry, index: int) -> dict[str, Any]:
     return {
-        **keys.history(order.id, entry.at, unique),
+        **keys.history(order.id, order.version, index),
         "entity": "history",
         "order_id": order.id,
         "at": entry.at.isoformat(),

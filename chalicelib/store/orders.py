@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -51,7 +50,7 @@ class DynamoOrders:
                 {**keys.order_number(order.number), "entity": "order_number", "order_id": order.id},
                 "attribute_not_exists(PK)",
             ),
-            self._put(history_to_item(order, placement.history, _unique()), None),
+            self._put(history_to_item(order, placement.history, 0), None),
             self._put(
                 {
                     **keys.idempotency(idempotency.key_hash),
@@ -155,8 +154,8 @@ class DynamoOrders:
                 },
             ),
             *(
-                self._put(history_to_item(order, entry, _unique()), None)
-                for entry in change.history
+                self._put(history_to_item(order, entry, index), None)
+                for index, entry in enumerate(change.history)
             ),
             *(self._stock_update(move) for move in change.stock_moves),
         ]
@@ -222,7 +221,3 @@ class DynamoOrders:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-
-
-def _unique() -> str:
-    return secrets.token_hex(4)

@@ -19,10 +19,12 @@ from chalicelib.domain.order import (
     TERMINAL,
     Address,
     Customer,
+    HistoryEntry,
     OrderStatus,
     PaymentMethod,
     RequestedLine,
     StockMove,
+    Visibility,
     can_move,
     place,
     price_lines,
@@ -176,3 +178,19 @@ def test_order_numbers_are_readable_and_tokens_depend_on_key_and_salt():
     assert token != ids.order_token("key-aaaaaaaaaaaaaaaa", "order-1", "other")
     assert ids.token_matches(token, ids.sha256_hex(token))
     assert not ids.token_matches(token + "x", ids.sha256_hex(token))
+
+
+def test_recording_history_keeps_the_status_and_bumps_the_version():
+    order = placed([("a", 1)], {"a": product("a")}).order
+    entry = HistoryEntry(
+        at=NOW,
+        event="NoteAdded",
+        actor="merchant",
+        message="called the customer",
+        visibility=Visibility.INTERNAL,
+    )
+    change = order.record(at=NOW, history=[entry])
+    assert change.order.status is order.status
+    assert (change.expected_version, change.order.version) == (order.version, order.version + 1)
+    assert change.history == (entry,)
+    assert change.stock_moves == ()
