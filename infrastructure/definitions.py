@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chalicelib.store import schema
 
@@ -112,10 +112,73 @@ ADMIN_KEY_HASHES = Parameter(
 )
 
 
+#: Webhook signing secrets, one per signed callback format (see DESIGN.md,
+#: "Security"). Locally they are the documented fixed values.
+STRIPE_WEBHOOK_SECRET = Parameter(
+    env="SHOP_STRIPE_WEBHOOK_SECRET_PARAMETER",
+    name="/shop/{stage}/stripe-webhook-secret",
+    local_value="whsec_local",
+    description="Stripe's endpoint signing secret (whsec_...), from the Stripe dashboard",
+)
+HMAC_WEBHOOK_SECRET = Parameter(
+    env="SHOP_HMAC_WEBHOOK_SECRET_PARAMETER",
+    name="/shop/{stage}/hmac-webhook-secret",
+    local_value="hmac_local",
+    description="Shared secret of the generic HMAC callback format",
+)
+
+PARAMETERS: tuple[Parameter, ...] = (
+    ADMIN_KEY_HASHES,
+    STRIPE_WEBHOOK_SECRET,
+    HMAC_WEBHOOK_SECRET,
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Settings of one deployed stage that are not the app's own config.
+
+    The stages themselves are the keys of ``stages`` in .chalice/config.json,
+    which also carries each stage's payment windows as environment variables;
+    what the infrastructure must know to create resources (the sender
+    identity, where alarms go, whether the table may be deleted) lives here.
+    The CDK app hands ``shop_name`` and ``sender_email`` to the functions as
+    SHOP_SHOP_NAME and SHOP_SENDER_EMAIL.
+    """
+
+    name: str
+    shop_name: str
+    #: The From address of every email; SES must verify it (or its domain).
+    sender_email: str
+    region: str = "eu-central-1"
+    #: Where CloudWatch alarms are emailed; empty: the SNS topic only.
+    alarm_email: str = ""
+    #: Production data survives `cdk destroy` and console accidents.
+    protect_data: bool = False
+    log_retention_days: int = 30
+
+
+STAGES: dict[str, Stage] = {
+    "dev": Stage(
+        name="dev",
+        shop_name="Example Shop (dev)",
+        sender_email="orders@dev.shop.example",
+        log_retention_days=14,
+    ),
+    "prod": Stage(
+        name="prod",
+        shop_name="Example Shop",
+        sender_email="orders@shop.example",
+        protect_data=True,
+        log_retention_days=90,
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Definitions:
     bus: str = EVENT_BUS
     queues: tuple[Queue, ...] = QUEUES
     rules: tuple[Rule, ...] = RULES
     schedules: tuple[Schedule, ...] = SCHEDULES
-    parameters: tuple[Parameter, ...] = field(default_factory=lambda: (ADMIN_KEY_HASHES,))
+    parameters: tuple[Parameter, ...] = PARAMETERS

@@ -1,0 +1,74 @@
+"""Who may do what: the IAM grants of each function, by Chalice handler name.
+
+Each function gets a role of its own holding only these grants (plus writing
+to its own log group). A handler the table does not name gets no data access
+at all, so a new handler fails loudly in its first test deploy instead of
+quietly inheriting someone else's rights. Grants are named by capability;
+stack.py turns each into actions on the exact resource ARNs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infrastructure import definitions
+
+#: Chalice names the REST API's function "api_handler".
+API_HANDLER = "api_handler"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function may touch."""
+
+    read_table: bool = False
+    write_table: bool = False
+    read_stream: bool = False
+    publish_events: bool = False
+    send_email: bool = False
+    consume_queues: tuple[str, ...] = ()  # Queue.name
+    send_to_queues: tuple[str, ...] = ()  # Queue.name
+    read_secrets: tuple[str, ...] = ()  # Parameter.env
+
+
+def _consumed_by(handler: str) -> tuple[str, ...]:
+    return tuple(q.name for q in definitions.QUEUES if q.consumer == handler)
+
+
+TABLE_READ_WRITE = {"read_table": True, "write_table": True}
+
+FUNCTIONS: dict[str, Access] = {
+    # Storefront, admin API and signed callbacks: callbacks are verified with
+    # the webhook secrets and handed to the payment-events queue.
+    API_HANDLER: Access(
+        **TABLE_READ_WRITE,
+        send_to_queues=("payment-events",),
+        read_secrets=(
+            definitions.STRIPE_WEBHOOK_SECRET.env,
+            definitions.HMAC_WEBHOOK_SECRET.env,
+        ),
+    ),
+    # Reads nothing but the admin key hashes.
+    "admin_key_authorizer": Access(read_secrets=(definitions.ADMIN_KEY_HASHES.env,)),
+    # The outbox relay: stream in, bus out. It never touches the table itself.
+    "publish_order_events": Access(read_stream=True, publish_events=True),
+    "apply_payment_events": Access(
+        **TABLE_READ_WRITE, consume_queues=_consumed_by("apply_payment_events")
+    ),
+    # Writes email receipts (dedupe) to the table before sending.
+    "send_notifications": Access(
+        **TABLE_READ_WRITE,
+        send_email=True,
+        consume_queues=_consumed_by("send_notifications"),
+    ),
+    # The sweeps change orders and carts; the emails they cause travel as
+    # events through the outbox, so they need no SES rights of their own.
+    "expire_unpaid_orders": Access(**TABLE_READ_WRITE),
+    "send_payment_reminders": Access(**TABLE_READ_WRITE),
+    "nudge_abandoned_carts": Access(**TABLE_READ_WRITE),
+}
+
+
+def access_of(handler: str) -> Access:
+    """The grants of ``handler``; none for a handler not listed above."""
+    return FUNCTIONS.get(handler, Access())
