@@ -70,4 +70,4 @@ deploy: synth
 	infrastructure/deploy.sh $(STAGE)
 
 test-infra: infra-setup
-	$(PY_INFRA) -m pytest tests/infra $(PYTEST_ARGS)
+	$(PY_INFRA) -m pytest tests/infra --confcutdir=tests/infra $(PYTEST_ARGS)

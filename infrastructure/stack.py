@@ -343,12 +343,13 @@ class OrdersStack(Stack):
     def _functions(self) -> list[Function]:
         # The construct keeps the packaged SAM template next to the zip; it
         # is the only record of what app.py registered (chalice pinned).
-        path = os.path.join(self.chalice._sam_package_dir, "sam.json")  # noqa: SLF001
+        path = os.path.join(self.chalice._sam_package_dir, "sam.json")
         with open(path) as f:
             template = json.load(f)
         return [
-            Function(logical_id, handler_name(resource["Properties"]["Handler"]),
-                     resource["Properties"])
+            Function(
+                logical_id, handler_name(resource["Properties"]["Handler"]), resource["Properties"]
+            )
             for logical_id, resource in template["Resources"].items()
             if resource["Type"] == "AWS::Serverless::Function"
         ]
@@ -570,7 +571,9 @@ class OrdersStack(Stack):
                     actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]
                 )
             )
-            statements.append(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[reference]))
+            statements.append(
+                iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[reference])
+            )
         return statements
 
     # --- alarms --------------------------------------------------------------
@@ -731,4 +734,3 @@ def _queue_name(queue: Any) -> str:
     """The queue name chalice put in an SQS event (an ARN or Fn::Sub)."""
     arn = queue["Fn::Sub"] if isinstance(queue, dict) else queue
     return str(arn).rsplit(":", 1)[-1]
-

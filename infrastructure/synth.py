@@ -1,7 +1,9 @@
 """`make synth`: write the CloudFormation template of a stage.
 
-Prints any error the synthesis found (cdk-nag findings, binding problems)
-and exits 1; otherwise the template's path is the last line printed.
+Prints the path of each stage's template, the last line being the last
+stage's (with one stage, its only template). cdk-nag findings stop the
+synthesis with their report; any other error annotation is printed and the
+exit status is 1.
 """
 
 from __future__ import annotations
@@ -26,20 +28,21 @@ def errors_of(assembly: object) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stage", default="dev", help="a stage of .chalice/config.json")
+    parser.add_argument("--stage", default="dev", help="a stage of .chalice/config.json, or 'all'")
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
     parser.add_argument("--source-dir", type=Path, default=REPO_ROOT)
     args = parser.parse_args(argv)
 
-    assembly = build(args.outdir, args.source_dir, stages=[args.stage]).synth()
+    stages = None if args.stage == "all" else [args.stage]
+    assembly = build(args.outdir, args.source_dir, stages=stages).synth()
     errors = errors_of(assembly)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
         print(f"synth found {len(errors)} error(s)", file=sys.stderr)
         return 1
-    (stack,) = assembly.stacks
-    print(stack.template_full_path)
+    for stack in assembly.stacks:
+        print(stack.template_full_path)
     return 0
 
 
