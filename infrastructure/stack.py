@@ -83,10 +83,15 @@ def construct_id(name: str) -> str:
 
 
 def handler_name(sam_handler: str) -> str:
-    """The Chalice name of a function from its SAM ``Handler`` (``app.x``)."""
-    module_attribute = sam_handler.split(".", 1)[1]
-    # The REST API is the app object itself.
-    return API_HANDLER if module_attribute == "app" else module_attribute
+    """The Chalice name of a function from its SAM ``Handler``.
+
+    That is ``app.<name>`` for handlers registered on the app and
+    ``<module>.<name>`` for blueprints (``chalicelib.api.auth.x``); the REST
+    API's is ``app.app``.
+    """
+    if sam_handler == "app.app":
+        return API_HANDLER
+    return sam_handler.rsplit(".", 1)[-1]
 
 
 class OrdersStack(Stack):
