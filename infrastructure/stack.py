@@ -213,7 +213,12 @@ class OrdersStack(Stack):
         specs = {q.name: q for q in definitions.QUEUES}
         for rule in definitions.RULES:
             pattern = rule.pattern
-            fifo = specs[rule.queue].fifo
+            if specs[rule.queue].fifo:
+                # A rule gives every event one fixed message group, which
+                # would serialise all orders behind each other.
+                raise BindingError(
+                    f"rule {rule.name} targets a FIFO queue; route to a standard one"
+                )
             events.Rule(
                 self,
                 f"{construct_id(rule.name)}Rule",
@@ -232,8 +237,6 @@ class OrdersStack(Stack):
                         dead_letter_queue=self.undelivered,
                         retry_attempts=185,
                         max_event_age=Duration.hours(24),
-                        # One order's events stay in order on a FIFO queue.
-                        message_group_id="$.detail.order_id" if fifo else None,
                     )
                 ],
             )
@@ -564,12 +567,15 @@ class OrdersStack(Stack):
                     conditions={"StringEquals": {"ses:FromAddress": self.stage.sender_email}},
                 )
             )
+        parameters = {p.env: p for p in definitions.PARAMETERS}
         for env in access.read_secrets:
             secret = self.secrets[env]
             reference = self.format_arn(
                 service="ssm",
                 resource="parameter",
-                resource_name=f"aws/reference/secretsmanager/{secret.secret_name}",
+                resource_name=(
+                    f"aws/reference/secretsmanager/{self._secret_name(parameters[env])}"
+                ),
             )
             statements.append(
                 iam.PolicyStatement(

@@ -1,10 +1,13 @@
 """Synthesise the CDK app once per test session, offline.
 
-Two Chalice projects are synthesised, each for every stage:
+Two Chalice projects are synthesised:
 
-* ``contract``: tests/infra/contract_app/app.py, which registers every handler
-  the definitions name, the way app.py must; it proves every binding.
-* ``project``: the repository's own app.py and chalicelib, as they are now.
+* ``contract``: tests/infra/contract_app/app.py, in every stage. It
+  registers every handler the definitions name, the way app.py must, so
+  it proves every binding.
+* ``project``: the repository's own app.py and chalicelib, as they are now,
+  for the dev stage only (what differs between stages is the
+  infrastructure's, which the contract app covers in every stage).
 
 Each runs in a subprocess of its own (chalice imports the project as the
 module ``app``, so two projects cannot share one interpreter), both at once.
@@ -65,7 +68,7 @@ def _project_copy(root: Path, app_py: Path, with_chalicelib: bool) -> Path:
     return root
 
 
-def _start(project: Path, outdir: Path) -> subprocess.Popen[str]:
+def _start(project: Path, outdir: Path, stage: str) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     # Synthesis must not depend on whoever runs it having AWS access.
     for name in (
@@ -80,7 +83,7 @@ def _start(project: Path, outdir: Path) -> subprocess.Popen[str]:
         "-m",
         "infrastructure.synth",
         "--stage",
-        "all",
+        stage,
         "--source-dir",
         str(project),
         "--outdir",
@@ -98,7 +101,10 @@ def syntheses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesis]:
     if (REPO / "app.py").exists():
         projects["project"] = _project_copy(base / "project" / "src", REPO / "app.py", True)
     running = {
-        name: (_start(src, src.parent / "cdk.out"), src.parent / "cdk.out")
+        name: (
+            _start(src, src.parent / "cdk.out", "all" if name == "contract" else "dev"),
+            src.parent / "cdk.out",
+        )
         for name, src in projects.items()
     }
     found = {}

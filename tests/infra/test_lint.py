@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cfnlint.api import lint
 
 from infrastructure import definitions
 from tests.infra.conftest import Synthesis
+
+pytestmark = pytest.mark.infra
 
 #: cfn-lint rules deliberately ignored, each with its reason. Empty: the
 #: templates lint clean, warnings and informational findings included.

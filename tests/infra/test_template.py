@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.store import schema
 from infrastructure import definitions
 from infrastructure.access import API_HANDLER, FUNCTIONS
 from infrastructure.stack import construct_id
 from tests.infra.conftest import Synthesis
+
+pytestmark = pytest.mark.infra
 
 DATA_SERVICES = ("dynamodb", "sqs", "ses", "events", "secretsmanager", "ssm")
 
