@@ -156,6 +156,10 @@ class Stage:
     #: Production data survives `cdk destroy` and console accidents.
     protect_data: bool = False
     log_retention_days: int = 30
+    #: API Gateway throttling for the whole stage (requests per second and
+    #: burst): a runaway client gets 429s before it exhausts Lambda.
+    api_rate_limit: int = 50
+    api_burst_limit: int = 100
 
 
 STAGES: dict[str, Stage] = {

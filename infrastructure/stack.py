@@ -685,12 +685,23 @@ class OrdersStack(Stack):
             )
 
     def _rest_api(self) -> tuple[str, str] | None:
-        """Names the chalice REST API (for its metrics): (ApiName, Stage)."""
+        """Names and throttles the chalice REST API: (ApiName, Stage) for its metrics."""
         api_functions = [f for f in self.functions if f.handler == API_HANDLER]
         if not api_functions:
             return None
         cfn = self.chalice.get_resource("RestAPI")
         cfn.add_property_override("Name", self.prefix)
+        cfn.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": self.stage.api_rate_limit,
+                    "ThrottlingBurstLimit": self.stage.api_burst_limit,
+                }
+            ],
+        )
         stage_name = chalice_config(self.chalice.source_dir)["stages"][self.stage.name].get(
             "api_gateway_stage", "api"
         )

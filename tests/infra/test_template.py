@@ -222,6 +222,16 @@ def test_functions_get_the_stage_settings(synthesis: Synthesis) -> None:
             assert int(variables["SHOP_PAYMENT_WINDOW_CARD_MINUTES"]) > 0
 
 
+def test_the_api_is_named_and_throttled(synthesis: Synthesis) -> None:
+    for stage in synthesis.templates:
+        _, api = only(synthesis.resources(stage, "AWS::Serverless::Api"))
+        settings = definitions.STAGES[stage]
+        assert api["Properties"]["Name"] == f"shop-orders-{stage}"
+        (method,) = api["Properties"]["MethodSettings"]
+        assert method["ThrottlingRateLimit"] == settings.api_rate_limit
+        assert method["ThrottlingBurstLimit"] == settings.api_burst_limit
+
+
 # --- alarms --------------------------------------------------------------------
 
 
