@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -20,7 +21,7 @@ from chalice import Response
 from pydantic import ValidationError
 
 from chalicelib.domain import errors as domain
-from chalicelib.observability import logger
+from chalicelib.observability import logger, publish_metrics
 
 
 class RequestError(Exception):
@@ -168,6 +169,13 @@ def register_middleware(app: Any) -> None:
         logger.append_keys(
             request_id=request_id, path=context.get("resourcePath"), method=event.method
         )
+        started = time.perf_counter()
         response = normalise_error_body(get_response(event))
         response.headers["X-Request-Id"] = request_id
+        logger.info(
+            "request handled",
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        publish_metrics()
         return response

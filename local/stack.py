@@ -1,0 +1,191 @@
+"""`make run`: the whole system on this machine, on an embedded AWS.
+
+    python -m local.stack [--no-seed] [--api-port 8000] [--aws-port 4566]
+
+State lives in the memory of this process (moto keeps everything in RAM):
+stopping the stack forgets every order. That is deliberate: a storefront
+developer gets a clean, seeded shop on every start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from local.aws import EmbeddedAWS
+
+LOCAL_ADMIN_KEY = "local-admin-key"
+TABLE_NAME = "shop-local"
+ADMIN_KEYS_PARAMETER = "/shop/local/admin-key-hashes"
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = "127.0.0.1"
+    aws_port: int = 4566
+    api_port: int = 8000
+    seed: bool = True
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: loopback only)"
+    )
+    parser.add_argument("--aws-port", type=int, default=4566, help="embedded AWS (moto) port")
+    parser.add_argument("--api-port", type=int, default=8000, help="HTTP API port")
+    parser.add_argument(
+        "--seed",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="load the demo catalog (default: yes)",
+    )
+    args = parser.parse_args(argv)
+    return Options(host=args.host, aws_port=args.aws_port, api_port=args.api_port, seed=args.seed)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
+    """The environment the app's code sees, exactly as on Lambda but for
+    AWS_ENDPOINT_URL, which points boto3 at the embedded AWS. Values a
+    developer has set already win."""
+    defaults = {
+        "SHOP_STAGE": "local",
+        "SHOP_TABLE_NAME": TABLE_NAME,
+        "SHOP_ADMIN_KEYS_PARAMETER": ADMIN_KEYS_PARAMETER,
+        "SHOP_LOCAL_ADMIN_KEY": LOCAL_ADMIN_KEY,
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "Shop",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Metrics are printed as EMF JSON on Lambda; locally they are noise.
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    return {
+        **defaults,
+        **{k: v for k, v in os.environ.items() if k in defaults},
+        **aws.environment(),
+    }
+
+
+def provision(seed: bool) -> None:
+    """Create every resource from the shared definitions, then seed."""
+    import hashlib
+    import json
+
+    from chalicelib import bootstrap
+    from local.resources import create_table, put_admin_key_hashes
+    from local.seed import seed_catalog
+
+    bootstrap.reset()
+    create_table(bootstrap.aws_client("dynamodb"), os.environ["SHOP_TABLE_NAME"])
+    admin_key = os.environ["SHOP_LOCAL_ADMIN_KEY"]
+    put_admin_key_hashes(
+        bootstrap.aws_client("ssm"),
+        os.environ["SHOP_ADMIN_KEYS_PARAMETER"],
+        json.dumps([hashlib.sha256(admin_key.encode()).hexdigest()]),
+    )
+    if seed:
+        seed_catalog(bootstrap.context())
+
+
+def api_server(host: str, port: int) -> Any:
+    """Chalice's local server, with keep-alive clients answered at once."""
+    from chalice.cli import factory
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    from app import app
+
+    class Handler(ChaliceRequestHandler):
+        # Without TCP_NODELAY a keep-alive client waits ~40 ms on each
+        # request for the delayed ACK (Nagle's algorithm).
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the app logs each request itself, as JSON
+
+    config = factory.CLIFactory(
+        project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ).create_config_obj(chalice_stage_name="dev")
+    return LocalDevServer(app, config, host, port, handler_cls=Handler)
+
+
+class LocalStack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.aws: EmbeddedAWS | None = None
+        self.api: Any = None
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        o = self.options
+        taken = [str(p) for p in (o.aws_port, o.api_port) if p and not port_is_free(o.host, p)]
+        if taken:
+            raise SystemExit(
+                f"port {', '.join(taken)} on {o.host} is already in use: stop the other process "
+                "(another `make run`?) or pick other ports, e.g. make run ARGS='--api-port 8080'"
+            )
+        self.aws = EmbeddedAWS(o.host, o.aws_port).start()
+        os.environ.update(local_environment(self.aws))
+        provision(o.seed)
+        self.api = api_server(o.host, o.api_port)
+        self._spawn("api", self.api.server.serve_forever)
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    @property
+    def api_url(self) -> str:
+        host, port = self.api.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.server.shutdown()
+            self.api.server.server_close()
+        if self.aws is not None:
+            self.aws.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    started = time.monotonic()
+    stack = LocalStack(options)
+    stack.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    print(
+        f"ready in {time.monotonic() - started:.1f}s\n"
+        f"  HTTP API      {stack.api_url}\n"
+        f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
+        f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+    stopping.wait()
+    print("stopping...", flush=True)
+    stack.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""`make run` really serves the API on an embedded AWS, and stops cleanly."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+
+import pytest
+import requests
+
+from tests.conftest import order_body
+from tests.e2e.conftest import READY_WITHIN_SECONDS, ROOT, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+ADMIN = {"Authorization": "Bearer local-admin-key"}
+
+
+def test_stack_is_ready_quickly_with_a_seeded_catalog(stack):
+    assert stack.ready_after < READY_WITHIN_SECONDS
+    r = requests.get(f"{stack.api}/products/MUG-STONE-01", timeout=5)
+    assert r.status_code == 200
+    assert r.json()["available"] == 25
+
+
+def test_checkout_and_cancel_over_http_with_keep_alive(stack):
+    with requests.Session() as http:
+        r = http.put(
+            f"{stack.api}/admin/stock/POT-CAST-IRON",
+            json={"available": 4},
+            headers=ADMIN,
+            timeout=5,
+        )
+        assert r.status_code == 200, r.text
+        r = http.post(
+            f"{stack.api}/orders",
+            json=order_body([("POT-CAST-IRON", 3)]),
+            headers={"Idempotency-Key": f"e2e-{uuid.uuid4()}"},
+            timeout=5,
+        )
+        assert r.status_code == 201, r.text
+        order = r.json()
+        r = http.post(
+            f"{stack.api}/orders",
+            json=order_body([("POT-CAST-IRON", 2)]),
+            headers={"Idempotency-Key": f"e2e-{uuid.uuid4()}"},
+            timeout=5,
+        )
+        assert r.status_code == 409
+        assert r.json()["error"]["details"]["lines"] == [
+            {"sku": "POT-CAST-IRON", "requested": 2, "available": 1}
+        ]
+        auth = {"Authorization": f"Bearer {order['token']}"}
+        r = http.post(f"{stack.api}/orders/{order['id']}/cancel", json={}, headers=auth, timeout=5)
+        assert r.json()["status"] == "cancelled"
+        assert http.get(f"{stack.api}/products/POT-CAST-IRON", timeout=5).json()["available"] == 4
+
+
+def test_admin_routes_refuse_a_wrong_key(stack):
+    r = requests.put(
+        f"{stack.api}/admin/stock/MUG-STONE-01",
+        json={"available": 1},
+        headers={"Authorization": "Bearer nope"},
+        timeout=5,
+    )
+    assert r.status_code == 403
+
+
+def test_a_taken_port_is_reported_clearly_and_ctrl_c_stops_the_stack():
+    running = start_stack("--no-seed")
+    try:
+        api_port = int(running.api.rsplit(":", 1)[1])
+        with socket.socket() as s:
+            s.connect(("127.0.0.1", api_port))
+        assert (
+            requests.get(f"{running.api}/products/MUG-STONE-01", timeout=5).status_code == 404
+        )  # not seeded
+        second = subprocess.run(
+            [sys.executable, "-m", "local.stack", "--api-port", str(api_port), "--aws-port", "0"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode != 0
+        assert f"port {api_port}" in second.stderr + second.stdout
+        assert "already in use" in second.stderr + second.stdout
+    finally:
+        assert stop_stack(running) == 0
