@@ -32,11 +32,12 @@ def mime(email: Email, sender: str, reply_to: str) -> bytes:
     message["Reply-To"] = reply_to
     message["Subject"] = email.subject
     message["Date"] = formatdate(usegmt=True)
-    message["Content-Language"] = email.locale
     for name, value in email.headers.items():
         message[name] = value
     message.set_content(email.text, charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
+    # After the parts: set_content drops Content-* headers set before it.
+    message["Content-Language"] = email.locale
     return message.as_bytes()
 
 
