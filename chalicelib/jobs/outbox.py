@@ -21,7 +21,6 @@ from chalicelib import bootstrap
 from chalicelib.config import get_settings, table_stream_arn
 from chalicelib.domain.events import SCHEMA_VERSION, SOURCE
 from chalicelib.observability import logger, metrics
-from chalicelib.store.mapping import from_dynamo
 
 outbox = Blueprint(__name__)
 
@@ -60,6 +59,10 @@ def event_for(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 def new_items(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The new images of inserted items; history entries are never updated."""
+    # Here, not at import: the mapping pulls in boto3, which the API
+    # functions that share this package should not load at cold start.
+    from chalicelib.store.mapping import from_dynamo
+
     return [
         from_dynamo(record["dynamodb"]["NewImage"])
         for record in records

@@ -12,21 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import pass_context
-from jinja2.runtime import Context as JinjaContext
-
 from chalicelib.notify import formatting
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-@pass_context
-def _money(ctx: JinjaContext, amount: int, currency: str) -> str:
+def _money(ctx: Any, amount: int, currency: str) -> str:
     return formatting.money(amount, currency, ctx["locale"])
 
 
-@pass_context
-def _date(ctx: JinjaContext, moment: datetime | str) -> str:
+def _date(ctx: Any, moment: datetime | str) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return formatting.date_time(moment, ctx["locale"], ctx["shop"].timezone)
@@ -46,8 +41,9 @@ def environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = _money
-    env.filters["datetime"] = _date
+    # The filters read the reader's locale and the shop from the template context.
+    env.filters["money"] = jinja2.pass_context(_money)
+    env.filters["datetime"] = jinja2.pass_context(_date)
     return env
 
 

@@ -14,7 +14,7 @@ SCHEMA_FILE = Path(__file__).parents[2] / "docs" / "events.schema.json"
 def test_the_committed_schema_file_matches_the_models():
     committed = json.loads(SCHEMA_FILE.read_text())
     assert committed == json.loads(json.dumps(events.json_schemas())), (
-        "regenerate: .venv/bin/python -c \"import json; from chalicelib.domain.events import "
+        'regenerate: .venv/bin/python -c "import json; from chalicelib.domain.events import '
         "json_schemas; open('docs/events.schema.json','w').write(json.dumps(json_schemas(), "
         "indent=2, sort_keys=True)+'\\n')\""
     )
