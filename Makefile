@@ -71,3 +71,9 @@ deploy: synth
 
 test-infra: infra-setup
 	$(PY_INFRA) -m pytest tests/infra --confcutdir=tests/infra $(PYTEST_ARGS)
+
+# Previews of every email (both locales, HTML and text) rendered from sample
+# events; open build/emails/index.html in a browser.
+.PHONY: emails
+emails: setup
+	$(PY) -m local.email_previews --out build/emails

@@ -6,9 +6,13 @@ from chalicelib.api.admin import admin
 from chalicelib.api.auth import admin_auth
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
+from chalicelib.jobs.notifications import notifications
+from chalicelib.jobs.outbox import outbox
 
 app = Chalice(app_name="shop-orders")
 register_middleware(app)
 app.register_blueprint(admin_auth)
 app.register_blueprint(storefront)
 app.register_blueprint(admin)
+app.register_blueprint(outbox)
+app.register_blueprint(notifications)

@@ -8,10 +8,13 @@ tests and slows every cold start). ``reset()`` drops the caches for tests.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import get_settings
 from chalicelib.services.context import Context
+
+if TYPE_CHECKING:
+    from chalicelib.notify.service import Notifier
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -46,11 +49,33 @@ def context() -> Context:
     )
 
 
+@functools.cache
+def notifier() -> Notifier:
+    from chalicelib.notify.emails import Shop
+    from chalicelib.notify.receipts import DynamoEmailReceipts
+    from chalicelib.notify.service import Notifier
+    from chalicelib.notify.ses import SesMailer
+
+    settings = get_settings()
+    return Notifier(
+        receipts=DynamoEmailReceipts(aws_client("dynamodb"), settings.table_name),
+        mailer=SesMailer(
+            aws_client("sesv2"),
+            sender=settings.email_sender,
+            reply_to=settings.support_email,
+            configuration_set=settings.ses_configuration_set,
+        ),
+        shop=Shop.from_settings(settings),
+        settings=settings,
+    )
+
+
 def reset() -> None:
     """Forget every cached client, store and setting (tests)."""
     from aws_lambda_powertools.utilities import parameters
 
     aws_client.cache_clear()
     context.cache_clear()
+    notifier.cache_clear()
     get_settings.cache_clear()
     parameters.clear_caches()

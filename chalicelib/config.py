@@ -41,12 +41,50 @@ class Settings(BaseSettings):
     # Request bodies above this are refused with 413 before parsing.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # --- events and emails (docs/events.md) ---
+    event_bus_name: str = "orders"
+    # The shop as its emails present it.
+    display_name: str = Field(default="Shop", min_length=1, max_length=100)
+    postal_address: str = Field(default="Musterstr. 1, 10115 Berlin", max_length=300)
+    support_email: str = "support@example.com"
+    logo_url: str = ""
+    timezone: str = "Europe/Berlin"
+    # Who sends (a verified SES identity), into which configuration set
+    # (bounces, complaints and delivery events), and who hears of new orders.
+    email_sender: str = "Shop <shop@example.com>"
+    ses_configuration_set: str = "shop-emails"
+    merchant_email: str = "orders@example.com"
+    merchant_locale: Literal["de", "en"] = "de"
+    # A claimed-but-unfinished send is retried only after this lease (longer
+    # than one SES call with its retries), so two deliveries never both send.
+    email_send_lease_seconds: int = Field(default=120, ge=10)
+    email_receipt_ttl_days: int = Field(default=30, ge=15)
+
     def payment_window_minutes(self, method: str) -> int:
         return {
             "card": self.payment_window_card_minutes,
             "paypal": self.payment_window_paypal_minutes,
             "bank_transfer": self.payment_window_bank_transfer_minutes,
         }[method]
+
+
+#: Stands in for the table's stream until the deployment supplies the real one.
+PLACEHOLDER_STREAM_ARN = (
+    "arn:aws:dynamodb:eu-central-1:000000000000:table/shop/stream/2026-01-01T00:00:00.000"
+)
+
+
+def table_stream_arn() -> str:
+    """The stream the outbox reads (SHOP_TABLE_STREAM_ARN).
+
+    Chalice needs it when app.py is imported, before any setting is
+    validated (``chalice package`` imports the app without the table), so it
+    is read on its own; the deployment overrides the event source mapping's
+    stream with the table's real one (docs/events.md).
+    """
+    import os
+
+    return os.environ.get("SHOP_TABLE_STREAM_ARN") or PLACEHOLDER_STREAM_ARN
 
 
 @functools.cache

@@ -160,3 +160,67 @@ class FakeOrders:
                 t.products[product.sku] = product
             t.orders[change.order.id] = change.order
             t.history[change.order.id].extend(change.history)
+
+
+# --- email receipts (chalicelib/notify/receipts.py) -----------------------------------
+
+
+class FakeEmailReceipts:
+    """Claim / release / complete with the DynamoDB adapter's conditions."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], dict[str, object]] = {}
+        self.lock = threading.Lock()
+        self._tokens = 0
+
+    def claim(self, key, *, now: int, lease_seconds: int, ttl_seconds: int) -> str:
+        from chalicelib.notify.receipts import AlreadySent, SendInProgress
+
+        k = (key.subject_id, key.kind, key.event_id)
+        with self.lock:
+            old = self.items.get(k)
+            if old is not None:
+                if old["state"] == "sent":
+                    raise AlreadySent(key.kind)
+                if int(old["lease_until"]) >= now:  # type: ignore[call-overload]
+                    raise SendInProgress(key.kind)
+            self._tokens += 1
+            token = f"claim-{self._tokens}"
+            self.items[k] = {
+                "state": "sending",
+                "claim": token,
+                "lease_until": now + lease_seconds,
+                "expires_at": now + ttl_seconds,
+            }
+            return token
+
+    def release(self, key, token: str) -> None:
+        k = (key.subject_id, key.kind, key.event_id)
+        with self.lock:
+            if self.items.get(k, {}).get("claim") == token:
+                del self.items[k]
+
+    def complete(self, key, token: str, *, message_id: str, now: int) -> None:
+        k = (key.subject_id, key.kind, key.event_id)
+        with self.lock:
+            item = self.items.get(k)
+            if item is not None and item["claim"] == token:
+                item.update(state="sent", message_id=message_id, sent_at=now)
+                item.pop("lease_until", None)
+
+
+class FakeMailer:
+    """Records what it sends; ``fail_next`` makes the next sends fail."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+        self.fail_next = 0
+
+    def send(self, email) -> str:
+        from chalicelib.notify.ses import SendFailed
+
+        if self.fail_next:
+            self.fail_next -= 1
+            raise SendFailed("Throttling")
+        self.sent.append(email)
+        return f"msg-{len(self.sent)}"

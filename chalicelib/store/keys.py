@@ -55,3 +55,8 @@ def listed_at(created_at: datetime, order_id: str) -> str:
 def sweep_shard(entity_id: str) -> str:
     """A stable shard for the sparse sweep indexes."""
     return f"DUE#{zlib.crc32(entity_id.encode()) % SWEEP_SHARDS}"
+
+
+def email_receipt(subject_id: str, kind: str, event_id: str) -> dict[str, str]:
+    """One email of one kind for one event about an order or a cart."""
+    return {"PK": f"EMAILRECEIPT#{subject_id}", "SK": f"{kind}#{event_id}"}

@@ -162,6 +162,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "version": order.version,
+        "payment_due_at": order.payment_due_at.isoformat(),
     }
 
 

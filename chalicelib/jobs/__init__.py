@@ -1,0 +1,1 @@
+"""Blueprints for the asynchronous entry points: stream, queues, schedules."""

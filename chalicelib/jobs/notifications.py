@@ -1,0 +1,45 @@
+"""The notifications queue consumer: EventBridge events -> emails.
+
+Each SQS message is one EventBridge event. Messages are processed one by one
+and failures reported per message (partial batch response), so one bad
+message is retried alone and, after the queue's max receives, lands in its
+DLQ; the others are not sent twice. The event source mapping must enable
+ReportBatchItemFailures (infrastructure).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib import bootstrap
+from chalicelib.notify.service import send_event_emails
+
+notifications = Blueprint(__name__)
+
+
+def handle_record(record: Any) -> None:
+    """One SQS record (powertools SQSRecord) holding one EventBridge event."""
+    envelope = json.loads(record.body)
+    send_event_emails(envelope["detail-type"], envelope["detail"], bootstrap.notifier())
+
+
+def process(event: dict[str, Any]) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    # Report a batch of only failures as such too, rather than raising: the
+    # outcome per message is the same, and it is visible in the response.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event, handle_record, processor))
+
+
+@notifications.on_sqs_message(queue="notifications", batch_size=10, name="send_notifications")
+def send_notifications(event: SQSEvent) -> dict[str, Any]:
+    return process(event.to_dict())

@@ -1,0 +1,1 @@
+"""Transactional and marketing emails: rendering (templates/) and SES sending."""

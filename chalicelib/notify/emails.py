@@ -1,0 +1,228 @@
+"""Which emails an event sends, to whom, and their rendered content.
+
+Exactly one email per (order or cart, kind, event): the kind names the
+email, the event's ``event_id`` the trigger, and chalicelib/notify/receipts.py
+guards the pair. Everything an email shows comes from the event's detail
+(chalicelib/domain/events.py) and the shop's settings, never from a read of
+the table: the email tells what was true when the event happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chalicelib.config import Settings
+from chalicelib.domain import events
+from chalicelib.notify import formatting
+from chalicelib.notify.render import render, render_string
+
+Recipient = Literal["customer", "merchant"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    recipient: Recipient
+    subject: dict[str, str]  # locale -> one-line Jinja template
+    marketing: bool = False  # marketing mail carries the one-click opt-out
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "order_confirmation",
+            "customer",
+            {
+                "de": "Ihre Bestellung {{ order.number }} bei {{ shop.name }}",
+                "en": "Your {{ shop.name }} order {{ order.number }}",
+            },
+        ),
+        Kind(
+            "new_order",
+            "merchant",
+            {
+                "de": "Neue Bestellung {{ order.number }} über"
+                " {{ order.totals.total|money(order.totals.currency) }}",
+                "en": "New order {{ order.number }} for"
+                " {{ order.totals.total|money(order.totals.currency) }}",
+            },
+        ),
+        Kind(
+            "payment_received",
+            "customer",
+            {
+                "de": "Zahlung erhalten für Bestellung {{ order.number }}",
+                "en": "Payment received for order {{ order.number }}",
+            },
+        ),
+        Kind(
+            "order_shipped",
+            "customer",
+            {
+                "de": "Ihre Bestellung {{ order.number }} ist unterwegs",
+                "en": "Your order {{ order.number }} is on its way",
+            },
+        ),
+        Kind(
+            "order_delivered",
+            "customer",
+            {
+                "de": "Ihre Bestellung {{ order.number }} wurde zugestellt",
+                "en": "Your order {{ order.number }} has been delivered",
+            },
+        ),
+        Kind(
+            "order_cancelled",
+            "customer",
+            {
+                "de": "Ihre Bestellung {{ order.number }} wurde storniert",
+                "en": "Your order {{ order.number }} has been cancelled",
+            },
+        ),
+        Kind(
+            "refund_issued",
+            "customer",
+            {
+                "de": "Erstattung zu Ihrer Bestellung {{ order.number }}",
+                "en": "Refund for your order {{ order.number }}",
+            },
+        ),
+        Kind(
+            "payment_reminder",
+            "customer",
+            {
+                "de": "Erinnerung: Ihre Bestellung {{ order.number }} ist noch nicht bezahlt",
+                "en": "Reminder: your order {{ order.number }} is awaiting payment",
+            },
+        ),
+        Kind(
+            "cart_nudge",
+            "customer",
+            {
+                "de": "Ihr Warenkorb bei {{ shop.name }} wartet auf Sie",
+                "en": "You left something in your cart at {{ shop.name }}",
+            },
+            marketing=True,
+        ),
+    )
+}
+
+#: detail-type -> the kinds of email it sends. Events not listed send none
+#: (PaymentFailed: the customer is still on the payment page; NoteAdded: the
+#: note shows on the order page).
+KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
+    "OrderPlaced": ("order_confirmation", "new_order"),
+    "OrderPaid": ("payment_received",),
+    "OrderShipped": ("order_shipped",),
+    "OrderDelivered": ("order_delivered",),
+    "OrderCancelled": ("order_cancelled",),
+    "OrderExpired": ("order_cancelled",),
+    "OrderRefunded": ("refund_issued",),
+    "PaymentReminderDue": ("payment_reminder",),
+    "CartAbandoned": ("cart_nudge",),
+}
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The shop as its emails present it (from SHOP_ settings)."""
+
+    name: str
+    postal_address: str
+    support_email: str
+    logo_url: str
+    timezone: str
+    merchant_email: str
+    merchant_locale: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Shop:
+        return cls(
+            name=settings.display_name,
+            postal_address=settings.postal_address,
+            support_email=settings.support_email,
+            logo_url=settings.logo_url,
+            timezone=settings.timezone,
+            merchant_email=settings.merchant_email,
+            merchant_locale=settings.merchant_locale,
+        )
+
+
+@dataclass(frozen=True)
+class Email:
+    kind: str
+    subject_id: str  # the order's or the cart's id
+    event_id: str
+    to: str
+    locale: str
+    subject: str
+    html: str
+    text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def emails_for(detail_type: str, detail: BaseModel, shop: Shop) -> list[Email]:
+    """Every email the event sends, rendered. Internal events send none to
+    the customer."""
+    out = []
+    for name in KINDS_BY_EVENT.get(detail_type, ()):
+        kind = KINDS[name]
+        if kind.recipient == "customer" and getattr(detail, "visibility", "") == "internal":
+            continue
+        out.append(build(kind, detail_type, detail, shop))
+    return out
+
+
+def build(kind: Kind, detail_type: str, detail: BaseModel, shop: Shop) -> Email:
+    order = getattr(detail, "order", None)
+    cart = getattr(detail, "cart", None)
+    subject_id = order.id if order is not None else cart.id  # type: ignore[union-attr]
+    if kind.recipient == "merchant":
+        to, locale = shop.merchant_email, shop.merchant_locale
+    elif order is not None:
+        to, locale = order.customer.email, order.locale
+    else:
+        to, locale = cart.email, cart.locale  # type: ignore[union-attr]
+    locale = formatting.supported_locale(locale)
+    values: dict[str, Any] = {
+        "shop": shop,
+        "order": order,
+        "cart": cart,
+        "data": detail.data,  # type: ignore[attr-defined]
+        "detail_type": detail_type,
+        "occurred_at": detail.occurred_at,  # type: ignore[attr-defined]
+        "unsubscribe_url": None,
+    }
+    headers: dict[str, str] = {}
+    if kind.marketing:
+        unsubscribe_url = detail.data.unsubscribe_url  # type: ignore[attr-defined]
+        values["unsubscribe_url"] = unsubscribe_url
+        # RFC 8058 one-click unsubscribe, as Gmail and Yahoo require of bulk senders.
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    html, text = render(kind.name, locale, values)
+    return Email(
+        kind=kind.name,
+        subject_id=subject_id,
+        event_id=detail.event_id,  # type: ignore[attr-defined]
+        to=to,
+        locale=locale,
+        subject=render_string(kind.subject[locale], locale, values),
+        html=html,
+        text=text,
+        headers=headers,
+    )
+
+
+def parse(detail_type: str, detail: dict[str, Any]) -> BaseModel | None:
+    """The validated detail of an event that sends email, else None."""
+    if detail_type not in KINDS_BY_EVENT:
+        return None
+    return events.parse_detail(detail_type, detail)

@@ -1,0 +1,69 @@
+"""Jinja2 rendering of the email templates in templates/.
+
+Layout: ``base.html``/``base.txt`` hold the frame (logo, shop name, footer
+with address and support email, the opt-out link of marketing mail);
+``<locale>/<kind>.html`` and ``.txt`` the words of each email.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chalicelib.notify import formatting
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _money(ctx: Any, amount: int, currency: str) -> str:
+    return formatting.money(amount, currency, ctx["locale"])
+
+
+def _date(ctx: Any, moment: datetime | str) -> str:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return formatting.date_time(moment, ctx["locale"], ctx["shop"].timezone)
+
+
+@functools.cache
+def environment() -> Any:
+    # jinja2 is imported on first render, not at cold start: the stream and
+    # API functions share the package and never render an email.
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    # The filters read the reader's locale and the shop from the template context.
+    env.filters["money"] = jinja2.pass_context(_money)
+    env.filters["datetime"] = jinja2.pass_context(_date)
+    return env
+
+
+def render(kind: str, locale: str, values: dict[str, Any]) -> tuple[str, str]:
+    """(html, text) of one email kind in one locale."""
+    env = environment()
+    context = {**values, "locale": locale, "kind": kind}
+    html = env.get_template(f"{locale}/{kind}.html").render(context)
+    text = env.get_template(f"{locale}/{kind}.txt").render(context)
+    return html, text
+
+
+def render_string(source: str, locale: str, values: dict[str, Any]) -> str:
+    """A one-line template such as a subject (never autoescaped: it is a header)."""
+    env = environment().overlay(autoescape=False)
+    return str(env.from_string(source).render({**values, "locale": locale}) or "").strip()
+
+
+def template_names() -> list[str]:
+    return sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.*"))
+
+
+__all__ = ["TEMPLATES", "environment", "render", "render_string", "template_names"]

@@ -1,0 +1,73 @@
+"""The use case behind the notifications queue: an event in, its emails out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.config import Settings
+from chalicelib.notify import emails as catalogue
+from chalicelib.notify.emails import Email, Shop
+from chalicelib.notify.receipts import AlreadySent, EmailReceipts, ReceiptKey
+from chalicelib.notify.ses import Mailer, SendFailed
+from chalicelib.observability import logger, metrics
+from chalicelib.services.context import utc_now
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """What sending needs: receipts, a mailer, the shop and a clock."""
+
+    receipts: EmailReceipts
+    mailer: Mailer
+    shop: Shop
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+
+
+def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifier) -> list[str]:
+    """Send every email the event calls for, each exactly once; returns the
+    kinds sent now (not those sent by an earlier delivery).
+
+    Raises (so the event is retried, and ends in the DLQ if it keeps failing)
+    when a send fails, another delivery is mid-send, or the detail does not
+    match its schema.
+    """
+    parsed = catalogue.parse(detail_type, detail)
+    if parsed is None:
+        return []
+    sent = []
+    for email in catalogue.emails_for(detail_type, parsed, notifier.shop):
+        if deliver(email, notifier):
+            sent.append(email.kind)
+    return sent
+
+
+def deliver(email: Email, notifier: Notifier) -> bool:
+    """Send one email unless its receipt says it went out; True if sent now."""
+    key = ReceiptKey(email.subject_id, email.kind, email.event_id)
+    now = int(notifier.clock().timestamp())
+    settings = notifier.settings
+    try:
+        token = notifier.receipts.claim(
+            key,
+            now=now,
+            lease_seconds=settings.email_send_lease_seconds,
+            ttl_seconds=settings.email_receipt_ttl_days * 86400,
+        )
+    except AlreadySent:
+        logger.info("email already sent", kind=email.kind, event_id=email.event_id)
+        return False
+    try:
+        message_id = notifier.mailer.send(email)
+    except SendFailed as exc:
+        notifier.receipts.release(key, token)
+        logger.warning("email not sent", kind=email.kind, event_id=email.event_id, code=str(exc))
+        metrics.add_metric(name="EmailSendFailures", unit="Count", value=1)
+        raise
+    notifier.receipts.complete(key, token, message_id=message_id, now=now)
+    logger.info("email sent", kind=email.kind, event_id=email.event_id, locale=email.locale)
+    metrics.add_metric(name="EmailsSent", unit="Count", value=1)
+    return True

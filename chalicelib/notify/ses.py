@@ -1,0 +1,69 @@
+"""Sending through SES v2, as one MIME message per email.
+
+Raw content, not SES's "Simple" form: it carries the text and HTML parts,
+UTF-8 subjects and the List-Unsubscribe headers exactly as we build them.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
+from typing import Any, Protocol
+
+from chalicelib.notify.emails import Email
+
+
+class SendFailed(Exception):
+    """SES did not accept the email; the event is retried."""
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> str:
+        """Hand the email to the mail service; returns its message id or
+        raises SendFailed."""
+        ...
+
+
+def mime(email: Email, sender: str, reply_to: str) -> bytes:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = email.to
+    message["Reply-To"] = reply_to
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(usegmt=True)
+    for name, value in email.headers.items():
+        message[name] = value
+    message.set_content(email.text, charset="utf-8")
+    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    # After the parts: set_content drops Content-* headers set before it.
+    message["Content-Language"] = email.locale
+    return message.as_bytes()
+
+
+class SesMailer:
+    def __init__(self, client: Any, sender: str, reply_to: str, configuration_set: str) -> None:
+        self._client = client
+        self._sender = sender
+        self._reply_to = reply_to
+        self._configuration_set = configuration_set
+
+    def send(self, email: Email) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request: dict[str, Any] = {
+            "FromEmailAddress": self._sender,
+            "Destination": {"ToAddresses": [email.to]},
+            "Content": {"Raw": {"Data": mime(email, self._sender, self._reply_to)}},
+            # Tags reach the configuration set's event destinations, so a
+            # bounce or complaint can be traced to the kind of email.
+            "EmailTags": [{"Name": "kind", "Value": email.kind}],
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._client.send_email(**request)
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else "network"
+            raise SendFailed(code) from exc
+        return str(response["MessageId"])

@@ -1,0 +1,201 @@
+"""Every email kind rendered from sample events, in both locales."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from chalicelib.notify import emails as catalogue
+from chalicelib.notify.formatting import money, supported_locale
+from chalicelib.notify.render import TEMPLATES
+from chalicelib.notify.ses import mime
+from local.email_previews import write_previews
+from local.email_samples import DETAIL_TYPES, sample
+
+# Every kind the issue asks for, so a kind cannot silently lose its trigger.
+EXPECTED_KINDS = {
+    "order_confirmation",
+    "new_order",
+    "payment_received",
+    "order_shipped",
+    "order_delivered",
+    "order_cancelled",
+    "refund_issued",
+    "payment_reminder",
+    "cart_nudge",
+}
+TOTAL = {"de": "1.234,56 €", "en": "€1,234.56"}
+CART_TOTAL = {"de": "35,70 €", "en": "€35.70"}
+
+
+@pytest.fixture
+def shop(settings):
+    return catalogue.Shop.from_settings(settings)
+
+
+def rendered(detail_type, locale, shop):
+    detail = catalogue.parse(detail_type, sample(detail_type, locale))
+    return catalogue.emails_for(detail_type, detail, replace(shop, merchant_locale=locale))
+
+
+def all_cases():
+    return [(t, loc) for t in DETAIL_TYPES for loc in ("de", "en")]
+
+
+def test_every_kind_has_a_trigger_and_templates_in_both_locales():
+    assert {k for kinds in catalogue.KINDS_BY_EVENT.values() for k in kinds} == EXPECTED_KINDS
+    for kind in EXPECTED_KINDS:
+        for locale in ("de", "en"):
+            for ext in ("html", "txt"):
+                assert (TEMPLATES / locale / f"{kind}.{ext}").exists()
+
+
+@pytest.mark.parametrize(("detail_type", "locale"), all_cases())
+def test_text_and_html_parts_carry_the_number_and_totals(detail_type, locale, shop, tmp_path):
+    emails = rendered(detail_type, locale, shop)
+    assert emails, detail_type
+    for mail in emails:
+        (tmp_path / f"{mail.kind}.{locale}.html").write_text(mail.html)
+        (tmp_path / f"{mail.kind}.{locale}.txt").write_text(mail.text)
+        assert mail.locale == locale
+        if detail_type == "CartAbandoned":
+            expected = [CART_TOTAL[locale], "https://shop.example.com/carts/cart_01JDX6A"]
+        else:
+            expected = ["K7Q-4M2-XP", TOTAL[locale]]
+        for part in (mail.html, mail.text):
+            for needle in expected:
+                assert needle in part, (mail.kind, locale, needle)
+        # The shop's identity from the settings, in the frame of every email.
+        for part in (mail.html, mail.text):
+            assert shop.support_email in part
+            assert shop.postal_address in part
+        assert "{{" not in mail.html + mail.text + mail.subject
+
+
+def test_subjects_are_in_the_readers_language(shop):
+    de = rendered("OrderShipped", "de", shop)[0]
+    en = rendered("OrderShipped", "en", shop)[0]
+    assert de.subject == "Ihre Bestellung K7Q-4M2-XP ist unterwegs"
+    assert en.subject == "Your order K7Q-4M2-XP is on its way"
+    assert "Sendungsnummer: 00340434161094042557" in de.text
+    assert "Tracking number: 00340434161094042557" in en.text
+
+
+def test_placement_tells_the_customer_and_the_merchant(shop):
+    confirmation, merchant = catalogue.emails_for(
+        "OrderPlaced", catalogue.parse("OrderPlaced", sample("OrderPlaced", "en")), shop
+    )
+    assert (confirmation.kind, confirmation.to, confirmation.locale) == (
+        "order_confirmation",
+        "erika@example.com",
+        "en",
+    )
+    # The merchant reads in the merchant's locale, whatever the customer's.
+    assert (merchant.kind, merchant.to, merchant.locale) == ("new_order", shop.merchant_email, "de")
+    assert merchant.subject == "Neue Bestellung K7Q-4M2-XP über 1.234,56 €"
+
+
+def test_shipped_email_links_the_carriers_tracking_page(shop):
+    mail = rendered("OrderShipped", "en", shop)[0]
+    url = sample("OrderShipped")["data"]["tracking_url"]
+    assert f'href="{url}"' in mail.html
+    assert url in mail.text
+    assert "DHL" in mail.text
+
+
+def test_expiry_says_the_payment_did_not_arrive_in_time(shop):
+    de = rendered("OrderExpired", "de", shop)[0]
+    en = rendered("OrderExpired", "en", shop)[0]
+    assert de.kind == "order_cancelled"
+    assert "Zahlung nicht rechtzeitig eingegangen" in de.text
+    assert "Reason: payment not received in time" in en.text
+    assert "Reason: cancelled by customer" in rendered("OrderCancelled", "en", shop)[0].text
+
+
+def test_only_the_marketing_nudge_carries_one_click_unsubscribe(shop):
+    nudge = rendered("CartAbandoned", "de", shop)[0]
+    url = "https://shop.example.com/unsubscribe?t=opaque-token"
+    assert nudge.headers == {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert f'href="{url}"' in nudge.html and url in nudge.text
+    for detail_type in DETAIL_TYPES:
+        if detail_type != "CartAbandoned":
+            for mail in rendered(detail_type, "de", shop):
+                assert mail.headers == {}
+                assert "unsubscribe" not in mail.html.lower()
+
+
+def test_html_escapes_what_came_from_the_catalog_and_text_does_not(shop):
+    mail = rendered("OrderPlaced", "en", shop)[0]
+    assert "Kettle &lt;Deluxe&gt; &amp; Co" in mail.html
+    assert "<Deluxe>" not in mail.html
+    assert "Kettle <Deluxe> & Co" in mail.text
+
+
+def test_internal_entries_send_no_customer_email(shop):
+    detail = sample("OrderCancelled", "de")
+    detail["visibility"] = "internal"
+    parsed = catalogue.parse("OrderCancelled", detail)
+    assert catalogue.emails_for("OrderCancelled", parsed, shop) == []
+
+
+def test_events_without_emails_and_unknown_events_send_nothing():
+    assert catalogue.parse("PaymentFailed", {"anything": 1}) is None
+    assert catalogue.parse("SomethingNew", {}) is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        (123456, "EUR", "de", "1.234,56 €"),
+        (123456, "EUR", "en", "€1,234.56"),
+        (5, "EUR", "de", "0,05 €"),
+        (1000000, "CHF", "de", "10.000,00 CHF"),
+        (1000000, "CHF", "en", "CHF 10,000.00"),
+        (1500, "JPY", "en", "¥1,500"),
+        (-250, "GBP", "en", "-£2.50"),
+    ],
+)
+def test_money_is_formatted_for_the_locale(amount, currency, locale, expected):
+    assert money(amount, currency, locale) == expected
+
+
+def test_unknown_locales_fall_back_to_english():
+    assert [supported_locale(x) for x in ("de-AT", "DE", "fr", None, "en_GB")] == [
+        "de",
+        "de",
+        "en",
+        "en",
+        "en",
+    ]
+
+
+def test_mime_message_has_both_parts_and_the_headers(shop):
+    mail = rendered("CartAbandoned", "de", shop)[0]
+    raw = mime(mail, "Shop <shop@example.com>", "support@example.com")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "Ihr Warenkorb bei Shop wartet auf Sie"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["Content-Language"] == "de"
+    # SMTP line endings on the wire.
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == mail.text
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == mail.html
+
+
+def test_make_emails_writes_a_browsable_preview_of_every_template(settings, tmp_path: Path):
+    files = write_previews(tmp_path, settings)
+    index = (tmp_path / "index.html").read_text()
+    kinds_seen = {path.name.split(".")[1] for path in files if path.name != "index.html"}
+    assert kinds_seen == EXPECTED_KINDS
+    for path in files:
+        assert path.stat().st_size > 0
+        if path.name != "index.html":
+            assert f'href="{path.name}"' in index
+    assert (tmp_path / "OrderPlaced.new_order.en.html").exists()
+    assert (tmp_path / "OrderPlaced.new_order.de.html").exists()
