@@ -40,11 +40,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
+from chalice.package import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib.store import schema
 from infrastructure import definitions
-from infrastructure.access import API_HANDLER, Access, access_of
+from infrastructure.access import API_HANDLER, FUNCTIONS, Access, access_of
 
 #: Chalice needs some role ARN when it does not manage roles; every function's
 #: Role is replaced by its own role below, so this never reaches AWS.
@@ -82,16 +83,21 @@ def construct_id(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
-def handler_name(sam_handler: str) -> str:
-    """The Chalice name of a function from its SAM ``Handler``.
+def handler_name(logical_id: str, sam_handler: str) -> str:
+    """The Chalice name of a function chalice generated.
 
-    That is ``app.<name>`` for handlers registered on the app and
-    ``<module>.<name>`` for blueprints (``chalicelib.api.auth.x``); the REST
-    API's is ``app.app``.
+    A handler's logical id is chalice's CamelCase of its name, whether the
+    name was given with ``name=`` or taken from the function; known handlers
+    are matched that way. Others fall back to the function in the SAM
+    ``Handler`` (``app.<name>``, or ``<module>.<name>`` for blueprints); the
+    REST API's is ``app.app``.
     """
     if sam_handler == "app.app":
         return API_HANDLER
-    return sam_handler.rsplit(".", 1)[-1]
+    known = set(FUNCTIONS) | {q.consumer for q in definitions.QUEUES if q.consumer}
+    known |= {s.handler for s in definitions.SCHEDULES}
+    by_logical_id = {to_cfn_resource_name(name): name for name in known}
+    return by_logical_id.get(logical_id, sam_handler.rsplit(".", 1)[-1])
 
 
 class OrdersStack(Stack):
@@ -356,7 +362,9 @@ class OrdersStack(Stack):
             template = json.load(f)
         return [
             Function(
-                logical_id, handler_name(resource["Properties"]["Handler"]), resource["Properties"]
+                logical_id,
+                handler_name(logical_id, resource["Properties"]["Handler"]),
+                resource["Properties"],
             )
             for logical_id, resource in template["Resources"].items()
             if resource["Type"] == "AWS::Serverless::Function"

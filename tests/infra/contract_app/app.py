@@ -52,8 +52,9 @@ def expire_unpaid_orders(event):
     return None
 
 
-@app.schedule(Rate(1, unit=Rate.HOURS))
-def send_payment_reminders(event):
+# The Chalice name is what binds: name= may differ from the function's.
+@app.schedule(Rate(1, unit=Rate.HOURS), name="send_payment_reminders")
+def remind_unpaid_orders(event):
     return None
 
 
