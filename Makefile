@@ -21,8 +21,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: setup
 	$(PY) -m local.stack $(ARGS)
 
+# Everything: unit, integration, e2e in .venv; then the infrastructure tests
+# in their own virtualenv (the CDK and its linters pin other versions).
 test: setup
 	$(PY) -m pytest -n 2 tests $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-infra
 
 # Lint, types and the fast unit tests: seconds, no AWS.
 check: lint typecheck unit

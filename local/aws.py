@@ -30,46 +30,86 @@ LOCAL_CREDENTIALS = {
 }
 
 
-def copy_each_table_once_per_transaction() -> None:
-    """Make moto's TransactWriteItems back each table up once, not once per item.
+def roll_back_transactions_item_by_item() -> None:
+    """Make moto's TransactWriteItems back up the items it touches, not tables.
 
-    moto (5.2) deep-copies the whole table for every item of a transaction so
-    it can roll back; a 29-item order on a table of a few hundred orders then
-    takes seconds. The copies are identical, so copying each table once per
-    transaction keeps moto's rollback exactly as it is and makes it ~N times
-    faster. Dev-only: moto is never part of the Lambda package.
+    moto (5.2) deep-copies the whole table, stream records included, once per
+    item of a transaction so it can roll back; a transaction then costs time
+    proportional to everything ever written, and the local stack slows down
+    order by order (0.17 s -> 0.85 s per 5-line order after 120 orders). This
+    patch keeps moto's own transaction logic and error reporting, hands it a
+    "copy" that costs nothing, and on failure restores only the touched items
+    and cuts the stream back to where it was. Dev-only: moto never ships.
     """
     from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
-    if getattr(models.DynamoDBBackend.transact_write_items, "_copies_once", False):
+    if getattr(models.DynamoDBBackend.transact_write_items, "_item_rollback", False):
         return
     original = models.DynamoDBBackend.transact_write_items
     real_copy = models.copy
 
+    class NoTableCopies:
+        @staticmethod
+        def deepcopy(obj: Any, *args: Any) -> Any:
+            # The table itself stands in for moto's backup; our own rollback
+            # below restores what the transaction changed.
+            return obj if isinstance(obj, models.Table) else real_copy.deepcopy(obj, *args)
+
+    def backups_for(
+        backend: Any, transact_items: list[dict[str, Any]]
+    ) -> tuple[list[Any], list[Any]]:
+        items, streams = [], {}
+        for entry in transact_items:
+            try:
+                kind, op = next(iter(entry.items()))
+                table = backend.tables[op["TableName"]]
+                key = op["Item"] if kind == "Put" else op["Key"]
+                hash_key = DynamoType(key[table.hash_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            except (KeyError, StopIteration, TypeError):
+                continue  # malformed: moto rejects it before writing anything
+            current = (
+                table.get_item(hash_key, range_key)
+                if table.has_range_key == bool(range_key)
+                else None
+            )
+            items.append((table, hash_key, range_key, real_copy.deepcopy(current)))
+            if table.stream_shard is not None:
+                streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+        return items, list(streams.values())
+
+    def restore(items: list[Any], streams: list[Any]) -> None:
+        for table, hash_key, range_key, before in reversed(items):
+            if range_key is not None:
+                bucket = table.items[hash_key]
+                if before is None:
+                    bucket.pop(range_key, None)
+                else:
+                    bucket[range_key] = before
+            elif before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        for shard, length in streams:
+            del shard.items[length:]
+
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, tuple[Any, Any]] = {}
-
-        class CopyTablesOnce:
-            @staticmethod
-            def deepcopy(obj: Any, *args: Any) -> Any:
-                if not isinstance(obj, models.Table):
-                    return real_copy.deepcopy(obj, *args)
-                cached = copies.get(id(obj))
-                if cached is None or cached[0] is not obj:
-                    cached = copies[id(obj)] = (obj, real_copy.deepcopy(obj, *args))
-                return cached[1]
-
-        models.copy = CopyTablesOnce  # type: ignore[assignment]
+        items, streams = backups_for(self, transact_items)
+        models.copy = NoTableCopies  # type: ignore[assignment]
         try:
             original(self, transact_items)
+        except Exception:
+            restore(items, streams)
+            raise
         finally:
             models.copy = real_copy
 
-    transact_write_items._copies_once = True  # type: ignore[attr-defined]
+    transact_write_items._item_rollback = True  # type: ignore[attr-defined]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
-copy_each_table_once_per_transaction()
+roll_back_transactions_item_by_item()
 
 
 class SerialisedApp:

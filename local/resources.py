@@ -1,11 +1,19 @@
 """Creates the system's AWS resources on the embedded AWS from the same
-definitions the deployment uses (infrastructure/definitions.py)."""
+definitions the deployment uses (infrastructure/definitions.py): the table,
+the bus and its rules, the queues with their dead-letter queues, the SES
+identity and configuration set, and the SSM parameters with their
+documented local values."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.store import schema
+from infrastructure import definitions
+
+LOCAL_STAGE = "local"
 
 
 def create_table(dynamodb: Any, table_name: str) -> None:
@@ -19,3 +27,88 @@ def create_table(dynamodb: Any, table_name: str) -> None:
 
 def put_admin_key_hashes(ssm: Any, name: str, value: str) -> None:
     ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+@dataclass
+class Provisioned:
+    """What was created, by the names the definitions use."""
+
+    table_name: str
+    bus_name: str
+    queue_urls: dict[str, str] = field(default_factory=dict)  # definition name -> URL
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    dlq_urls: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)  # env setting -> parameter name
+
+
+def create_queues(sqs: Any, provisioned: Provisioned) -> None:
+    for queue in definitions.QUEUES:
+        fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if queue.fifo else {}
+        dlq_url = sqs.create_queue(QueueName=queue.dlq_name, Attributes=fifo)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        url = sqs.create_queue(
+            QueueName=queue.queue_name,
+            Attributes={
+                **fifo,
+                "VisibilityTimeout": str(queue.visibility_timeout),
+                "RedrivePolicy": json.dumps(
+                    {
+                        "deadLetterTargetArn": dlq_arn,
+                        "maxReceiveCount": str(queue.max_receive_count),
+                    }
+                ),
+            },
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        provisioned.queue_urls[queue.name] = url
+        provisioned.queue_arns[queue.name] = arn
+        provisioned.dlq_urls[queue.name] = dlq_url
+
+
+def create_bus_and_rules(events: Any, provisioned: Provisioned) -> None:
+    events.create_event_bus(Name=provisioned.bus_name)
+    for rule in definitions.RULES:
+        events.put_rule(
+            Name=rule.name,
+            EventBusName=provisioned.bus_name,
+            EventPattern=json.dumps(rule.pattern),
+            State="ENABLED",
+        )
+        events.put_targets(
+            Rule=rule.name,
+            EventBusName=provisioned.bus_name,
+            Targets=[{"Id": rule.queue, "Arn": provisioned.queue_arns[rule.queue]}],
+        )
+
+
+def create_email_identity(sesv2: Any, sender: str, configuration_set: str) -> None:
+    """moto's SES only sends from verified identities, like SES's sandbox."""
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    sesv2.create_email_identity(EmailIdentity=address.split("@", 1)[1])
+    sesv2.create_email_identity(EmailIdentity=address)
+    sesv2.create_configuration_set(ConfigurationSetName=configuration_set)
+
+
+def create_parameters(ssm: Any, overrides: dict[str, str]) -> dict[str, str]:
+    """Every parameter with its documented local value (or an override)."""
+    names: dict[str, str] = {}
+    for parameter in definitions.PARAMETERS:
+        name = parameter.name.format(stage=LOCAL_STAGE)
+        value = overrides.get(parameter.env, parameter.local_value)
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        names[parameter.env] = name
+    return names
+
+
+def provision(clients: Any, table_name: str, parameter_overrides: dict[str, str]) -> Provisioned:
+    """Create everything; ``clients(service)`` returns a boto3 client."""
+    provisioned = Provisioned(table_name=table_name, bus_name=definitions.EVENT_BUS)
+    create_table(clients("dynamodb"), table_name)
+    create_queues(clients("sqs"), provisioned)
+    create_bus_and_rules(clients("events"), provisioned)
+    provisioned.parameters = create_parameters(clients("ssm"), parameter_overrides)
+    return provisioned
