@@ -143,7 +143,7 @@ class Stage:
     what the infrastructure must know to create resources (the sender
     identity, where alarms go, whether the table may be deleted) lives here.
     The CDK app hands ``shop_name`` and ``sender_email`` to the functions as
-    SHOP_SHOP_NAME and SHOP_SENDER_EMAIL.
+    SHOP_DISPLAY_NAME and SHOP_EMAIL_SENDER ("Shop name <address>").
     """
 
     name: str

@@ -339,8 +339,9 @@ class OrdersStack(Stack):
         environment = {
             "SHOP_TABLE_NAME": self.table.table_name,
             "SHOP_EVENT_BUS_NAME": self.bus.event_bus_name,
-            "SHOP_SENDER_EMAIL": self.stage.sender_email,
-            "SHOP_SHOP_NAME": self.stage.shop_name,
+            # chalicelib/config.py: email_sender ("Name <address>"), display_name
+            "SHOP_EMAIL_SENDER": f"{self.stage.shop_name} <{self.stage.sender_email}>",
+            "SHOP_DISPLAY_NAME": self.stage.shop_name,
             "SHOP_SES_CONFIGURATION_SET": self.config_set.configuration_set_name,
         }
         for spec in definitions.QUEUES:
