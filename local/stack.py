@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.aws import EmbeddedAWS
+from local.delivery import QueuePoller, Scheduler, StreamPump, Worker
+from local.resources import Provisioned
 
 LOCAL_ADMIN_KEY = "local-admin-key"
 TABLE_NAME = "shop-local"
@@ -32,6 +34,7 @@ class Options:
     aws_port: int = 4566
     api_port: int = 8000
     seed: bool = True
+    speed: float = 1.0
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -47,8 +50,22 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default=True,
         help="load the demo catalog (default: yes)",
     )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="run the schedules this many times as often, for demos (default: 1)",
+    )
     args = parser.parse_args(argv)
-    return Options(host=args.host, aws_port=args.aws_port, api_port=args.api_port, seed=args.seed)
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    return Options(
+        host=args.host,
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        seed=args.seed,
+        speed=args.speed,
+    )
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -83,25 +100,45 @@ def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
     }
 
 
-def provision(seed: bool) -> None:
-    """Create every resource from the shared definitions, then seed."""
+def provision(seed: bool) -> Provisioned:
+    """Create every resource from the shared definitions, point the app's
+    settings at them, then seed the demo catalog."""
     import hashlib
     import json
 
     from chalicelib import bootstrap
-    from local.resources import create_table, put_admin_key_hashes
+    from infrastructure.definitions import ADMIN_KEY_HASHES
+    from local.resources import create_email_identity
+    from local.resources import provision as create_resources
     from local.seed import seed_catalog
 
     bootstrap.reset()
-    create_table(bootstrap.aws_client("dynamodb"), os.environ["SHOP_TABLE_NAME"])
     admin_key = os.environ["SHOP_LOCAL_ADMIN_KEY"]
-    put_admin_key_hashes(
-        bootstrap.aws_client("ssm"),
-        os.environ["SHOP_ADMIN_KEYS_PARAMETER"],
-        json.dumps([hashlib.sha256(admin_key.encode()).hexdigest()]),
+    created = create_resources(
+        bootstrap.aws_client,
+        os.environ["SHOP_TABLE_NAME"],
+        {ADMIN_KEY_HASHES.env: json.dumps([hashlib.sha256(admin_key.encode()).hexdigest()])},
+    )
+    table = bootstrap.aws_client("dynamodb").describe_table(TableName=created.table_name)["Table"]
+    os.environ.update(
+        {
+            "SHOP_TABLE_STREAM_ARN": table["LatestStreamArn"],
+            "SHOP_EVENT_BUS_NAME": created.bus_name,
+            **created.parameters,
+            **{
+                f"SHOP_{name.upper().replace('-', '_')}_QUEUE_URL": url
+                for name, url in created.queue_urls.items()
+            },
+        }
+    )
+    bootstrap.reset()
+    settings = bootstrap.context().settings
+    create_email_identity(
+        bootstrap.aws_client("sesv2"), settings.email_sender, settings.ses_configuration_set
     )
     if seed:
         seed_catalog(bootstrap.context())
+    return created
 
 
 def api_server(host: str, port: int) -> Any:
@@ -125,11 +162,45 @@ def api_server(host: str, port: int) -> Any:
     return LocalDevServer(app, config, host, port, handler_cls=Handler)
 
 
+def delivery_workers(resources: Provisioned, speed: float) -> list[Worker]:
+    """Stream pump, queue pollers and schedules for every handler the app has."""
+    from app import app
+    from chalicelib import bootstrap
+    from infrastructure import definitions
+
+    handlers = app.handler_map
+    workers: list[Worker] = []
+    if "publish_order_events" in handlers:
+        workers.append(
+            StreamPump(bootstrap.aws_client, resources.table_name, handlers, "publish_order_events")
+        )
+    for queue in definitions.QUEUES:
+        if queue.consumer in handlers:
+            workers.append(
+                QueuePoller(
+                    bootstrap.aws_client("sqs"),
+                    resources.queue_urls[queue.name],
+                    resources.queue_arns[queue.name],
+                    handlers,
+                    queue.consumer,
+                    queue.batch_size,
+                )
+            )
+    for schedule in definitions.SCHEDULES:
+        if schedule.handler in handlers:
+            workers.append(
+                Scheduler(handlers, schedule.handler, schedule.every_minutes * 60 / speed)
+            )
+    return workers
+
+
 class LocalStack:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.aws: EmbeddedAWS | None = None
         self.api: Any = None
+        self.resources: Provisioned | None = None
+        self.workers: list[Worker] = []
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -142,9 +213,12 @@ class LocalStack:
             )
         self.aws = EmbeddedAWS(o.host, o.aws_port).start()
         os.environ.update(local_environment(self.aws))
-        provision(o.seed)
+        self.resources = provision(o.seed)
         self.api = api_server(o.host, o.api_port)
         self._spawn("api", self.api.server.serve_forever)
+        self.workers = delivery_workers(self.resources, o.speed)
+        for worker in self.workers:
+            worker.start()
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -157,6 +231,10 @@ class LocalStack:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for worker in self.workers:
+            worker.join(timeout=5)
         if self.api is not None:
             self.api.server.shutdown()
             self.api.server.server_close()
@@ -177,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  HTTP API      {stack.api_url}\n"
         f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
         f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
+        f"  delivering    {', '.join(w.name for w in stack.workers) or 'nothing'}\n"
         "Ctrl-C stops everything.",
         flush=True,
     )

@@ -165,8 +165,10 @@ def register_middleware(app: Any) -> None:
         context = getattr(event, "context", None) or {}
         request_id = context.get("requestId") or str(uuid.uuid4())
         _request_id.set(request_id)
-        logger.clear_state()
-        logger.append_keys(
+        # Thread-local keys: on Lambda one invocation runs at a time, but the
+        # local server runs requests in threads and must not mix their keys.
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(
             request_id=request_id, path=context.get("resourcePath"), method=event.method
         )
         started = time.perf_counter()
