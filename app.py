@@ -4,11 +4,15 @@ from chalice import Chalice
 
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import admin_auth
+from chalicelib.api.carts import cart_routes
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
+from chalicelib.jobs.schedules import schedules
 
 app = Chalice(app_name="shop-orders")
 register_middleware(app)
 app.register_blueprint(admin_auth)
 app.register_blueprint(storefront)
 app.register_blueprint(admin)
+app.register_blueprint(cart_routes)
+app.register_blueprint(schedules)

@@ -1,0 +1,1 @@
+"""Blueprints for non-HTTP entry points: schedules, queue consumers, streams."""
