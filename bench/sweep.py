@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.aws import LOCAL_CREDENTIALS  # noqa: E402
+from local.aws import LOCAL_CREDENTIALS
 
 os.environ.update(LOCAL_CREDENTIALS)
 os.environ.pop("AWS_ENDPOINT_URL", None)
