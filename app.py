@@ -4,10 +4,12 @@ from chalice import Chalice
 
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import admin_auth
+from chalicelib.api.carts import cart_routes
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
 from chalicelib.jobs.notifications import notifications
 from chalicelib.jobs.outbox import outbox
+from chalicelib.jobs.schedules import schedules
 
 app = Chalice(app_name="shop-orders")
 register_middleware(app)
@@ -16,3 +18,5 @@ app.register_blueprint(storefront)
 app.register_blueprint(admin)
 app.register_blueprint(outbox)
 app.register_blueprint(notifications)
+app.register_blueprint(cart_routes)
+app.register_blueprint(schedules)

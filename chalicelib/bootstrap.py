@@ -37,8 +37,11 @@ def aws_client(service: str) -> Any:
 
 @functools.cache
 def context() -> Context:
+    from chalicelib.store.carts import DynamoCarts
     from chalicelib.store.catalog import DynamoCatalog
     from chalicelib.store.orders import DynamoOrders
+    from chalicelib.store.suppressions import DynamoSuppressions
+    from chalicelib.store.sweeps import DynamoSweepIndex
 
     settings = get_settings()
     client = aws_client("dynamodb")
@@ -46,6 +49,9 @@ def context() -> Context:
         catalog=DynamoCatalog(client, settings.table_name, settings.catalog_cache_seconds),
         orders=DynamoOrders(client, settings.table_name),
         settings=settings,
+        carts=DynamoCarts(client, settings.table_name),
+        suppressions=DynamoSuppressions(client, settings.table_name),
+        sweeps=DynamoSweepIndex(client, settings.table_name),
     )
 
 

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     # than one SES call with its retries), so two deliveries never both send.
     email_send_lease_seconds: int = Field(default=120, ge=10)
     email_receipt_ttl_days: int = Field(default=30, ge=15)
+    # --- scheduled jobs (docs/schedules.md) ---------------------------------
+    # An order whose payment the provider reported as started waits this long
+    # after that report before the expiry sweep may expire it.
+    payment_attempt_grace_minutes: int = Field(default=30, ge=0)
+    # Bank-transfer orders get one reminder this long before their deadline.
+    payment_reminder_lead_hours: int = Field(default=48, ge=1)
+    # A cart untouched this long (with items, address and consent) is nudged once.
+    cart_nudge_delay_hours: float = Field(default=10, gt=0)
+    # Candidates each sweep run takes at most; the rest wait for the next run.
+    sweep_batch_size: int = Field(default=200, ge=1, le=5000)
+    # Links in the nudge email: the storefront's cart page ({cart_id} and
+    # {token} are filled in) and this API's public base URL (opt-out link).
+    cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
+    public_api_url: str = "http://127.0.0.1:8000"
 
     def payment_window_minutes(self, method: str) -> int:
         return {

@@ -41,14 +41,14 @@ class Worker(threading.Thread):
 
     def __init__(self, name: str, idle: float) -> None:
         super().__init__(name=name, daemon=True)
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._idle = idle
 
     def step(self) -> bool:
         raise NotImplementedError
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 busy = self.step()
             except Exception:
@@ -57,10 +57,10 @@ class Worker(threading.Thread):
                 logger.exception("local delivery step failed", worker=self.name)
                 busy = False
             if not busy:
-                self._stop.wait(self._idle)
+                self._stopping.wait(self._idle)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
 
 class StreamPump(Worker):

@@ -7,8 +7,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from chalicelib.domain.cart import (
+    Cart,
+    CartChanged,
+    CartConverted,
+    CartEvent,
+    CartNotFound,
+    CartNudge,
+    CartStatus,
+)
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
     CatalogChanged,
@@ -17,8 +27,19 @@ from chalicelib.domain.errors import (
     OrderNotFound,
     ProductNotFound,
 )
-from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement, StockMove
+from chalicelib.domain.order import (
+    CartConversion,
+    HistoryEntry,
+    Order,
+    OrderChange,
+    OrderStatus,
+    PaymentMethod,
+    Placement,
+    StockMove,
+)
 from chalicelib.services.ports import (
+    AddressSuppressed,
+    DuePage,
     DuplicateRequest,
     IdempotencyRecord,
     OrderNumberTaken,
@@ -36,6 +57,11 @@ class FakeTable:
     numbers: set[str] = field(default_factory=set)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # carts, cart events, suppression list (schedules)
+    carts: dict[str, Cart] = field(default_factory=dict)
+    cart_events: dict[str, list[CartEvent]] = field(default_factory=dict)
+    suppressed: dict[str, str] = field(default_factory=dict)  # email hash -> source
+    opt_out_tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     def moved(self, move: StockMove) -> Product | None:
         """The product after the move, or None if a condition fails."""
@@ -105,6 +131,8 @@ class FakeOrders:
         with t.lock:
             if idempotency.key_hash in t.idempotency:
                 raise DuplicateRequest(t.idempotency[idempotency.key_hash])
+            if placement.converts_cart is not None:
+                _check_conversion(t, placement.converts_cart)  # told before stock, as in DynamoDB
             moved = [(move, t.moved(move)) for move in placement.stock_moves]
             shortages, changed = [], []
             for move, product in moved:
@@ -127,6 +155,16 @@ class FakeOrders:
                 raise CatalogChanged("products changed while ordering", skus=changed)
             if placement.order.number in t.numbers:
                 raise OrderNumberTaken()
+            if placement.converts_cart is not None:
+                cart = t.carts[placement.converts_cart.cart_id]
+                t.carts[cart.id] = replace(
+                    cart,
+                    status=CartStatus.CONVERTED,
+                    order_id=placement.order.id,
+                    updated_at=placement.order.created_at,
+                    version=cart.version + 1,
+                    nudge_due_at=None,
+                )
             for _, product in moved:
                 assert product is not None
                 t.products[product.sku] = product
@@ -224,3 +262,130 @@ class FakeMailer:
             raise SendFailed("Throttling")
         self.sent.append(email)
         return f"msg-{len(self.sent)}"
+
+
+# --- carts, suppression list, sweep indexes (schedules) ---------------------------------
+
+OPT_OUT_TOKEN_RETENTION = timedelta(days=365)  # as store/carts.py
+
+
+def _check_conversion(t: FakeTable, conversion: CartConversion) -> None:
+    cart = t.carts.get(conversion.cart_id)
+    if cart is None:
+        raise CartNotFound("no such cart", cart_id=conversion.cart_id)
+    if cart.status is CartStatus.CONVERTED:
+        raise CartConverted(
+            "this cart already became an order", cart_id=cart.id, order_id=cart.order_id
+        )
+    if cart.version != conversion.expected_version:
+        raise CartChanged("the cart changed while ordering", cart_id=cart.id)
+
+
+class FakeCarts:
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    def create(self, cart: Cart) -> None:
+        with self.table.lock:
+            assert cart.id not in self.table.carts
+            self.table.carts[cart.id] = cart
+
+    def get(self, cart_id: str) -> Cart:
+        if cart_id not in self.table.carts:
+            raise CartNotFound("no such cart", cart_id=cart_id)
+        return self.table.carts[cart_id]
+
+    def save(self, cart: Cart, expected_version: int) -> None:
+        with self.table.lock:
+            current = self.get(cart.id)
+            if current.status is CartStatus.CONVERTED:
+                raise CartConverted(
+                    "this cart became an order and can no longer change",
+                    cart_id=cart.id,
+                    order_id=current.order_id,
+                )
+            if current.version != expected_version:
+                raise ConcurrentUpdate("the cart changed meanwhile", cart_id=cart.id)
+            self.table.carts[cart.id] = cart
+
+    def nudge(self, nudge: CartNudge) -> None:
+        t = self.table
+        with t.lock:
+            if nudge.email_hash in t.suppressed:
+                raise AddressSuppressed()
+            current = self.get(nudge.cart.id)
+            if current.status is not CartStatus.OPEN or current.version != nudge.expected_version:
+                raise ConcurrentUpdate("the cart changed meanwhile", cart_id=current.id)
+            t.carts[current.id] = nudge.cart
+            t.cart_events.setdefault(current.id, []).append(nudge.event)
+            t.opt_out_tokens[nudge.opt_out_token_hash] = (
+                nudge.email_hash,
+                nudge.event.at + OPT_OUT_TOKEN_RETENTION,
+            )
+
+
+class FakeSuppressions:
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    def knows_token(self, opt_out_token_hash: str, *, at: datetime) -> bool:
+        token = self.table.opt_out_tokens.get(opt_out_token_hash)
+        return token is not None and token[1] >= at
+
+    def opt_out(self, opt_out_token_hash: str, *, at: datetime, source: str) -> bool:
+        with self.table.lock:
+            if not self.knows_token(opt_out_token_hash, at=at):
+                return False
+            email_hash = self.table.opt_out_tokens[opt_out_token_hash][0]
+            self.table.suppressed.setdefault(email_hash, source)
+            return True
+
+    def is_suppressed(self, email_hash: str) -> bool:
+        return email_hash in self.table.suppressed
+
+
+class FakeSweepIndex:
+    """The sparse indexes: only pending orders and nudgeable carts, oldest
+    due first; reads count every item returned, like the DynamoDB query."""
+
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    def orders_due(self, *, until: datetime, limit: int) -> DuePage[Order]:
+        due = sorted(
+            (
+                o
+                for o in self.table.orders.values()
+                if o.status is OrderStatus.PENDING_PAYMENT and o.payment_due_at <= until
+            ),
+            key=lambda o: o.payment_due_at,
+        )[:limit]
+        return DuePage(items=due, items_read=len(due))
+
+    def orders_to_remind(self, *, after: datetime, until: datetime, limit: int) -> DuePage[Order]:
+        window = [
+            o
+            for o in self.table.orders.values()
+            if o.status is OrderStatus.PENDING_PAYMENT and after <= o.payment_due_at <= until
+        ]
+        wanted = sorted(
+            (
+                o
+                for o in window
+                if o.payment_method is PaymentMethod.BANK_TRANSFER
+                and o.payment_reminder_sent_at is None
+            ),
+            key=lambda o: o.payment_due_at,
+        )[:limit]
+        return DuePage(items=wanted, items_read=len(window))
+
+    def carts_due(self, *, until: datetime, limit: int) -> DuePage[Cart]:
+        due = sorted(
+            (
+                c
+                for c in self.table.carts.values()
+                if c.nudge_due_at is not None and c.nudge_due_at <= until
+            ),
+            key=lambda c: c.nudge_due_at or until,
+        )[:limit]
+        return DuePage(items=due, items_read=len(due))

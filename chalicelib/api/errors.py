@@ -20,6 +20,7 @@ from typing import Any
 from chalice import Response
 from pydantic import ValidationError
 
+from chalicelib.domain import cart
 from chalicelib.domain import errors as domain
 from chalicelib.observability import logger, publish_metrics
 
@@ -45,6 +46,16 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.OrderNotFound: 404,
     domain.Unauthorized: 401,
 }
+# Carts and opt-out links (schedules).
+STATUS_BY_ERROR.update(
+    {
+        cart.CartNotFound: 404,
+        cart.CartConverted: 409,
+        cart.CartChanged: 409,
+        cart.EmptyCart: 422,
+        cart.OptOutLinkUnknown: 404,
+    }
+)
 
 
 def error_response(

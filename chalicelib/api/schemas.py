@@ -7,7 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictInt,
+    model_validator,
+)
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
@@ -93,7 +101,15 @@ class AddressIn(Request):
 
 
 class PlaceOrderIn(Request):
-    lines: list[LineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    lines: list[LineIn] | None = Field(
+        default=None, min_length=1, max_length=MAX_ORDER_LINES, description="or `cart_id`"
+    )
+    cart_id: Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")] | None = Field(
+        default=None, description="order the cart's lines instead of `lines`"
+    )
+    cart_token: Annotated[str, Field(min_length=20, max_length=100)] | None = Field(
+        default=None, description="the cart's token; required with `cart_id`"
+    )
     customer: CustomerIn
     shipping_address: AddressIn
     billing_address: AddressIn | None = Field(
@@ -101,6 +117,14 @@ class PlaceOrderIn(Request):
     )
     payment_method: PaymentMethodName
     locale: Locale = "en"
+
+    @model_validator(mode="after")
+    def _lines_or_cart(self) -> PlaceOrderIn:
+        if (self.lines is None) == (self.cart_id is None):
+            raise ValueError("send either `lines` or `cart_id`, not both")
+        if (self.cart_id is None) != (self.cart_token is None):
+            raise ValueError("`cart_id` and `cart_token` go together")
+        return self
 
 
 class CancelIn(Request):

@@ -11,7 +11,7 @@ from chalicelib.api import presenters
 from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
 from chalicelib.api.schemas import CancelIn, PlaceOrderIn
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
-from chalicelib.services import catalog, placement
+from chalicelib.services import carts, catalog, placement
 
 storefront = Blueprint(__name__)
 
@@ -26,7 +26,12 @@ def place_order() -> Response:
     request = storefront.current_request
     key = idempotency_key(request)
     body = parse_body(request, PlaceOrderIn)
-    placed = placement.place_order(to_command(body), key, bootstrap.context())
+    if body.cart_id is not None and body.cart_token is not None:
+        placed = carts.place_order_from_cart(
+            body.cart_id, body.cart_token, to_command(body), key, bootstrap.context()
+        )
+    else:
+        placed = placement.place_order(to_command(body), key, bootstrap.context())
     return Response(
         body=presenters.placed_order(placed.order, placed.token),
         status_code=201 if placed.created else 200,
@@ -53,7 +58,9 @@ def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
     shipping = Address(**body.shipping_address.model_dump())
     billing = Address(**body.billing_address.model_dump()) if body.billing_address else shipping
     return placement.PlaceOrder(
-        lines=tuple(RequestedLine(sku=line.sku, quantity=line.quantity) for line in body.lines),
+        lines=tuple(
+            RequestedLine(sku=line.sku, quantity=line.quantity) for line in body.lines or ()
+        ),
         customer=Customer(email=str(body.customer.email), name=body.customer.name),
         shipping_address=shipping,
         billing_address=billing,

@@ -176,6 +176,11 @@ class Order:
     token_hash: str
     version: int = 1
     cancel_reason: str | None = None
+    #: When the provider last reported a payment as started or pending; the
+    #: expiry sweep gives such an order a grace period (domain/deadlines.py).
+    payment_attempt_at: datetime | None = None
+    #: When the bank-transfer payment reminder went out (at most once).
+    payment_reminder_sent_at: datetime | None = None
 
     @property
     def currency(self) -> str:
@@ -269,6 +274,16 @@ class Placement:
     order: Order
     history: HistoryEntry
     stock_moves: tuple[StockMove, ...]
+    converts_cart: CartConversion | None = None
+
+
+@dataclass(frozen=True)
+class CartConversion:
+    """Placing an order from a cart marks the cart converted in the placement
+    transaction, only if the cart is still open at the version priced."""
+
+    cart_id: str
+    expected_version: int
 
 
 def price_lines(
@@ -337,6 +352,7 @@ def place(
     locale: str,
     now: datetime,
     payment_window: timedelta,
+    converts_cart: CartConversion | None = None,
 ) -> Placement:
     """A new order awaiting payment, with the reservations for every line."""
     lines, totals = price_lines(requested, products)
@@ -374,4 +390,4 @@ def place(
         )
         for line in lines
     )
-    return Placement(order=order, history=entry, stock_moves=moves)
+    return Placement(order=order, history=entry, stock_moves=moves, converts_cart=converts_cart)

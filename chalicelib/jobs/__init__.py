@@ -1,1 +1,1 @@
-"""Blueprints for the asynchronous entry points: stream, queues, schedules."""
+"""Blueprints for non-HTTP entry points: the stream, queue consumers, schedules."""

@@ -41,8 +41,9 @@ def event_id(item: dict[str, Any]) -> str:
 
 
 def event_for(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(detail-type, detail) for a new history item, None for any other item."""
-    if item.get("entity") != "history":
+    """(detail-type, detail) for a new history item of an order or a cart
+    (``cart_event``, see docs/schedules.md), None for any other item."""
+    if item.get("entity") not in ("history", "cart_event"):
         return None
     detail: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chalicelib.config import Settings
-from chalicelib.services.ports import CatalogStore, OrderStore
+from chalicelib.services.ports import (
+    CartStore,
+    CatalogStore,
+    OrderStore,
+    SuppressionList,
+    SweepIndex,
+)
 
 
 def utc_now() -> datetime:
@@ -23,3 +29,8 @@ class Context:
     orders: OrderStore
     settings: Settings
     clock: Callable[[], datetime] = utc_now
+    # Carts, the suppression list and the sweep indexes (schedules); optional
+    # so contexts built for other use cases need not provide them.
+    carts: CartStore | None = None
+    suppressions: SuppressionList | None = None
+    sweeps: SweepIndex | None = None

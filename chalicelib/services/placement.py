@@ -17,6 +17,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.order import (
     Address,
+    CartConversion,
     Customer,
     Order,
     OrderStatus,
@@ -44,10 +45,18 @@ class PlaceOrder:
     billing_address: Address
     payment_method: PaymentMethod
     locale: str
+    converts_cart: CartConversion | None = None  # placed from this cart
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
-        return ids.sha256_hex(json.dumps(asdict(self), sort_keys=True, default=str))
+        content = asdict(self)
+        if self.converts_cart is None:
+            del content["converts_cart"]  # fingerprints from before carts stay valid
+        else:
+            # The cart, not its version: a retry after the cart was converted
+            # (its version moved on) is the same request.
+            content["converts_cart"] = self.converts_cart.cart_id
+        return ids.sha256_hex(json.dumps(content, sort_keys=True, default=str))
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
             payment_window=timedelta(
                 minutes=ctx.settings.payment_window_minutes(command.payment_method)
             ),
+            converts_cart=command.converts_cart,
         )
         record = IdempotencyRecord(
             key_hash=key_hash,

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
+from chalicelib.domain.cart import Cart, CartNudge
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,4 +87,76 @@ class OrderStore(Protocol):
     def apply(self, change: OrderChange) -> None:
         """Write a change if the order still has the expected status and
         version (else ConcurrentUpdate), with its history and stock moves."""
+        ...
+
+
+# --- carts, suppression list and the sweep indexes (schedules) ----------------------
+
+
+class AddressSuppressed(Exception):
+    """The cart's address is on the suppression list: it must not be emailed."""
+
+
+@dataclass(frozen=True)
+class DuePage(Generic[T]):
+    """Candidates from a sparse sweep index, and how many index items the
+    query read (what the sweep pays for, and what the benchmark checks)."""
+
+    items: Sequence[T]
+    items_read: int
+
+
+class CartStore(Protocol):
+    def create(self, cart: Cart) -> None:
+        """Write a new cart (its id must be new)."""
+        ...
+
+    def get(self, cart_id: str) -> Cart:
+        """The cart, read consistently, or CartNotFound."""
+        ...
+
+    def save(self, cart: Cart, expected_version: int) -> None:
+        """Replace the cart if it is still open at ``expected_version``; else
+        CartConverted (it became an order) or ConcurrentUpdate."""
+        ...
+
+    def nudge(self, nudge: CartNudge) -> None:
+        """Write the nudged cart, its CartAbandoned event and its opt-out token
+        in one transaction, only if the cart is unchanged and its address is
+        not suppressed; else ConcurrentUpdate or AddressSuppressed."""
+        ...
+
+
+class SuppressionList(Protocol):
+    """Addresses that opted out of marketing email, by sha256 of the
+    lower-cased address; opt-out links carry a token, never the address."""
+
+    def opt_out(self, opt_out_token_hash: str, *, at: datetime, source: str) -> bool:
+        """Suppress the address the token was issued for (idempotent). False
+        when the token is unknown or expired."""
+        ...
+
+    def knows_token(self, opt_out_token_hash: str, *, at: datetime) -> bool:
+        """Whether the opt-out token is valid (read only)."""
+        ...
+
+    def is_suppressed(self, email_hash: str) -> bool: ...
+
+
+class SweepIndex(Protocol):
+    """Reads of the sparse sweep indexes (eventually consistent: every
+    candidate is re-checked by a conditional write)."""
+
+    def orders_due(self, *, until: datetime, limit: int) -> DuePage[Order]:
+        """Orders awaiting payment whose deadline is at or before ``until``,
+        oldest deadline first per shard, at most ``limit`` of them."""
+        ...
+
+    def orders_to_remind(self, *, after: datetime, until: datetime, limit: int) -> DuePage[Order]:
+        """Bank-transfer orders not yet reminded whose deadline lies in
+        (``after``, ``until``]."""
+        ...
+
+    def carts_due(self, *, until: datetime, limit: int) -> DuePage[Cart]:
+        """Carts whose nudge falls due at or before ``until``."""
         ...

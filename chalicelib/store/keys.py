@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chalicelib.store.schema import SWEEP_SHARDS
 
@@ -60,3 +60,32 @@ def sweep_shard(entity_id: str) -> str:
 def email_receipt(subject_id: str, kind: str, event_id: str) -> dict[str, str]:
     """One email of one kind for one event about an order or a cart."""
     return {"PK": f"EMAILRECEIPT#{subject_id}", "SK": f"{kind}#{event_id}"}
+
+
+# --- carts, cart events, suppression list (schedules) ---------------------------------
+
+CART_SK = "CART"
+CART_EVENT_PREFIX = "EVENT#"
+
+
+def cart(cart_id: str) -> dict[str, str]:
+    return {"PK": f"CART#{cart_id}", "SK": CART_SK}
+
+
+def cart_event(cart_id: str, at: datetime, unique: str) -> dict[str, str]:
+    # In the cart's partition, like an order's history entries.
+    return {"PK": f"CART#{cart_id}", "SK": f"{CART_EVENT_PREFIX}{at.isoformat()}#{unique}"}
+
+
+def suppression(email_hash: str) -> dict[str, str]:
+    return {"PK": f"SUPPRESS#{email_hash}", "SK": "SUPPRESS"}
+
+
+def opt_out_token(token_hash: str) -> dict[str, str]:
+    return {"PK": f"OPTOUT#{token_hash}", "SK": "OPTOUT"}
+
+
+def due_at(moment: datetime) -> str:
+    """A sweep index sort key. Stored instants are UTC ISO strings, which
+    sort chronologically as text; the bound must be written the same way."""
+    return moment.astimezone(UTC).isoformat()

@@ -100,6 +100,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "token_hash": order.token_hash,
         "version": order.version,
         "cancel_reason": order.cancel_reason,
+        "payment_attempt_at": _iso(order.payment_attempt_at),
+        "payment_reminder_sent_at": _iso(order.payment_reminder_sent_at),
         # index keys
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
@@ -131,7 +133,17 @@ def order_from_item(item: dict[str, Any]) -> Order:
         token_hash=item["token_hash"],
         version=item["version"],
         cancel_reason=item.get("cancel_reason"),
+        payment_attempt_at=_parse_iso(item.get("payment_attempt_at")),
+        payment_reminder_sent_at=_parse_iso(item.get("payment_reminder_sent_at")),
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def order_snapshot(order: Order) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from chalicelib.services.ports import (
     OrderRecord,
 )
 from chalicelib.store import keys
+from chalicelib.store.carts import conversion_update, explain_conversion_failure
 from chalicelib.store.errors import RETRYABLE_CANCELLATION_CODES, cancellation_reasons
 from chalicelib.store.mapping import (
     from_dynamo,
@@ -63,6 +64,11 @@ class DynamoOrders:
                 "attribute_not_exists(PK)",
             ),
         ]
+        if placement.converts_cart is not None:
+            # Last, so the reasons of the items above keep their positions.
+            items.append(
+                conversion_update(self._table, placement.converts_cart, order.id, order.created_at)
+            )
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -92,6 +98,8 @@ class DynamoOrders:
             )
         if any(r.get("Code") in RETRYABLE_CANCELLATION_CODES for r in reasons):
             raise ConcurrentUpdate("the order could not be placed right now; try again")
+        if placement.converts_cart is not None:
+            explain_conversion_failure(placement.converts_cart, reasons[-1])
         shortages, changed = [], []
         for move, reason in zip(moves, reasons, strict=False):
             if reason.get("Code") != "ConditionalCheckFailed":

@@ -217,7 +217,9 @@ def test_functions_get_the_stage_settings(synthesis: Synthesis) -> None:
             assert variables["SHOP_TABLE_NAME"] == {"Ref": table_id}
             assert variables["SHOP_EVENT_BUS_NAME"] == {"Ref": bus_id}
             settings = definitions.STAGES[stage]
-            assert variables["SHOP_EMAIL_SENDER"] == f"{settings.shop_name} <{settings.sender_email}>"
+            assert (
+                variables["SHOP_EMAIL_SENDER"] == f"{settings.shop_name} <{settings.sender_email}>"
+            )
             assert variables["SHOP_DISPLAY_NAME"] == settings.shop_name
             # Payment windows come from .chalice/config.json's stage.
             assert int(variables["SHOP_PAYMENT_WINDOW_CARD_MINUTES"]) > 0

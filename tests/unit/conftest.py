@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from chalicelib.services.context import Context
-from tests.fakes import FakeCatalog, FakeOrders, FakeTable
+from tests.fakes import (
+    FakeCarts,
+    FakeCatalog,
+    FakeOrders,
+    FakeSuppressions,
+    FakeSweepIndex,
+    FakeTable,
+)
 
 
 class _NoSockets(socket.socket):
@@ -36,4 +43,7 @@ def ctx(fake_table: FakeTable, settings: Any, clock: Any) -> Context:
         orders=FakeOrders(fake_table),
         settings=settings,
         clock=clock,
+        carts=FakeCarts(fake_table),
+        suppressions=FakeSuppressions(fake_table),
+        sweeps=FakeSweepIndex(fake_table),
     )

@@ -1,0 +1,55 @@
+"""The scheduled jobs. Each handler becomes a Lambda function of its name;
+how often each runs is declared in infrastructure/definitions.py (SCHEDULES)
+and mirrored in RATE_MINUTES below (a test keeps the two equal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib import bootstrap
+from chalicelib.observability import logger
+from chalicelib.services import sweeps
+
+schedules = Blueprint(__name__)
+
+RATE_MINUTES = {
+    "expire_unpaid_orders": 5,
+    "send_payment_reminders": 60,
+    "nudge_abandoned_carts": 60,
+}
+
+
+@schedules.schedule(
+    Rate(RATE_MINUTES["expire_unpaid_orders"], unit=Rate.MINUTES), name="expire_unpaid_orders"
+)
+def expire_unpaid_orders(event: Any) -> dict[str, int]:
+    logger.clear_state()
+    return summary(sweeps.expire_unpaid_orders(bootstrap.context()))
+
+
+@schedules.schedule(
+    Rate(RATE_MINUTES["send_payment_reminders"], unit=Rate.MINUTES), name="send_payment_reminders"
+)
+def send_payment_reminders(event: Any) -> dict[str, int]:
+    logger.clear_state()
+    return summary(sweeps.send_payment_reminders(bootstrap.context()))
+
+
+@schedules.schedule(
+    Rate(RATE_MINUTES["nudge_abandoned_carts"], unit=Rate.MINUTES), name="nudge_abandoned_carts"
+)
+def nudge_abandoned_carts(event: Any) -> dict[str, int]:
+    logger.clear_state()
+    return summary(sweeps.nudge_abandoned_carts(bootstrap.context()))
+
+
+def summary(report: sweeps.SweepReport) -> dict[str, int]:
+    return {
+        "found": report.found,
+        "acted": report.acted,
+        "skipped": report.skipped,
+        "errors": report.errors,
+        "items_read": report.items_read,
+    }

@@ -1,0 +1,228 @@
+"""The scheduled jobs: expire unpaid orders, remind of bank transfers, nudge
+abandoned carts.
+
+Each job reads its candidates from a sparse, sharded index (never a Scan),
+decides each one in the domain at the clock's ``now`` and writes the result
+conditionally on the version it decided on. So a job is safe to run twice at
+once, to be retried, and to race a payment: for each order exactly one
+writer wins, and a loser re-reads and decides again. Work per run is bounded
+by ``sweep_batch_size``; what is left is found by the next run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.domain import deadlines, ids
+from chalicelib.domain.cart import Cart, CartConverted, abandoned, email_hash
+from chalicelib.domain.deadlines import Verdict
+from chalicelib.domain.errors import ConcurrentUpdate, OrderNotFound
+from chalicelib.domain.order import Order, OrderChange
+from chalicelib.observability import logger, metrics
+from chalicelib.services.carts import carts_of
+from chalicelib.services.context import Context
+from chalicelib.services.ports import AddressSuppressed, SweepIndex
+
+#: Re-reads after losing a race, per candidate, before leaving it to the next run.
+_ATTEMPTS = 3
+
+
+@dataclass
+class SweepReport:
+    """What one run of a job did; published as metrics and logged."""
+
+    job: str
+    found: int = 0  # candidates the index returned
+    acted: int = 0  # expired / reminded / nudged by this run
+    skipped: int = 0  # not (or no longer) due, or done by someone else
+    errors: int = 0  # failed unexpectedly; left for the next run
+    items_read: int = 0  # index items read to find the candidates
+
+    def count(self, outcome: Verdict) -> None:
+        if outcome is Verdict.ACT:
+            self.acted += 1
+        else:
+            self.skipped += 1
+
+
+def sweeps_of(ctx: Context) -> SweepIndex:
+    if ctx.sweeps is None:
+        raise RuntimeError("this context has no sweep index")
+    return ctx.sweeps
+
+
+# --- expire unpaid orders ----------------------------------------------------------
+
+
+def expire_unpaid_orders(ctx: Context) -> SweepReport:
+    """Expire every pending_payment order whose payment deadline has passed
+    (and whose payment attempt in flight, if any, is past its grace period),
+    releasing its stock in the same transaction."""
+    now = ctx.clock()
+    grace = timedelta(minutes=ctx.settings.payment_attempt_grace_minutes)
+    page = sweeps_of(ctx).orders_due(until=now, limit=ctx.settings.sweep_batch_size)
+
+    def decide(order: Order) -> tuple[Verdict, OrderChange | None]:
+        verdict = deadlines.expiry_verdict(order, now, grace)
+        if verdict is not Verdict.ACT:
+            return verdict, None
+        return verdict, deadlines.expire(order, at=ctx.clock())
+
+    return _run("expire_unpaid_orders", page.items, page.items_read, decide, ctx)
+
+
+# --- payment reminders -------------------------------------------------------------
+
+
+def send_payment_reminders(ctx: Context) -> SweepReport:
+    """Record one PaymentReminderDue (the notifications job emails it) for
+    each bank-transfer order within the reminder lead of its deadline."""
+    now = ctx.clock()
+    lead = timedelta(hours=ctx.settings.payment_reminder_lead_hours)
+    page = sweeps_of(ctx).orders_to_remind(
+        after=now, until=now + lead, limit=ctx.settings.sweep_batch_size
+    )
+
+    def decide(order: Order) -> tuple[Verdict, OrderChange | None]:
+        verdict = deadlines.reminder_verdict(order, now, lead)
+        if verdict is not Verdict.ACT:
+            return verdict, None
+        return verdict, deadlines.remind(order, at=ctx.clock())
+
+    return _run("send_payment_reminders", page.items, page.items_read, decide, ctx)
+
+
+def _run(
+    job: str,
+    candidates: Sequence[Order],
+    items_read: int,
+    decide: Callable[[Order], tuple[Verdict, OrderChange | None]],
+    ctx: Context,
+) -> SweepReport:
+    report = SweepReport(job=job, items_read=items_read, found=len(candidates))
+    for order in candidates:
+        try:
+            report.count(_settle(order, decide, ctx))
+        except Exception:
+            # One broken order must not stop the batch; it stays in the index
+            # and is retried next run, and the error metric alarms.
+            report.errors += 1
+            logger.exception("sweep failed for an order", job=job, order_id=order.id)
+    return _finish(report)
+
+
+def _settle(
+    order: Order, decide: Callable[[Order], tuple[Verdict, OrderChange | None]], ctx: Context
+) -> Verdict:
+    """Decide and write; on a lost race re-read (consistently) and decide again."""
+    for _ in range(_ATTEMPTS):
+        verdict, change = decide(order)
+        if change is None:
+            return verdict
+        try:
+            ctx.orders.apply(change)
+        except ConcurrentUpdate:
+            try:
+                order = ctx.orders.get(order.id).order
+            except OrderNotFound:
+                return Verdict.SETTLED
+            continue
+        logger.info(
+            "order swept", order_id=order.id, event=change.history[0].event, version=order.version
+        )
+        return Verdict.ACT
+    return Verdict.NOT_DUE
+
+
+# --- abandoned carts ---------------------------------------------------------------
+
+
+def nudge_abandoned_carts(ctx: Context) -> SweepReport:
+    """Nudge each abandoned cart once (a CartAbandoned event the notifications
+    job emails), unless its address opted out."""
+    now = ctx.clock()
+    page = sweeps_of(ctx).carts_due(until=now, limit=ctx.settings.sweep_batch_size)
+    report = SweepReport(
+        job="nudge_abandoned_carts", items_read=page.items_read, found=len(page.items)
+    )
+    for cart in page.items:
+        try:
+            report.count(_nudge(cart, now, ctx))
+        except Exception:
+            # As for orders: one broken cart must not stop the batch.
+            report.errors += 1
+            logger.exception("sweep failed for a cart", job=report.job, cart_id=cart.id)
+    return _finish(report)
+
+
+def _nudge(cart: Cart, now: datetime, ctx: Context) -> Verdict:
+    carts = carts_of(ctx)
+    for _ in range(_ATTEMPTS):
+        if not cart.is_nudge_due(now) or cart.email is None:
+            return Verdict.NOT_DUE  # emptied, converted, opted out or touched again
+        recovery, opt_out = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        settings = ctx.settings
+        nudge = abandoned(
+            cart,
+            at=now,
+            recovery_token=recovery,
+            recovery_token_hash=ids.sha256_hex(recovery),
+            opt_out_token=opt_out,
+            opt_out_token_hash=ids.sha256_hex(opt_out),
+            email_hash=email_hash(cart.email),
+            cart_url=settings.cart_link_template.format(cart_id=cart.id, token=recovery),
+            opt_out_url=f"{settings.public_api_url.rstrip('/')}/opt-out/{opt_out}",
+            products=ctx.catalog.get_many(line.sku for line in cart.lines),
+        )
+        try:
+            carts.nudge(nudge)
+        except AddressSuppressed:
+            _leave_index(cart, ctx)
+            logger.info("cart not nudged: address opted out", cart_id=cart.id)
+            return Verdict.SETTLED
+        except ConcurrentUpdate:
+            cart = carts.get(cart.id)
+            continue
+        logger.info("cart nudged", cart_id=cart.id)
+        return Verdict.ACT
+    return Verdict.NOT_DUE
+
+
+def _leave_index(cart: Cart, ctx: Context) -> None:
+    """Take an opted-out cart out of the nudge index so later runs do not read
+    it again. Best effort: if the cart changed meanwhile, the next run decides."""
+    try:
+        carts_of(ctx).save(cart.suppress_nudge(), cart.version)
+    except (ConcurrentUpdate, CartConverted):
+        pass
+
+
+# --- metrics -----------------------------------------------------------------------
+
+
+def _finish(report: SweepReport) -> SweepReport:
+    """Log the run and publish its figures as one EMF record with the job as
+    dimension (flushed here: scheduled handlers have no log_metrics wrapper)."""
+    logger.info(
+        "sweep finished",
+        job=report.job,
+        found=report.found,
+        acted=report.acted,
+        skipped=report.skipped,
+        errors=report.errors,
+        items_read=report.items_read,
+    )
+    metrics.add_dimension(name="job", value=report.job)
+    for name, value in (
+        ("SweepFound", report.found),
+        ("SweepActed", report.acted),
+        ("SweepSkipped", report.skipped),
+        ("SweepErrors", report.errors),
+        ("SweepItemsRead", report.items_read),
+    ):
+        metrics.add_metric(name=name, unit="Count", value=value)
+    metrics.flush_metrics()
+    return report
