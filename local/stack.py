@@ -19,8 +19,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from werkzeug.serving import make_server
+
 from local.aws import EmbeddedAWS
 from local.delivery import QueuePoller, Scheduler, StreamPump, Worker
+from local.devpage import create_app
 from local.resources import Provisioned
 
 LOCAL_ADMIN_KEY = "local-admin-key"
@@ -33,6 +36,7 @@ class Options:
     host: str = "127.0.0.1"
     aws_port: int = 4566
     api_port: int = 8000
+    dev_port: int = 8001
     seed: bool = True
     speed: float = 1.0
 
@@ -44,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--aws-port", type=int, default=4566, help="embedded AWS (moto) port")
     parser.add_argument("--api-port", type=int, default=8000, help="HTTP API port")
+    parser.add_argument("--dev-port", type=int, default=8001, help="dev page port")
     parser.add_argument(
         "--seed",
         action=argparse.BooleanOptionalAction,
@@ -63,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         host=args.host,
         aws_port=args.aws_port,
         api_port=args.api_port,
+        dev_port=args.dev_port,
         seed=args.seed,
         speed=args.speed,
     )
@@ -199,13 +205,18 @@ class LocalStack:
         self.options = options
         self.aws: EmbeddedAWS | None = None
         self.api: Any = None
+        self.dev: Any = None
         self.resources: Provisioned | None = None
         self.workers: list[Worker] = []
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         o = self.options
-        taken = [str(p) for p in (o.aws_port, o.api_port) if p and not port_is_free(o.host, p)]
+        taken = [
+            str(p)
+            for p in (o.aws_port, o.api_port, o.dev_port)
+            if p and not port_is_free(o.host, p)
+        ]
         if taken:
             raise SystemExit(
                 f"port {', '.join(taken)} on {o.host} is already in use: stop the other process "
@@ -216,6 +227,8 @@ class LocalStack:
         self.resources = provision(o.seed)
         self.api = api_server(o.host, o.api_port)
         self._spawn("api", self.api.server.serve_forever)
+        self.dev = make_server(o.host, o.dev_port, create_app(self.api_url), threaded=True)
+        self._spawn("dev page", self.dev.serve_forever)
         self.workers = delivery_workers(self.resources, o.speed)
         for worker in self.workers:
             worker.start()
@@ -224,6 +237,11 @@ class LocalStack:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    @property
+    def dev_url(self) -> str:
+        host, port = self.dev.server_address[:2]
+        return f"http://{host}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -235,6 +253,9 @@ class LocalStack:
             worker.stop()
         for worker in self.workers:
             worker.join(timeout=5)
+        if self.dev is not None:
+            self.dev.shutdown()
+            self.dev.server_close()
         if self.api is not None:
             self.api.server.shutdown()
             self.api.server.server_close()
@@ -253,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ready in {time.monotonic() - started:.1f}s\n"
         f"  HTTP API      {stack.api_url}\n"
+        f"  dev page      {stack.dev_url}   <- open this in a browser\n"
         f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
         f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
         f"  delivering    {', '.join(w.name for w in stack.workers) or 'nothing'}\n"

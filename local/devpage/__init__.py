@@ -1,0 +1,168 @@
+"""The dev page on http://127.0.0.1:8001 (local stack only, never deployed).
+
+One page to drive the shop by hand: the demo catalog with stock, a checkout
+form that calls the real API, the fake payment provider's pay page, the
+emails sent so far and every order with its history. Plain HTML and a
+little JS; it talks to the real HTTP API through ``/api/*`` (a same-origin
+pass-through, so the page needs no CORS) and reads moto's state directly
+for what the API does not list (all orders, sent emails): that is fine for a
+dev tool and is exactly why this code lives outside chalicelib/.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import Flask, Response, abort, jsonify, request
+
+HERE = Path(__file__).parent
+_PASS_HEADERS = ("authorization", "idempotency-key", "content-type")
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """Every email moto's SES accepted, newest first (moto runs in this process)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from chalicelib import bootstrap
+
+    region = bootstrap.aws_client("sesv2").meta.region_name
+    out = []
+    for index, message in enumerate(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages):
+        raw = getattr(message, "raw_data", None)
+        if raw is None:
+            continue
+        parsed = email.message_from_string(raw, policy=email.policy.default)
+        html = parsed.get_body(("html",))
+        text = parsed.get_body(("plain",))
+        out.append(
+            {
+                "id": index,
+                "to": str(parsed["To"]),
+                "subject": str(parsed["Subject"]),
+                "locale": str(parsed["Content-Language"] or ""),
+                "unsubscribe": str(parsed["List-Unsubscribe"] or ""),
+                "html": html.get_content() if html else "",
+                "text": text.get_content() if text else "",
+            }
+        )
+    return list(reversed(out))
+
+
+def table_items(entity: str) -> list[dict[str, Any]]:
+    """All items of one entity. A Scan: acceptable in a dev tool on moto,
+    never in chalicelib (the shipped code serves every pattern by key/index)."""
+    from chalicelib import bootstrap
+    from chalicelib.store.mapping import from_dynamo
+
+    client = bootstrap.aws_client("dynamodb")
+    name = bootstrap.context().settings.table_name
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(
+        TableName=name,
+        FilterExpression="entity = :e",
+        ExpressionAttributeValues={":e": {"S": entity}},
+    ):
+        items.extend(from_dynamo(item) for item in page["Items"])
+    return items
+
+
+def create_app(api_url: str) -> Flask:
+    app = Flask(__name__, static_folder=str(HERE / "static"), static_url_path="/static")
+
+    @app.get("/")
+    def index() -> Response:
+        return Response((HERE / "index.html").read_text(), mimetype="text/html")
+
+    @app.route("/api/<path:path>", methods=["GET", "POST", "PUT"])
+    def api(path: str) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() in _PASS_HEADERS}
+        upstream = requests.request(
+            request.method,
+            f"{api_url}/{path}",
+            data=request.get_data(),
+            headers=headers,
+            timeout=30,
+        )
+        return Response(
+            upstream.content,
+            status=upstream.status_code,
+            content_type=upstream.headers.get("Content-Type", "application/json"),
+        )
+
+    @app.get("/dev/catalog")
+    def catalog() -> Response:
+        products = sorted(table_items("product"), key=lambda p: p["sku"])
+        return jsonify(
+            [
+                {
+                    k: p.get(k)
+                    for k in (
+                        "sku",
+                        "name",
+                        "price",
+                        "currency",
+                        "tax_rate",
+                        "available",
+                        "reserved",
+                    )
+                }
+                for p in products
+            ]
+        )
+
+    @app.get("/dev/orders")
+    def orders() -> Response:
+        from chalicelib import bootstrap
+
+        found = sorted(table_items("order"), key=lambda o: o["created_at"], reverse=True)[:50]
+        store = bootstrap.context().orders
+        out = []
+        for item in found:
+            record = store.get(item["id"])
+            out.append(
+                {
+                    "id": item["id"],
+                    "number": item["number"],
+                    "status": item["status"],
+                    "payment_status": item["payment_status"],
+                    "fulfilment_status": item["fulfilment_status"],
+                    "payment_method": item["payment_method"],
+                    "total": item["totals"]["total"],
+                    "currency": item["totals"]["currency"],
+                    "created_at": item["created_at"],
+                    "email": item["customer"]["email"],
+                    "history": [
+                        {
+                            "at": e.at.isoformat(),
+                            "event": e.event,
+                            "actor": e.actor,
+                            "message": e.message,
+                            "visibility": e.visibility.value,
+                        }
+                        for e in record.history
+                    ],
+                }
+            )
+        return jsonify(out)
+
+    @app.get("/dev/emails")
+    def emails() -> Response:
+        return jsonify(
+            [{k: v for k, v in m.items() if k not in ("html", "text")} for m in sent_emails()]
+        )
+
+    @app.get("/dev/emails/<int:index>")
+    def email_html(index: int) -> Response:
+        for message in sent_emails():
+            if message["id"] == index:
+                return Response(
+                    message["html"] or f"<pre>{message['text']}</pre>", mimetype="text/html"
+                )
+        abort(404)
+
+    return app
