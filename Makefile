@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check lint format typecheck unit bench clean
+.PHONY: setup browser run test check lint format typecheck unit bench clean
 .PHONY: infra-setup synth deploy test-infra
 
 setup: $(STAMP)
@@ -23,9 +23,17 @@ run: setup
 
 # Everything: unit, integration, e2e in .venv; then the infrastructure tests
 # in their own virtualenv (the CDK and its linters pin other versions).
-test: setup
+test: setup browser
 	$(PY) -m pytest -n 2 tests $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
+
+# Debian's Chromium for the dev page's browser test. Needs root (CI and this
+# project's machines are); where it cannot be installed, that one test skips
+# and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "could not install chromium: the browser test will be skipped"; }
 
 # Lint, types and the fast unit tests: seconds, no AWS.
 check: lint typecheck unit

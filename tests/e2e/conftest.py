@@ -30,12 +30,13 @@ class RunningStack:
     process: subprocess.Popen[str]
     api: str
     aws: str
+    dev: str
     ready_after: float
     output: list[str]
 
 
 def start_stack(*extra: str) -> RunningStack:
-    api_port, aws_port = free_port(), free_port()
+    api_port, aws_port, dev_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SHOP_"))}
     started = time.monotonic()
     process = subprocess.Popen(
@@ -47,6 +48,8 @@ def start_stack(*extra: str) -> RunningStack:
             str(api_port),
             "--aws-port",
             str(aws_port),
+            "--dev-port",
+            str(dev_port),
             *extra,
         ],
         cwd=ROOT,
@@ -70,6 +73,7 @@ def start_stack(*extra: str) -> RunningStack:
                     process,
                     f"http://127.0.0.1:{api_port}",
                     f"http://127.0.0.1:{aws_port}",
+                    f"http://127.0.0.1:{dev_port}",
                     time.monotonic() - started,
                     output,
                 )

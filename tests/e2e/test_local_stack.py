@@ -77,7 +77,17 @@ def test_a_taken_port_is_reported_clearly_and_ctrl_c_stops_the_stack():
             requests.get(f"{running.api}/products/MUG-STONE-01", timeout=5).status_code == 404
         )  # not seeded
         second = subprocess.run(
-            [sys.executable, "-m", "local.stack", "--api-port", str(api_port), "--aws-port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "local.stack",
+                "--api-port",
+                str(api_port),
+                "--aws-port",
+                "0",
+                "--dev-port",
+                "0",
+            ],
             cwd=ROOT,
             check=False,
             capture_output=True,
