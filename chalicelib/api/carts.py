@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, EmailStr, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from chalicelib import bootstrap
 from chalicelib.api.http import bearer_token, parse_body, route
-from chalicelib.api.schemas import LineIn, Locale, Request
+from chalicelib.api.schemas import Email, LineIn, Locale, Request
 from chalicelib.domain.cart import MAX_CART_LINES, CartContent, CartLine, OptOutLinkUnknown
 from chalicelib.services import carts
 
@@ -36,7 +36,7 @@ class ConsentIn(Request):
 
 class CartIn(Request):
     lines: list[LineIn] = Field(default_factory=list, max_length=MAX_CART_LINES)
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = None
     locale: Locale = "en"
     marketing_consent: ConsentIn | None = Field(
         default=None, description="the shopper's answer; its time is recorded by the server"

@@ -16,13 +16,16 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.notify.service import send_event_emails
 
 notifications = Blueprint(__name__)
 
 
 def handle_record(record: Any) -> None:
     """One SQS record (powertools SQSRecord) holding one EventBridge event."""
+    # Deferred: the templates, event models and SES code load only in the
+    # notifications function, not in the API functions sharing this package.
+    from chalicelib.notify.service import send_event_emails
+
     envelope = json.loads(record.body)
     send_event_emails(envelope["detail-type"], envelope["detail"], bootstrap.notifier())
 
