@@ -8,15 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.config import Settings
 from chalicelib.services.ports import (
     CartStore,
     CatalogStore,
+    OrderDesk,
     OrderStore,
     SuppressionList,
     SweepIndex,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.fulfilment import Refunds
 
 
 def utc_now() -> datetime:
@@ -34,3 +39,7 @@ class Context:
     carts: CartStore | None = None
     suppressions: SuppressionList | None = None
     sweeps: SweepIndex | None = None
+    # Fulfilment: the order desk's listing, and the refund port (None: the
+    # merchant refunds outside the system; see services/fulfilment.py).
+    desk: OrderDesk | None = None
+    refunds: Refunds | None = None
