@@ -95,7 +95,7 @@ def cancel(order_id: str) -> dict[str, Any]:
 @route(admin_orders, "/admin/orders/{order_id}/packing-slip", methods=["GET"], **_AUTH)
 def print_packing_slip(order_id: str) -> Response:
     ctx = bootstrap.context()
-    params: dict[str, str] = admin_orders.current_request.query_params or {}
+    params: Any = admin_orders.current_request.query_params or {}
     shipment_id = params.get("shipment_id")
     html = packing_slip.render(order_desk.show_order(order_id, ctx), ctx.settings, shipment_id)
     return Response(

@@ -76,16 +76,26 @@ def verify(
 
 
 def webhook_secrets() -> list[str]:
-    """The active signing secrets (SSM, cached per warm Lambda)."""
+    """The active signing secrets (SSM, cached per warm Lambda): a JSON list
+    of secrets while rotating, or one secret as plain text."""
     from aws_lambda_powertools.utilities import parameters
 
     from chalicelib.config import get_settings
 
     settings = get_settings()
-    secrets = parameters.get_parameter(
-        settings.carrier_webhook_secrets_parameter,
-        decrypt=True,
-        transform="json",
-        max_age=settings.carrier_secrets_cache_seconds,
+    value = str(
+        parameters.get_parameter(
+            settings.carrier_webhook_secrets_parameter,
+            decrypt=True,
+            max_age=settings.carrier_secrets_cache_seconds,
+        )
     )
-    return [str(s) for s in secrets]
+    return parse_secrets(value)
+
+
+def parse_secrets(value: str) -> list[str]:
+    import json
+
+    if value.lstrip().startswith("["):
+        return [str(s) for s in json.loads(value) if str(s)]
+    return [value.strip()] if value.strip() else []
