@@ -174,13 +174,16 @@ def track(
         and order.status is OrderStatus.SHIPPED
         and all(s.is_delivered for s in after)
     ):
+        # Delivered when its last parcel arrived, whichever report came last.
+        last = max(after, key=lambda s: s.delivered_at or event.occurred_at)
+        delivered_at = last.delivered_at or event.occurred_at
         history.append(
             HistoryEntry(
-                at=event.occurred_at,
+                at=delivered_at,
                 event="OrderDelivered",
                 actor=f"carrier:{event.carrier}",
                 message="Order delivered",
-                data={"shipment_id": updated.id, "delivered_at": event.occurred_at.isoformat()},
+                data={"shipment_id": last.id, "delivered_at": delivered_at.isoformat()},
             )
         )
         change = order.change(

@@ -50,7 +50,7 @@ class DynamoOrderDesk:
     ) -> DeskPage:
         if query.number is not None:
             return self._by_number(query)
-        index, key_value, filters = _plan(query)
+        index, key_value, filters = plan(query)
         month = None
         if index is schema.BY_MONTH:
             month = start.month if start is not None and start.month else newest_month
@@ -144,7 +144,7 @@ class DynamoOrderDesk:
         )
 
 
-def _plan(query: DeskQuery) -> tuple[schema.Index, str, dict[str, str]]:
+def plan(query: DeskQuery) -> tuple[schema.Index, str, dict[str, str]]:
     """The index to query, its key, and the filters left for the FilterExpression.
     Most selective first: one customer's orders are few; a status splits
     the table in eight, a payment status in four, a payment method in three."""
