@@ -88,9 +88,11 @@ class DynamoOrderDesk:
         filters: dict[str, str],
         after: str | None,
     ) -> dict[str, Any]:
-        names = {"#pk": index.partition_key, "#at": index.sort_key}
+        names = {"#pk": index.partition_key}
         values: dict[str, Any] = {":pk": key_value}
         condition = "#pk = :pk"
+        if query.created_from is not None or query.created_to is not None:
+            names["#at"] = index.sort_key
         if query.created_from is not None and query.created_to is not None:
             condition += " AND #at BETWEEN :from AND :to"
             values[":from"] = _listed_bound(query.created_from)
