@@ -122,7 +122,7 @@ def main() -> None:
     print(f"orders in table: {TOTAL}  page size: {PAGE}  (loaded in {load_seconds:.1f} s)")
     header = (
         f"{'filter':<30}{'served by':<20}{'returned':>9}{'read p1':>9}"
-        f"{'page':>6}{'read there':>12}{'p1 ms':>8}"
+        f"{'page':>6}{'read there':>12}{'moto ms':>9}"
     )
     print(header)
     for label, index, returned, read, page, read_deep, seconds in rows:

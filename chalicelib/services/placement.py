@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from chalicelib.domain import ids
@@ -162,7 +162,7 @@ def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
     """The order as its customer sees it: internal history left out."""
     record = _authorised_record(order_id, token, ctx)
     visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
-    return OrderRecord(order=record.order, history=visible)
+    return replace(record, history=visible)  # shipments and all else kept
 
 
 def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:

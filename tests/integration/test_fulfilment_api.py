@@ -331,3 +331,25 @@ def test_packing_slip_is_printable_html_in_the_order_language(shop, table):
     assert "Product mug" in body and "Product tea" not in body
     missing = slip(shop, f"/admin/orders/{order_id}/packing-slip?shipment_id=x")
     assert missing.status_code == 422
+
+
+def test_the_customer_sees_shipments_with_tracking_links_but_no_internal_entries(shop, table):
+    placed = shop.place(order_body([("tea", 2)])).json
+    store = DynamoOrders(boto3.client("dynamodb"), table)
+    order = store.get(placed["id"]).order
+    now = datetime.now(UTC)
+    paid = HistoryEntry(
+        now, "OrderPaid", "provider:fake", "paid", data={"amount": 1, "currency": "EUR"}
+    )
+    store.apply(
+        order.change(OrderStatus.PAID, at=now, history=[paid], payment_status=PaymentStatus.PAID)
+    )
+    ship(shop, placed["id"], "123456789012", [("tea", 2)], carrier="DPD")
+    carrier_event(shop, "dpd", event("123456789012", "in_transit", 1))
+    view = shop.call(
+        "GET", f"/orders/{placed['id']}", headers={"Authorization": f"Bearer {placed['token']}"}
+    ).json
+    assert [(s["carrier"], s["tracking_url"], s["status"]) for s in view["shipments"]] == [
+        ("dpd", "https://tracking.dpd.de/status/de_DE/parcel/123456789012", "in_transit")
+    ]
+    assert "ShipmentUpdated" not in [h["event"] for h in view["history"]]
