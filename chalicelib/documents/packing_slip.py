@@ -28,8 +28,6 @@ LABELS = {
         "sku": "Artikelnr.",
         "item": "Artikel",
         "quantity": "Menge",
-        "ordered": "bestellt",
-        "outstanding": "folgt separat",
         "thanks": "Vielen Dank für Ihre Bestellung!",
     },
     "en": {
@@ -41,8 +39,6 @@ LABELS = {
         "sku": "SKU",
         "item": "Item",
         "quantity": "Quantity",
-        "ordered": "ordered",
-        "outstanding": "to follow",
         "thanks": "Thank you for your order!",
     },
 }
@@ -71,19 +67,13 @@ def render(record: OrderRecord, settings: Settings, shipment_id: str | None = No
         if shipment is None:
             raise InvalidRequest("no such shipment on this order", shipment_id=shipment_id)
         rows = [
-            {"sku": line.sku, "name": names[line.sku], "quantity": line.quantity, "ordered": None}
+            {"sku": line.sku, "name": names[line.sku], "quantity": line.quantity}
             for line in shipment.lines
         ]
     else:
         shipment = None
         rows = [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "quantity": line.quantity,
-                "ordered": None,
-            }
-            for line in order.lines
+            {"sku": line.sku, "name": line.name, "quantity": line.quantity} for line in order.lines
         ]
     locale = order.locale if order.locale in LABELS else "en"
     return str(
