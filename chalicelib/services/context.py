@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chalicelib.config import Settings
+from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import CatalogStore, OrderStore
 
 
@@ -23,3 +24,6 @@ class Context:
     orders: OrderStore
     settings: Settings
     clock: Callable[[], datetime] = utc_now
+    # Payment providers, callback verifiers, receipts and the payment-event
+    # queue (services/payments.py); None where a use case needs none.
+    payments: PaymentPorts | None = None

@@ -22,6 +22,7 @@ from chalicelib.domain.order import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
     PaymentMethod,
     PaymentStatus,
     Totals,
@@ -100,6 +101,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "token_hash": order.token_hash,
         "version": order.version,
         "cancel_reason": order.cancel_reason,
+        "payments": [payment_to_item(p) for p in order.payments],
+        "applied_payment_events": list(order.applied_payment_events),
         # index keys
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
@@ -131,7 +134,17 @@ def order_from_item(item: dict[str, Any]) -> Order:
         token_hash=item["token_hash"],
         version=item["version"],
         cancel_reason=item.get("cancel_reason"),
+        payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
+        applied_payment_events=tuple(item.get("applied_payment_events", [])),
     )
+
+
+def payment_to_item(payment: Payment) -> dict[str, Any]:
+    return {**asdict(payment), "received_at": payment.received_at.isoformat()}
+
+
+def payment_from_item(item: dict[str, Any]) -> Payment:
+    return Payment(**{**item, "received_at": datetime.fromisoformat(item["received_at"])})
 
 
 def order_snapshot(order: Order) -> dict[str, Any]:
