@@ -3,12 +3,18 @@
 from chalice import Chalice
 
 from chalicelib.api.admin import admin
+from chalicelib.api.admin_payments import admin_payments
 from chalicelib.api.auth import admin_auth
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
+from chalicelib.api.webhooks import webhooks
+from chalicelib.jobs.payment_events import payment_jobs
 
 app = Chalice(app_name="shop-orders")
 register_middleware(app)
 app.register_blueprint(admin_auth)
 app.register_blueprint(storefront)
 app.register_blueprint(admin)
+app.register_blueprint(webhooks)
+app.register_blueprint(admin_payments)
+app.register_blueprint(payment_jobs)

@@ -112,10 +112,37 @@ ADMIN_KEY_HASHES = Parameter(
 )
 
 
+#: Payment callback signing secrets, as JSON lists: every listed secret is
+#: accepted, so a rotation adds the new secret, switches the provider over,
+#: then drops the old one (docs/payments.md).
+STRIPE_WEBHOOK_SECRETS = Parameter(
+    env="SHOP_STRIPE_WEBHOOK_SECRETS_PARAMETER",
+    name="/shop/{stage}/stripe-webhook-secrets",
+    local_value=json.dumps(["whsec_local"]),
+    description="JSON list of the active Stripe webhook signing secrets (whsec_...)",
+)
+HMAC_WEBHOOK_SECRETS = Parameter(
+    env="SHOP_HMAC_WEBHOOK_SECRETS_PARAMETER",
+    name="/shop/{stage}/hmac-webhook-secrets",
+    local_value=json.dumps(["hmac_local"]),
+    description="JSON list of the active secrets of the generic HMAC payment callbacks",
+)
+#: Not used by local runs (they replace Stripe's API with the fake provider).
+STRIPE_API_KEY = Parameter(
+    env="SHOP_STRIPE_API_KEY_PARAMETER",
+    name="/shop/{stage}/stripe-api-key",
+    local_value="sk_test_local_unused",
+    description="Stripe secret API key (sk_live_... / sk_test_...), plain text",
+)
+PAYMENT_PARAMETERS = (STRIPE_WEBHOOK_SECRETS, HMAC_WEBHOOK_SECRETS, STRIPE_API_KEY)
+
+
 @dataclass(frozen=True)
 class Definitions:
     bus: str = EVENT_BUS
     queues: tuple[Queue, ...] = QUEUES
     rules: tuple[Rule, ...] = RULES
     schedules: tuple[Schedule, ...] = SCHEDULES
-    parameters: tuple[Parameter, ...] = field(default_factory=lambda: (ADMIN_KEY_HASHES,))
+    parameters: tuple[Parameter, ...] = field(
+        default_factory=lambda: (ADMIN_KEY_HASHES, *PAYMENT_PARAMETERS)
+    )

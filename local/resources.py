@@ -19,3 +19,11 @@ def create_table(dynamodb: Any, table_name: str) -> None:
 
 def put_admin_key_hashes(ssm: Any, name: str, value: str) -> None:
     ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+def create_queue(sqs: Any, name: str, *, fifo: bool, visibility_timeout: int = 180) -> str:
+    """A queue as infrastructure/definitions.py describes it; its URL."""
+    attributes = {"VisibilityTimeout": str(visibility_timeout)}
+    if fifo:
+        attributes["FifoQueue"] = "true"
+    return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])

@@ -1,0 +1,1 @@
+"""Blueprints for SQS consumers, the stream publisher and schedules."""
