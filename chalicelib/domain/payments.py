@@ -86,7 +86,10 @@ class RefundDue:
 
     provider: str
     reference: str
-    amount: int
+    # None: everything the provider still holds of the payment. Full refunds
+    # ask for "the rest", so a refund made meanwhile in the provider's
+    # dashboard (and not reported to us yet) cannot make them fail.
+    amount: int | None
     currency: str
     idempotency_key: str  # the same refund asked twice is made once
     reason: str
@@ -156,7 +159,7 @@ def _refund_due(payment: Payment, reason: str) -> RefundDue:
     return RefundDue(
         provider=payment.provider,
         reference=payment.reference,
-        amount=payment.outstanding,
+        amount=None,
         currency=payment.currency,
         idempotency_key=f"refund-due:{payment.provider}:{payment.reference}",
         reason=reason,
@@ -402,7 +405,7 @@ def refunds_for(
             RefundDue(
                 provider=payment.provider,
                 reference=payment.reference,
-                amount=part,
+                amount=None if part == payment.outstanding else part,
                 currency=payment.currency,
                 idempotency_key=f"{key_prefix}:{payment.reference}:{payment.refunded}:{part}",
                 reason=reason,

@@ -23,6 +23,7 @@ from chalicelib.payments import signing
 from chalicelib.payments.ports import (
     Checkout,
     CheckoutRequest,
+    NothingLeftToRefund,
     PaymentProviderUnavailable,
     RefundRejected,
     RefundResult,
@@ -60,12 +61,15 @@ class FakeStripe:
         return Checkout(session_id=session_id, redirect_url=f"{self.pay_page_url}/pay/{session_id}")
 
     def refund(
-        self, *, reference: str, amount: int, currency: str, idempotency_key: str
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
     ) -> RefundResult:
         with self._lock:
-            self.refund_calls.append(
-                {"reference": reference, "amount": amount, "idempotency_key": idempotency_key}
-            )
+            call: dict[str, Any] = {
+                "reference": reference,
+                "amount": amount,  # as asked; None: the rest
+                "idempotency_key": idempotency_key,
+            }
+            self.refund_calls.append(call)
             if self.failing:
                 raise PaymentProviderUnavailable("the fake provider is failing", provider="stripe")
             if idempotency_key in self.refunds:
@@ -73,11 +77,17 @@ class FakeStripe:
             charge = self.charges.get(reference)
             if charge is None:
                 raise RefundRejected("no such payment", provider="stripe", code="resource_missing")
-            if amount <= 0 or charge.refunded + amount > charge.amount:
+            made = charge.amount - charge.refunded if amount is None else amount
+            if charge.refunded >= charge.amount:
+                raise NothingLeftToRefund(
+                    "charge already refunded", provider="stripe", code="charge_already_refunded"
+                )
+            if made <= 0 or charge.refunded + made > charge.amount:
                 raise RefundRejected(
                     "refund exceeds the charge", provider="stripe", code="charge_already_refunded"
                 )
-            charge.refunded += amount
+            charge.refunded += made
+            call["made"] = made
             result = RefundResult(
                 refund_id=f"re_fake_{secrets.token_hex(8)}", refunded_total=charge.refunded
             )

@@ -12,7 +12,7 @@ class ManualRefunds:
         raise NotImplementedError("manual payments have no hosted checkout")
 
     def refund(
-        self, *, reference: str, amount: int, currency: str, idempotency_key: str
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
     ) -> RefundResult:
         # Nothing to call: the refund is recorded, and the history tells the
         # merchant to move the money.

@@ -75,9 +75,10 @@ class PaymentProvider(Protocol):
         ...
 
     def refund(
-        self, *, reference: str, amount: int, currency: str, idempotency_key: str
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
     ) -> RefundResult:
-        """Return ``amount`` of the payment ``reference``. The same
+        """Return ``amount`` of the payment ``reference`` (None: all that is
+        left of it). The same
         ``idempotency_key`` makes the refund at most once. Raises
         PaymentProviderUnavailable."""
         ...
@@ -164,3 +165,10 @@ class PaymentPorts:
     callbacks: Mapping[str, CallbackVerifier]  # by webhook path: /webhooks/payments/{name}
     records: PaymentRecords
     queue: PaymentEventQueue
+
+
+class NothingLeftToRefund(RefundRejected):
+    """The provider holds nothing more of the payment: it was refunded in
+    full already (perhaps in its dashboard; its refund event follows)."""
+
+    code = "nothing_left_to_refund"

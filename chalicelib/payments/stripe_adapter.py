@@ -22,6 +22,7 @@ from chalicelib.payments.ports import (
     CheckoutRequest,
     InvalidSignature,
     MalformedEvent,
+    NothingLeftToRefund,
     PaymentProviderUnavailable,
     RefundRejected,
     RefundResult,
@@ -100,16 +101,23 @@ class StripeProvider:
         return Checkout(session_id=session.id, redirect_url=session.url)
 
     def refund(
-        self, *, reference: str, amount: int, currency: str, idempotency_key: str
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
     ) -> RefundResult:
         import stripe
 
+        params: dict[str, Any] = {"payment_intent": reference, "expand": ["charge"]}
+        if amount is not None:
+            params["amount"] = amount  # absent: Stripe refunds what is left
         try:
             refund = self._client().v1.refunds.create(
-                params={"payment_intent": reference, "amount": amount, "expand": ["charge"]},
+                params=params,
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
+            if exc.code == "charge_already_refunded":
+                raise NothingLeftToRefund(
+                    "the payment is refunded in full already", provider=PROVIDER
+                ) from exc
             raise RefundRejected(
                 "the payment provider refused the refund", provider=PROVIDER, code=exc.code
             ) from exc

@@ -20,6 +20,7 @@ from chalicelib.domain.payments import PaymentEvent, PaymentEventKind, RefundDue
 from chalicelib.observability import logger, metrics
 from chalicelib.payments.ports import (
     CheckoutRequest,
+    NothingLeftToRefund,
     PaymentPorts,
     UnknownPaymentProvider,
 )
@@ -211,20 +212,29 @@ def _refund(order_id: str, due: RefundDue, *, actor: str, ctx: Context) -> Order
     The provider call comes first and carries ``due.idempotency_key``: a
     retry after a failed write makes no second refund, it records the first."""
     provider = _ports(ctx).providers[due.provider]
-    result = provider.refund(
-        reference=due.reference,
-        amount=due.amount,
-        currency=due.currency,
-        idempotency_key=due.idempotency_key,
-    )
+    try:
+        result = provider.refund(
+            reference=due.reference,
+            amount=due.amount,
+            currency=due.currency,
+            idempotency_key=due.idempotency_key,
+        )
+    except NothingLeftToRefund:
+        if due.amount is not None:
+            raise
+        # Refunded in full already, in the provider's dashboard: its refund
+        # event (queued behind this one) records the amount.
+        logger.info("payment already refunded at the provider", order_id=order_id)
+        return ctx.orders.get(order_id)
     for _ in range(_ATTEMPTS):
         record = ctx.orders.get(order_id)
         payment = next(p for p in record.order.payments if p.reference == due.reference)
-        total = (
-            result.refunded_total
-            if result.refunded_total is not None
-            else payment.refunded + due.amount
-        )
+        if result.refunded_total is not None:
+            total = result.refunded_total
+        elif due.amount is None:
+            total = payment.amount
+        else:
+            total = payment.refunded + due.amount
         change = domain.record_refund(
             record.order,
             due.reference,
