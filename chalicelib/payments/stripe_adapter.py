@@ -125,9 +125,10 @@ class StripeProvider:
             raise PaymentProviderUnavailable(
                 "the payment provider did not answer; try again", provider=PROVIDER
             ) from exc
-        charge = refund.get("charge")
+        # StripeObjects are not dicts (16.x): read the plain form.
+        charge = refund.to_dict().get("charge")
         total = charge.get("amount_refunded") if isinstance(charge, Mapping) else None
-        return RefundResult(refund_id=refund.id, refunded_total=total)
+        return RefundResult(refund_id=str(refund.id), refunded_total=total)
 
 
 # --- webhooks -------------------------------------------------------------------------
