@@ -10,7 +10,7 @@ point is safe to run twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain import payments as domain
@@ -167,8 +167,6 @@ def accept_callback(
 
 
 def _with_order(event: PaymentEvent, order_id: str) -> PaymentEvent:
-    from dataclasses import replace
-
     return replace(event, order_id=order_id)
 
 
