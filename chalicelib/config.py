@@ -87,6 +87,30 @@ class Settings(BaseModel):
     # {token} are filled in) and this API's public base URL (opt-out link).
     cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
     public_api_url: str = "http://127.0.0.1:8000"
+    # --- payments (docs/payments.md) ---
+    # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
+    # runs and tests: no network); callbacks keep Stripe's format either way.
+    payment_provider_api: Literal["stripe", "fake"] = "stripe"
+    # SSM SecureString parameters: the Stripe secret key (plain text), and
+    # JSON lists of the active webhook signing secrets (several during a
+    # rotation, see infrastructure/definitions.py).
+    stripe_api_key_parameter: str = "/shop/dev/stripe-api-key"
+    stripe_webhook_secrets_parameter: str = "/shop/dev/stripe-webhook-secrets"
+    hmac_webhook_secrets_parameter: str = "/shop/dev/hmac-webhook-secrets"
+    payment_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # Stripe retries a callback for up to three days; receipts outlive that.
+    webhook_receipt_ttl_days: int = Field(default=30, ge=4)
+    payment_events_queue_name: str = "payment-events.fifo"
+    # Where Stripe sends the customer back; "{order_id}" is filled in,
+    # Stripe's own "{CHECKOUT_SESSION_ID}" is left for Stripe.
+    checkout_success_url: str = "http://127.0.0.1:8000/checkout/success?order={order_id}"
+    checkout_cancel_url: str = "http://127.0.0.1:8000/checkout/cancelled?order={order_id}"
+    # The fake provider's pay page (the dev server of `make run`).
+    fake_pay_page_url: str = "http://127.0.0.1:8001"
+    # The merchant's account for bank transfers (shown to the customer).
+    bank_account_holder: str = ""
+    bank_iban: str = ""
+    bank_bic: str = ""
 
     def payment_window_minutes(self, method: str) -> int:
         return {

@@ -106,6 +106,27 @@ def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
     }
 
 
+def linked_environment(api_url: str, dev_url: str) -> dict[str, str]:
+    """Settings that point at this stack's own servers: the fake payment
+    provider (its pay page is on the dev page), Stripe's return URLs, the
+    links in emails. A developer's own values win."""
+    defaults = {
+        # Stripe's API replaced by the fake provider: no network. Callbacks
+        # still arrive in Stripe's format and signature (whsec_local).
+        "SHOP_PAYMENT_PROVIDER_API": "fake",
+        "SHOP_FAKE_PAY_PAGE_URL": dev_url,
+        "SHOP_CHECKOUT_SUCCESS_URL": f"{dev_url}/?paid={{order_id}}#orders",
+        "SHOP_CHECKOUT_CANCEL_URL": f"{dev_url}/?cancelled={{order_id}}#orders",
+        "SHOP_PUBLIC_API_URL": api_url,
+        "SHOP_CART_LINK_TEMPLATE": f"{dev_url}/?cart={{cart_id}}&token={{token}}",
+        # The standard example IBAN from the ISO 13616 documentation.
+        "SHOP_BANK_ACCOUNT_HOLDER": "Example Shop GmbH",
+        "SHOP_BANK_IBAN": "DE89370400440532013000",
+        "SHOP_BANK_BIC": "COBADEFFXXX",
+    }
+    return {**defaults, **{k: v for k, v in os.environ.items() if k in defaults}}
+
+
 def provision(seed: bool) -> Provisioned:
     """Create every resource from the shared definitions, point the app's
     settings at them, then seed the demo catalog."""
@@ -224,10 +245,11 @@ class LocalStack:
             )
         self.aws = EmbeddedAWS(o.host, o.aws_port).start()
         os.environ.update(local_environment(self.aws))
-        self.resources = provision(o.seed)
         self.api = api_server(o.host, o.api_port)
-        self._spawn("api", self.api.server.serve_forever)
         self.dev = make_server(o.host, o.dev_port, create_app(self.api_url), threaded=True)
+        os.environ.update(linked_environment(self.api_url, self.dev_url))
+        self.resources = provision(o.seed)
+        self._spawn("api", self.api.server.serve_forever)
         self._spawn("dev page", self.dev.serve_forever)
         self.workers = delivery_workers(self.resources, o.speed)
         for worker in self.workers:
