@@ -4,17 +4,15 @@ the fake provider's page, see the order turn paid and its emails listed."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# As the machine notes say: without these flags Chromium tries Google's hosts
-# on this closed network and stalls.
+# Without these flags Chromium keeps trying Google's hosts on a closed network.
+# Playwright adds --headless and a fresh profile directory itself.
 CHROMIUM_ARGS = [
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -37,7 +35,7 @@ def browser():
     )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={tempfile.mkdtemp()}"]
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
