@@ -45,9 +45,10 @@ class Settings(BaseModel):
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
 
     # How long an order may wait for its payment, per payment method.
-    payment_window_card_minutes: int = Field(default=30, ge=1)
-    payment_window_paypal_minutes: int = Field(default=30, ge=1)
-    payment_window_bank_transfer_minutes: int = Field(default=7 * 24 * 60, ge=1)
+    # Fractions are allowed so a demo (`make run ARGS=--speed 60`) can shrink them.
+    payment_window_card_minutes: float = Field(default=30, gt=0)
+    payment_window_paypal_minutes: float = Field(default=30, gt=0)
+    payment_window_bank_transfer_minutes: float = Field(default=7 * 24 * 60, gt=0)
 
     # Idempotency records live this long; a retry after that places a new order.
     idempotency_ttl_hours: int = Field(default=24, ge=1)
@@ -112,7 +113,7 @@ class Settings(BaseModel):
     bank_iban: str = ""
     bank_bic: str = ""
 
-    def payment_window_minutes(self, method: str) -> int:
+    def payment_window_minutes(self, method: str) -> float:
         return {
             "card": self.payment_window_card_minutes,
             "paypal": self.payment_window_paypal_minutes,

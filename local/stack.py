@@ -106,6 +106,22 @@ def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
     }
 
 
+def faster_clock_environment(speed: float) -> dict[str, str]:
+    """For demos: payment windows and the nudge delay shrink by ``speed``,
+    as the schedules run ``speed`` times as often, so an unpaid order
+    expires and an abandoned cart is nudged within minutes."""
+    if speed == 1:
+        return {}
+    defaults = {
+        "SHOP_PAYMENT_WINDOW_CARD_MINUTES": str(30 / speed),
+        "SHOP_PAYMENT_WINDOW_PAYPAL_MINUTES": str(30 / speed),
+        "SHOP_PAYMENT_WINDOW_BANK_TRANSFER_MINUTES": str(7 * 24 * 60 / speed),
+        "SHOP_PAYMENT_ATTEMPT_GRACE_MINUTES": "0",
+        "SHOP_CART_NUDGE_DELAY_HOURS": str(10 / speed),
+    }
+    return {**defaults, **{k: v for k, v in os.environ.items() if k in defaults}}
+
+
 def linked_environment(api_url: str, dev_url: str) -> dict[str, str]:
     """Settings that point at this stack's own servers: the fake payment
     provider (its pay page is on the dev page), Stripe's return URLs, the
@@ -248,6 +264,7 @@ class LocalStack:
         self.api = api_server(o.host, o.api_port)
         self.dev = make_server(o.host, o.dev_port, create_app(self.api_url), threaded=True)
         os.environ.update(linked_environment(self.api_url, self.dev_url))
+        os.environ.update(faster_clock_environment(o.speed))
         self.resources = provision(o.seed)
         self._spawn("api", self.api.server.serve_forever)
         self._spawn("dev page", self.dev.serve_forever)
@@ -300,7 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
         f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
         f"  delivering    {', '.join(w.name for w in stack.workers) or 'nothing'}\n"
-        "Ctrl-C stops everything.",
+        + (
+            f"  clock         {options.speed:g}x: schedules and payment windows sped up\n"
+            if options.speed != 1
+            else ""
+        )
+        + "Ctrl-C stops everything.",
         flush=True,
     )
     stopping.wait()
