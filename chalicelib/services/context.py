@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.config import Settings
+from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
     CartStore,
     CatalogStore,
@@ -43,3 +44,6 @@ class Context:
     # merchant refunds outside the system; see services/fulfilment.py).
     desk: OrderDesk | None = None
     refunds: Refunds | None = None
+    # Payment providers, callback verifiers, receipts and the payment-event
+    # queue (services/payments.py); None where a use case needs none.
+    payments: PaymentPorts | None = None
