@@ -5,10 +5,10 @@ Each reads the order, lets the domain decide (chalicelib/domain/fulfilment.py)
 and writes the one change with ``OrderStore.apply``, which is conditional on
 the order's status and version; a lost race is re-read and decided again.
 
-Refunds go through ``Refunds`` (below): THE HOOK for the payments port. Until
-the payments branch lands, ``RecordedRefunds`` records a refund the merchant
-makes outside the system; at merge it is replaced by the payment provider
-(docs/fulfilment.md, "Merging with payments").
+Refunds go through ``Refunds`` (below): with payment ports in the context
+(the app's), the payment provider refunds (services/payments.py); a context
+without them records a refund the merchant makes outside the system
+(``RecordedRefunds``).
 """
 
 from __future__ import annotations
@@ -179,9 +179,40 @@ class RecordedRefunds:
         return _retrying(order_id, attempt)
 
 
+class ProviderRefunds:
+    """Refunds through the payment provider that took the money: the
+    payments service spreads the amount over the order's payments, asks each
+    provider with an idempotency key and records what it confirms."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def refund(
+        self, order_id: str, amount: int, *, reason: str, actor: str, key: str
+    ) -> OrderRecord:
+        from chalicelib.services import payments
+
+        return payments.refund_order(order_id, amount, reason=reason, actor=actor, ctx=self._ctx)
+
+
 def refunds(ctx: Context) -> Refunds:
     """The refund port the merchant's actions use (see the module docstring)."""
-    return ctx.refunds if ctx.refunds is not None else RecordedRefunds(ctx)
+    if ctx.refunds is not None:
+        return ctx.refunds
+    if ctx.payments is not None:
+        return ProviderRefunds(ctx)
+    return RecordedRefunds(ctx)
+
+
+def refundable(record: OrderRecord, ctx: Context) -> int:
+    """What is paid and not yet refunded."""
+    if ctx.payments is not None:
+        from chalicelib.domain import payments as ledger
+
+        return ledger.paid_amount(record.order) - ledger.refunded_amount(record.order)
+    if record.order.payment_status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+        return 0
+    return record.order.totals.total - domain.refunded_so_far(record.history)
 
 
 # --- returns ---------------------------------------------------------------------------
@@ -227,20 +258,10 @@ def record_return(order_id: str, command: RecordReturn, *, actor: str, ctx: Cont
 
 def check_return(order_id: str, command: RecordReturn, ctx: Context) -> None:
     """Refuse a refund larger than what is left before anything is written."""
-    record = ctx.orders.get(order_id)
     if command.refund:
-        refundable = record.order.totals.total - domain.refunded_so_far(record.history)
-        if (
-            record.order.payment_status
-            not in (
-                PaymentStatus.PAID,
-                PaymentStatus.PARTIALLY_REFUNDED,
-            )
-            or command.refund > refundable
-        ):
-            raise RefundExceedsPaid(
-                "the refund exceeds what is left to refund", refundable=max(refundable, 0)
-            )
+        left = refundable(ctx.orders.get(order_id), ctx)
+        if command.refund > left:
+            raise RefundExceedsPaid("the refund exceeds what is left to refund", refundable=left)
 
 
 # --- notes -----------------------------------------------------------------------------
@@ -282,12 +303,17 @@ def cancel_as_merchant(order_id: str, reason: str, *, actor: str, ctx: Context) 
             ctx.orders.apply(order.cancel(actor=actor, reason=reason, at=ctx.clock()))
             logger.info("order cancelled", order_id=order_id, actor="merchant")
 
+    if ctx.payments is not None:
+        from chalicelib.services import placement
+
+        # The payments service's cancel: release the stock, then refund
+        # everything kept through each payment's provider, with stable keys.
+        return placement.cancel_order(order_id, actor=actor, reason=reason, ctx=ctx)
     _retrying(order_id, cancel)
     record = ctx.orders.get(order_id)
-    if record.order.payment_status is PaymentStatus.PAID:
-        refundable = record.order.totals.total - domain.refunded_so_far(record.history)
-        if refundable > 0:
-            record = refunds(ctx).refund(
-                order_id, refundable, reason=reason, actor=actor, key=f"cancel:{order_id}"
-            )
+    left = refundable(record, ctx)
+    if record.order.payment_status is PaymentStatus.PAID and left > 0:
+        record = refunds(ctx).refund(
+            order_id, left, reason=reason, actor=actor, key=f"cancel:{order_id}"
+        )
     return record

@@ -12,8 +12,6 @@ import boto3
 import pytest
 
 from chalicelib.carriers.signing import sign
-from chalicelib.domain.order import HistoryEntry, OrderStatus, PaymentStatus
-from chalicelib.store.orders import DynamoOrders
 from tests.conftest import order_body, table_snapshot
 
 SECRET = "carrier-test-secret"
@@ -38,28 +36,13 @@ def shop(api, table, monkeypatch):
 
 
 def paid_order(api, table, lines=(("tea", 4), ("mug", 2), ("pot", 1)), **overrides) -> str:
+    """Placed, then marked paid by the merchant (a bank transfer seen): a real
+    payment on the order, so refunds go through the payments service."""
     r = api.place(order_body(list(lines), **overrides))
     assert r.status_code == 201, r.json
-    store = DynamoOrders(boto3.client("dynamodb"), table)
-    order = store.get(r.json["id"]).order
-    now = datetime.now(UTC)
-    store.apply(
-        order.change(
-            OrderStatus.PAID,
-            at=now,
-            history=[
-                HistoryEntry(
-                    at=now,
-                    event="OrderPaid",
-                    actor="provider:fake",
-                    message="paid",
-                    data={"amount": order.totals.total, "currency": "EUR"},
-                )
-            ],
-            payment_status=PaymentStatus.PAID,
-        )
-    )
-    return order.id
+    paid = api.admin("POST", f"/admin/orders/{r.json['id']}/payments", {"bank_reference": "TX-1"})
+    assert paid.status_code == 200, paid.json
+    return r.json["id"]
 
 
 def ship(api, order_id, number, lines, carrier="dhl", **extra) -> Any:
@@ -335,15 +318,7 @@ def test_packing_slip_is_printable_html_in_the_order_language(shop, table):
 
 def test_the_customer_sees_shipments_with_tracking_links_but_no_internal_entries(shop, table):
     placed = shop.place(order_body([("tea", 2)])).json
-    store = DynamoOrders(boto3.client("dynamodb"), table)
-    order = store.get(placed["id"]).order
-    now = datetime.now(UTC)
-    paid = HistoryEntry(
-        now, "OrderPaid", "provider:fake", "paid", data={"amount": 1, "currency": "EUR"}
-    )
-    store.apply(
-        order.change(OrderStatus.PAID, at=now, history=[paid], payment_status=PaymentStatus.PAID)
-    )
+    shop.admin("POST", f"/admin/orders/{placed['id']}/payments", {"bank_reference": "TX-9"})
     ship(shop, placed["id"], "123456789012", [("tea", 2)], carrier="DPD")
     carrier_event(shop, "dpd", event("123456789012", "in_transit", 1))
     view = shop.call(

@@ -397,3 +397,53 @@ def test_merchant_cannot_cancel_after_the_first_shipment(stocked, paid3):
     with pytest.raises(IllegalTransition):
         fulfilment.cancel_as_merchant(paid3, "changed my mind", actor="m", ctx=stocked)
     assert stocked.orders.get(paid3).order.status is OrderStatus.PARTIALLY_SHIPPED
+
+
+# --- with the payment ports connected ------------------------------------------------------
+
+
+@pytest.fixture
+def paid_by_transfer(pay_ctx: Context) -> tuple[Context, str]:
+    from chalicelib.services import payments
+
+    for sku, available in INITIAL.items():
+        catalog.save_product(
+            sku, name=sku, price=PRICES[sku], currency="EUR", tax_rate=Decimal("19"), ctx=pay_ctx
+        )
+        catalog.count_stock(sku, available, pay_ctx)
+    order_id = place(pay_ctx, ("tea", 4), ("mug", 2))
+    payments.mark_paid(order_id, "TX-1", actor="merchant:test", ctx=pay_ctx)
+    return pay_ctx, order_id
+
+
+def test_a_return_refund_goes_through_the_payment_provider(paid_by_transfer):
+    ctx, order_id = paid_by_transfer
+    ship(ctx, order_id, "A-1", ("tea", 4), ("mug", 2))
+    record = fulfilment.record_return(
+        order_id,
+        fulfilment.RecordReturn(lines=(ReturnedLine("mug", 1, restock=True),), refund=1500),
+        actor="merchant:test",
+        ctx=ctx,
+    )
+    assert [p.refunded for p in record.order.payments] == [1500]
+    assert record.order.payment_status is PaymentStatus.PARTIALLY_REFUNDED
+    assert [e.event for e in record.history][-2:] == ["ReturnRecorded", "OrderRefunded"]
+    with pytest.raises(RefundExceedsPaid):
+        fulfilment.record_return(
+            order_id,
+            fulfilment.RecordReturn(lines=(ReturnedLine("mug", 1, restock=True),), refund=5000),
+            actor="merchant:test",
+            ctx=ctx,
+        )
+    assert counters(ctx, "mug") == (4, 0, 2, 1)  # the refused return moved nothing
+
+
+def test_merchant_cancel_refunds_through_the_payment_provider(paid_by_transfer):
+    ctx, order_id = paid_by_transfer
+    record = fulfilment.cancel_as_merchant(order_id, "sold out", actor="merchant:test", ctx=ctx)
+    assert record.order.status is OrderStatus.CANCELLED
+    assert [p.outstanding for p in record.order.payments] == [0]
+    assert record.order.payment_status is PaymentStatus.REFUNDED
+    again = fulfilment.cancel_as_merchant(order_id, "sold out", actor="merchant:test", ctx=ctx)
+    assert [e.event for e in again.history].count("OrderRefunded") == 1
+    assert counters(ctx, "tea") == (10, 0, 0, 0)
