@@ -99,7 +99,7 @@ def drain(process: subprocess.Popen[str], output: list[str]) -> None:
 def stop_stack(stack: RunningStack) -> int:
     stack.process.send_signal(signal.SIGINT)
     try:
-        return stack.process.wait(timeout=15)
+        return stack.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise

@@ -92,10 +92,11 @@ def test_a_taken_port_is_reported_clearly_and_ctrl_c_stops_the_stack():
             check=False,
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=90,
         )
         assert second.returncode != 0
         assert f"port {api_port}" in second.stderr + second.stdout
         assert "already in use" in second.stderr + second.stdout
     finally:
-        assert stop_stack(running) == 0
+        code = stop_stack(running)
+        assert code == 0, "".join(running.output[-40:])
