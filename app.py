@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import admin_auth
 from chalicelib.api.carts import cart_routes
+from chalicelib.api.docs import api_docs
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
 from chalicelib.jobs.notifications import notifications
@@ -20,3 +21,4 @@ app.register_blueprint(outbox)
 app.register_blueprint(notifications)
 app.register_blueprint(cart_routes)
 app.register_blueprint(schedules)
+app.register_blueprint(api_docs)

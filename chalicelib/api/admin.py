@@ -9,14 +9,23 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api import presenters
 from chalicelib.api.auth import admin_key_authorizer
+from chalicelib.api.contract import documented
 from chalicelib.api.http import parse_body, route
-from chalicelib.api.schemas import ProductIn, StockIn
+from chalicelib.api.schemas import ProductIn, StockIn, StockOut
+from chalicelib.domain import errors
 from chalicelib.services import catalog
 
 admin = Blueprint(__name__)
 
 
 @route(admin, "/admin/products/{sku}", methods=["PUT"], authorizer=admin_key_authorizer)
+@documented(
+    "Create or change a product's name, price, currency and tax rate",
+    ok={200: StockOut},
+    body=ProductIn,
+    auth="admin_key",
+    errors=(errors.InvalidRequest, errors.ConcurrentUpdate),
+)
 def put_product(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, ProductIn)
     product = catalog.save_product(sku, **body.model_dump(), ctx=bootstrap.context())
@@ -24,11 +33,24 @@ def put_product(sku: str) -> dict[str, Any]:
 
 
 @route(admin, "/admin/stock/{sku}", methods=["PUT"], authorizer=admin_key_authorizer)
+@documented(
+    "Set the counted sellable stock of a product",
+    ok={200: StockOut},
+    body=StockIn,
+    auth="admin_key",
+    errors=(errors.ProductNotFound, errors.ConcurrentUpdate),
+)
 def put_stock(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, StockIn)
     return presenters.stock(catalog.count_stock(sku, body.available, bootstrap.context()))
 
 
 @route(admin, "/admin/stock/{sku}", methods=["GET"], authorizer=admin_key_authorizer)
+@documented(
+    "A product's stock counters: available, reserved, shipped, restocked, adjusted",
+    ok={200: StockOut},
+    auth="admin_key",
+    errors=(errors.ProductNotFound,),
+)
 def get_stock(sku: str) -> dict[str, Any]:
     return presenters.stock(catalog.show_product(sku, bootstrap.context()))

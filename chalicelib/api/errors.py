@@ -20,6 +20,7 @@ from typing import Any
 from chalice import Response
 from pydantic import ValidationError
 
+from chalicelib.api import cors
 from chalicelib.domain import cart
 from chalicelib.domain import errors as domain
 from chalicelib.observability import logger, publish_metrics
@@ -185,6 +186,7 @@ def register_middleware(app: Any) -> None:
         started = time.perf_counter()
         response = normalise_error_body(get_response(event))
         response.headers["X-Request-Id"] = request_id
+        cors.apply(event.headers, response)
         logger.info(
             "request handled",
             status=response.status_code,
