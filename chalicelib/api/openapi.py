@@ -223,7 +223,7 @@ def error_statuses(op: Operation) -> dict[int, list[str]]:
         if isinstance(error, int):
             add({error: _REASONS.get(error, "error").lower()})
         else:
-            status = STATUS_BY_ERROR.get(error, 400)  # type: ignore[call-overload]
+            status = STATUS_BY_ERROR.get(error, 400)  # type: ignore[arg-type]
             add({status: str(getattr(error, "code", error.__name__))})
     add(_SERVER_ERROR)
     return dict(sorted(statuses.items()))
