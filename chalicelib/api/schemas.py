@@ -52,7 +52,14 @@ def _known_currency(code: str) -> str:
 
 
 Currency = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_known_currency)
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217",
+        # Documented as the list we accept, not just any three letters.
+        json_schema_extra={"enum": sorted(CURRENCY_EXPONENTS)},
+    ),
+    AfterValidator(_known_currency),
 ]
 Locale = Literal["de", "en"]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]

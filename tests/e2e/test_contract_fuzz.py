@@ -1,0 +1,201 @@
+"""schemathesis against the local stack: generated requests for every
+documented operation (public and admin), over real HTTP. No answer may be a
+5xx, and every answer must be one the document promises, with the documented
+headers, content type and body schema (docs/openapi.json).
+
+Bounded: a fixed seed, a fixed number of examples per operation and mode,
+and a time budget after which the remaining examples are skipped (and
+reported) rather than run, so a slow machine makes the run shallower, not
+longer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests.conftest import order_body
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+SEED = 20261123
+EXAMPLES = {"positive": 25, "negative": 12}
+BUDGET_SECONDS = 60
+ADMIN = {"Authorization": "Bearer local-admin-key"}
+
+
+def checks() -> list[Any]:
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        negative_data_rejection,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    return [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        negative_data_rejection,
+    ]
+
+
+def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]:
+    """A real order and cart, so token routes are fuzzed past the token check."""
+    r = http.post(
+        f"{stack.api}/orders",
+        json=order_body([("MUG-STONE-01", 1)]),
+        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    r = http.post(f"{stack.api}/carts", json={"lines": []}, timeout=5)
+    assert r.status_code == 201, r.text
+    cart = r.json()
+    return {
+        "order_token": {
+            "path": {"order_id": order["id"]},
+            "headers": {"Authorization": f"Bearer {order['token']}"},
+        },
+        "cart_token": {
+            "path": {"cart_id": cart["id"]},
+            "headers": {"Authorization": f"Bearer {cart['token']}"},
+        },
+        "admin_key": {"path": {}, "headers": ADMIN},
+    }
+
+
+class Budget:
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.ran: dict[str, int] = {}
+        self.skipped = 0
+        self.statuses: dict[str, set[int]] = {}
+
+
+def fuzz(
+    operation: Any,
+    mode: Any,
+    caller: dict[str, Any],
+    base_url: str,
+    http: requests.Session,
+    budget: Budget,
+) -> None:
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=caller["path"] or None)
+
+    @seed(SEED)
+    @settings(
+        max_examples=EXAMPLES[mode.value],
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        if time.monotonic() > budget.deadline:
+            budget.skipped += 1
+            return
+        budget.ran[operation.label] = budget.ran.get(operation.label, 0) + 1
+        response = case.call_and_validate(
+            base_url=base_url, session=http, headers=caller["headers"], checks=checks()
+        )
+        budget.statuses.setdefault(operation.label, set()).add(response.status_code)
+
+    run()
+
+
+def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Valid requests with real data (generated data rarely names a real SKU),
+    so the success answers are checked against their schemas too."""
+    order = creds["order_token"]
+    cart = creds["cart_token"]
+    return [
+        (
+            "POST /orders",
+            {
+                "body": order_body([("MUG-STONE-01", 1)]),
+                "headers": {"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+            },
+        ),
+        ("POST /carts", {"body": {"lines": [{"sku": "MUG-STONE-01", "quantity": 2}]}}),
+        (
+            "PUT /carts/{cart_id}",
+            {
+                "path_parameters": cart["path"],
+                "headers": cart["headers"],
+                "body": {"lines": [{"sku": "MUG-STONE-01", "quantity": 1}], "locale": "de"},
+            },
+        ),
+        (
+            "PUT /admin/products/{sku}",
+            {
+                "path_parameters": {"sku": "FUZZ-1"},
+                "headers": ADMIN,
+                "body": {"name": "Fuzz", "price": 990, "currency": "EUR", "tax_rate": "19"},
+            },
+        ),
+        (
+            "PUT /admin/stock/{sku}",
+            {"path_parameters": {"sku": "FUZZ-1"}, "headers": ADMIN, "body": {"available": 3}},
+        ),
+        ("GET /admin/stock/{sku}", {"path_parameters": {"sku": "FUZZ-1"}, "headers": ADMIN}),
+        ("GET /products/{sku}", {"path_parameters": {"sku": "FUZZ-1"}}),
+        (
+            "POST /orders/{order_id}/cancel",
+            {"path_parameters": order["path"], "headers": order["headers"], "body": {}},
+        ),
+    ]
+
+
+def test_every_operation_answers_as_documented_under_generated_input(stack):
+    import schemathesis
+    from schemathesis import GenerationMode
+
+    started = time.monotonic()
+    schema = schemathesis.openapi.from_url(f"{stack.api}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    served = requests.get(f"{stack.api}/openapi.json", timeout=5).json()
+    assert served == json.loads((ROOT / "docs" / "openapi.json").read_text())
+    documented = {f"{m.upper()} {p}" for p, methods in served["paths"].items() for m in methods}
+    # schemathesis leaves out the operation that serves the schema itself.
+    assert {op.label for op in operations} == documented - {"GET /openapi.json"}
+    failures: list[str] = []
+    budget = Budget(started + BUDGET_SECONDS)
+    by_label = {op.label: op for op in operations}
+    with requests.Session() as http:
+        creds = credentials(stack, http)
+        for label, request in happy_paths(creds):
+            response = by_label[label].Case(**request).call_and_validate(
+                base_url=stack.api, session=http, checks=checks()
+            )
+            assert response.status_code < 300, (label, response.text)
+        for operation in operations:
+            schemes = [name for alt in operation.definition.raw.get("security", []) for name in alt]
+            # Once as an anonymous caller, once with valid credentials.
+            callers: list[dict[str, Any]] = [{"path": {}, "headers": {}}]
+            callers += [creds[s] for s in schemes if s in creds]
+            for caller in callers:
+                for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                    try:
+                        fuzz(operation, mode, caller, stack.api, http, budget)
+                    except Exception as exc:
+                        failures.append(f"{operation.label} [{mode.value}]: {exc}")
+    ran = budget.ran
+    print("examples run:", ran, "statuses seen:", budget.statuses, "skipped:", budget.skipped)
+    assert not failures, "\n\n".join(failures)
+    assert set(ran) == {op.label for op in operations}, (
+        f"operations never called within the budget; skipped {budget.skipped} examples"
+    )
