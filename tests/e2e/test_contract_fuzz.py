@@ -178,8 +178,10 @@ def test_every_operation_answers_as_documented_under_generated_input(stack):
     with requests.Session() as http:
         creds = credentials(stack, http)
         for label, request in happy_paths(creds):
-            response = by_label[label].Case(**request).call_and_validate(
-                base_url=stack.api, session=http, checks=checks()
+            response = (
+                by_label[label]
+                .Case(**request)
+                .call_and_validate(base_url=stack.api, session=http, checks=checks())
             )
             assert response.status_code < 300, (label, response.text)
         for operation in operations:

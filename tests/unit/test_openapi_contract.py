@@ -32,9 +32,7 @@ def test_every_route_has_a_documented_operation_and_every_declaration_a_route():
     )
     routed = {r.view.__wrapped__ for r in found if hasattr(r.view, "__wrapped__")}
     routed |= {r.view for r in found}
-    orphans = [
-        f"{v.__module__}.{v.__name__}" for v in contract.DOCUMENTED if v not in routed
-    ]
+    orphans = [f"{v.__module__}.{v.__name__}" for v in contract.DOCUMENTED if v not in routed]
     assert not orphans, (
         "these views are @documented but no route of app.py serves them (register the "
         "blueprint, or delete the declaration): " + ", ".join(orphans)
@@ -152,9 +150,7 @@ def test_the_reference_page_escapes_what_the_document_says():
     page = render_reference(
         {
             "info": {"title": "<b>x</b>", "description": "see `<img src=x>`"},
-            "paths": {
-                "/a": {"get": {"operationId": "a", "summary": "<script>", "responses": {}}}
-            },
+            "paths": {"/a": {"get": {"operationId": "a", "summary": "<script>", "responses": {}}}},
         }
     )
     assert "<script>" not in page and "<img" not in page and "<b>x" not in page
