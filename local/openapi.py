@@ -27,6 +27,13 @@ def document() -> dict[str, Any]:
     return build_document(app)
 
 
+def reference_page() -> str:
+    """The API reference as one HTML page (for the dev page to serve)."""
+    from chalicelib.api.reference import render_reference
+
+    return render_reference(document())
+
+
 def serialise(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
