@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ def start_stack(*extra: str) -> RunningStack:
                 break
             output.append(line)
             if line.startswith("ready in"):
+                drain(process, output)
                 return RunningStack(
                     process,
                     f"http://127.0.0.1:{api_port}",
@@ -79,6 +81,19 @@ def start_stack(*extra: str) -> RunningStack:
                 )
     process.kill()
     raise AssertionError(f"stack not ready within {READY_WITHIN_SECONDS}s:\n{''.join(output)}")
+
+
+def drain(process: subprocess.Popen[str], output: list[str]) -> None:
+    """Keep reading the stack's output after it is ready: once the pipe's
+    buffer (64 KiB) is full, every thread of the stack that logs would block
+    on the write, holding the logging lock, and the stack would hang."""
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+
+    threading.Thread(target=read, name="stack output", daemon=True).start()
 
 
 def stop_stack(stack: RunningStack) -> int:
