@@ -3,6 +3,11 @@ documented operation (public and admin), over real HTTP. No answer may be a
 5xx, and every answer must be one the document promises, with the documented
 headers, content type and body schema (docs/openapi.json).
 
+With credentials, the first success of each operation is replayed without
+them and with wrong ones, which must be refused: 401, 403, or 404 for a
+wrong order or cart token (by design: it must not tell which ids exist, so
+schemathesis' own ignored_auth check, which wants 401/403, does not fit).
+
 Bounded: a fixed seed, a fixed number of examples per operation and mode,
 and a time budget after which the remaining examples are skipped (and
 reported) rather than run, so a slow machine makes the run shallower, not
@@ -83,6 +88,28 @@ class Budget:
         self.ran: dict[str, int] = {}
         self.skipped = 0
         self.statuses: dict[str, set[int]] = {}
+        self.replayed: set[str] = set()
+
+
+def replay_without_credentials(
+    case: Any, base_url: str, http: requests.Session, budget: Budget
+) -> None:
+    """Once per operation: what succeeded with credentials is refused without."""
+    label = case.operation.label
+    if label in budget.replayed:
+        return
+    budget.replayed.add(label)
+    others = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    for auth in ({}, {"Authorization": "Bearer wrong-0123456789abcdefghij"}):
+        replay = case.operation.Case(
+            path_parameters=case.path_parameters,
+            headers={**others, **auth},
+            query=case.query,
+            body=case.body,
+            media_type=case.media_type,
+        )
+        refused = replay.call_and_validate(base_url=base_url, session=http, checks=checks())
+        assert refused.status_code in (401, 403, 404), (label, auth, refused.text)
 
 
 def fuzz(
@@ -113,6 +140,8 @@ def fuzz(
             base_url=base_url, session=http, headers=caller["headers"], checks=checks()
         )
         budget.statuses.setdefault(operation.label, set()).add(response.status_code)
+        if response.status_code < 300 and caller["headers"]:
+            replay_without_credentials(case, base_url, http, budget)
 
     run()
 
@@ -178,12 +207,11 @@ def test_every_operation_answers_as_documented_under_generated_input(stack):
     with requests.Session() as http:
         creds = credentials(stack, http)
         for label, request in happy_paths(creds):
-            response = (
-                by_label[label]
-                .Case(**request)
-                .call_and_validate(base_url=stack.api, session=http, checks=checks())
-            )
+            case = by_label[label].Case(**request)
+            response = case.call_and_validate(base_url=stack.api, session=http, checks=checks())
             assert response.status_code < 300, (label, response.text)
+            if "Authorization" in request.get("headers", {}):
+                replay_without_credentials(case, stack.api, http, budget)
         for operation in operations:
             schemes = [name for alt in operation.definition.raw.get("security", []) for name in alt]
             # Once as an anonymous caller, once with valid credentials.
@@ -196,6 +224,8 @@ def test_every_operation_answers_as_documented_under_generated_input(stack):
                     except Exception as exc:
                         failures.append(f"{operation.label} [{mode.value}]: {exc}")
     ran = budget.ran
+    secured = {op.label for op in operations if op.definition.raw.get("security")}
+    assert budget.replayed == secured, "no success with credentials to replay without them"
     print("examples run:", ran, "statuses seen:", budget.statuses, "skipped:", budget.skipped)
     assert not failures, "\n\n".join(failures)
     assert set(ran) == {op.label for op in operations}, (
