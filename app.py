@@ -3,13 +3,16 @@
 from chalice import Chalice
 
 from chalicelib.api.admin import admin
+from chalicelib.api.admin_payments import admin_payments
 from chalicelib.api.auth import admin_auth
 from chalicelib.api.carts import cart_routes
 from chalicelib.api.docs import api_docs
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
+from chalicelib.api.webhooks import webhooks
 from chalicelib.jobs.notifications import notifications
 from chalicelib.jobs.outbox import outbox
+from chalicelib.jobs.payment_events import payment_jobs
 from chalicelib.jobs.schedules import schedules
 
 app = Chalice(app_name="shop-orders")
@@ -21,4 +24,7 @@ app.register_blueprint(outbox)
 app.register_blueprint(notifications)
 app.register_blueprint(cart_routes)
 app.register_blueprint(schedules)
+app.register_blueprint(webhooks)
+app.register_blueprint(admin_payments)
+app.register_blueprint(payment_jobs)
 app.register_blueprint(api_docs)

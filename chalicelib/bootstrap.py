@@ -11,10 +11,12 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import get_settings
+from chalicelib.payments.ports import PaymentPorts, PaymentProvider
 from chalicelib.services.context import Context
 
 if TYPE_CHECKING:
     from chalicelib.notify.service import Notifier
+    from chalicelib.payments.fake import FakeStripe
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -52,6 +54,7 @@ def context() -> Context:
         carts=DynamoCarts(client, settings.table_name),
         suppressions=DynamoSuppressions(client, settings.table_name),
         sweeps=DynamoSweepIndex(client, settings.table_name),
+        payments=payment_ports(),
     )
 
 
@@ -76,6 +79,67 @@ def notifier() -> Notifier:
     )
 
 
+@functools.cache
+def payment_ports() -> PaymentPorts:
+    """Providers, callback verifiers, receipts and the queue (docs/payments.md)."""
+    from chalicelib.payments.hmac_adapter import HmacCallbacks
+    from chalicelib.payments.manual import ManualRefunds
+    from chalicelib.payments.queue import SqsPaymentEvents
+    from chalicelib.payments.stripe_adapter import StripeCallbacks, StripeProvider
+    from chalicelib.store.payments import DynamoPaymentRecords
+
+    settings = get_settings()
+    stripe: PaymentProvider
+    if settings.payment_provider_api == "fake":
+        stripe = fake_stripe()
+    else:
+        stripe = StripeProvider(stripe_client)
+    manual = ManualRefunds()
+    return PaymentPorts(
+        providers={"stripe": stripe, "hmac": manual, "bank_transfer": manual},
+        callbacks={
+            "stripe": StripeCallbacks(
+                lambda: _secret_list(settings.stripe_webhook_secrets_parameter)
+            ),
+            "hmac": HmacCallbacks(lambda: _secret_list(settings.hmac_webhook_secrets_parameter)),
+        },
+        records=DynamoPaymentRecords(aws_client("dynamodb"), settings.table_name),
+        queue=SqsPaymentEvents(aws_client("sqs"), settings.payment_events_queue_name),
+    )
+
+
+@functools.cache
+def fake_stripe() -> FakeStripe:
+    """The one fake Stripe of a local run: its pay page and the API share it."""
+    from chalicelib.payments.fake import FakeStripe
+
+    return FakeStripe(pay_page_url=get_settings().fake_pay_page_url)
+
+
+@functools.cache
+def stripe_client() -> Any:
+    import stripe
+    from aws_lambda_powertools.utilities import parameters
+
+    api_key = parameters.get_parameter(get_settings().stripe_api_key_parameter, decrypt=True)
+    # Two network retries (Stripe's client adds idempotency keys to them).
+    return stripe.StripeClient(str(api_key), max_network_retries=2)
+
+
+def _secret_list(parameter: str) -> list[str]:
+    """Active webhook secrets, cached like the admin keys (rotation is
+    editing the JSON list: add the new secret, later drop the old one)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    values = parameters.get_parameter(
+        parameter,
+        decrypt=True,
+        transform="json",
+        max_age=get_settings().payment_secrets_cache_seconds,
+    )
+    return [str(v) for v in values]
+
+
 def reset() -> None:
     """Forget every cached client, store and setting (tests)."""
     from aws_lambda_powertools.utilities import parameters
@@ -83,5 +147,8 @@ def reset() -> None:
     aws_client.cache_clear()
     context.cache_clear()
     notifier.cache_clear()
+    payment_ports.cache_clear()
+    fake_stripe.cache_clear()
+    stripe_client.cache_clear()
     get_settings.cache_clear()
     parameters.clear_caches()

@@ -46,9 +46,10 @@ class Settings(BaseModel):
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
 
     # How long an order may wait for its payment, per payment method.
-    payment_window_card_minutes: int = Field(default=30, ge=1)
-    payment_window_paypal_minutes: int = Field(default=30, ge=1)
-    payment_window_bank_transfer_minutes: int = Field(default=7 * 24 * 60, ge=1)
+    # Fractions are allowed so a demo (`make run ARGS=--speed 60`) can shrink them.
+    payment_window_card_minutes: float = Field(default=30, gt=0)
+    payment_window_paypal_minutes: float = Field(default=30, gt=0)
+    payment_window_bank_transfer_minutes: float = Field(default=7 * 24 * 60, gt=0)
 
     # Idempotency records live this long; a retry after that places a new order.
     idempotency_ttl_hours: int = Field(default=24, ge=1)
@@ -88,8 +89,32 @@ class Settings(BaseModel):
     # {token} are filled in) and this API's public base URL (opt-out link).
     cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
     public_api_url: str = "http://127.0.0.1:8000"
+    # --- payments (docs/payments.md) ---
+    # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
+    # runs and tests: no network); callbacks keep Stripe's format either way.
+    payment_provider_api: Literal["stripe", "fake"] = "stripe"
+    # SSM SecureString parameters: the Stripe secret key (plain text), and
+    # JSON lists of the active webhook signing secrets (several during a
+    # rotation, see infrastructure/definitions.py).
+    stripe_api_key_parameter: str = "/shop/dev/stripe-api-key"
+    stripe_webhook_secrets_parameter: str = "/shop/dev/stripe-webhook-secrets"
+    hmac_webhook_secrets_parameter: str = "/shop/dev/hmac-webhook-secrets"
+    payment_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # Stripe retries a callback for up to three days; receipts outlive that.
+    webhook_receipt_ttl_days: int = Field(default=30, ge=4)
+    payment_events_queue_name: str = "payment-events.fifo"
+    # Where Stripe sends the customer back; "{order_id}" is filled in,
+    # Stripe's own "{CHECKOUT_SESSION_ID}" is left for Stripe.
+    checkout_success_url: str = "http://127.0.0.1:8000/checkout/success?order={order_id}"
+    checkout_cancel_url: str = "http://127.0.0.1:8000/checkout/cancelled?order={order_id}"
+    # The fake provider's pay page (the dev server of `make run`).
+    fake_pay_page_url: str = "http://127.0.0.1:8001"
+    # The merchant's account for bank transfers (shown to the customer).
+    bank_account_holder: str = ""
+    bank_iban: str = ""
+    bank_bic: str = ""
 
-    def payment_window_minutes(self, method: str) -> int:
+    def payment_window_minutes(self, method: str) -> float:
         return {
             "card": self.payment_window_card_minutes,
             "paypal": self.payment_window_paypal_minutes,

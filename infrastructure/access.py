@@ -44,16 +44,21 @@ FUNCTIONS: dict[str, Access] = {
         **TABLE_READ_WRITE,
         send_to_queues=("payment-events",),
         read_secrets=(
-            definitions.STRIPE_WEBHOOK_SECRET.env,
-            definitions.HMAC_WEBHOOK_SECRET.env,
+            definitions.STRIPE_WEBHOOK_SECRETS.env,
+            definitions.HMAC_WEBHOOK_SECRETS.env,
+            # Checkout sessions, and refunds when a paid order is cancelled.
+            definitions.STRIPE_API_KEY.env,
         ),
     ),
     # Reads nothing but the admin key hashes.
     "admin_key_authorizer": Access(read_secrets=(definitions.ADMIN_KEY_HASHES.env,)),
     # The outbox relay: stream in, bus out. It never touches the table itself.
     "publish_order_events": Access(read_stream=True, publish_events=True),
+    # Refunds a payment that arrived for an expired or cancelled order.
     "apply_payment_events": Access(
-        **TABLE_READ_WRITE, consume_queues=_consumed_by("apply_payment_events")
+        **TABLE_READ_WRITE,
+        consume_queues=_consumed_by("apply_payment_events"),
+        read_secrets=(definitions.STRIPE_API_KEY.env,),
     ),
     # Writes email receipts (dedupe) to the table before sending.
     "send_notifications": Access(

@@ -112,25 +112,34 @@ ADMIN_KEY_HASHES = Parameter(
 )
 
 
-#: Webhook signing secrets, one per signed callback format (see DESIGN.md,
-#: "Security"). Locally they are the documented fixed values.
-STRIPE_WEBHOOK_SECRET = Parameter(
-    env="SHOP_STRIPE_WEBHOOK_SECRET_PARAMETER",
-    name="/shop/{stage}/stripe-webhook-secret",
-    local_value="whsec_local",
-    description="Stripe's endpoint signing secret (whsec_...), from the Stripe dashboard",
+#: Payment callback signing secrets, as JSON lists: every listed secret is
+#: accepted, so a rotation adds the new secret, switches the provider over,
+#: then drops the old one (docs/payments.md).
+STRIPE_WEBHOOK_SECRETS = Parameter(
+    env="SHOP_STRIPE_WEBHOOK_SECRETS_PARAMETER",
+    name="/shop/{stage}/stripe-webhook-secrets",
+    local_value=json.dumps(["whsec_local"]),
+    description="JSON list of the active Stripe webhook signing secrets (whsec_...)",
 )
-HMAC_WEBHOOK_SECRET = Parameter(
-    env="SHOP_HMAC_WEBHOOK_SECRET_PARAMETER",
-    name="/shop/{stage}/hmac-webhook-secret",
-    local_value="hmac_local",
-    description="Shared secret of the generic HMAC callback format",
+HMAC_WEBHOOK_SECRETS = Parameter(
+    env="SHOP_HMAC_WEBHOOK_SECRETS_PARAMETER",
+    name="/shop/{stage}/hmac-webhook-secrets",
+    local_value=json.dumps(["hmac_local"]),
+    description="JSON list of the active secrets of the generic HMAC payment callbacks",
+)
+#: Not used by local runs (they replace Stripe's API with the fake provider).
+STRIPE_API_KEY = Parameter(
+    env="SHOP_STRIPE_API_KEY_PARAMETER",
+    name="/shop/{stage}/stripe-api-key",
+    local_value="sk_test_local_unused",
+    description="Stripe secret API key (sk_live_... / sk_test_...), plain text",
 )
 
 PARAMETERS: tuple[Parameter, ...] = (
     ADMIN_KEY_HASHES,
-    STRIPE_WEBHOOK_SECRET,
-    HMAC_WEBHOOK_SECRET,
+    STRIPE_WEBHOOK_SECRETS,
+    HMAC_WEBHOOK_SECRETS,
+    STRIPE_API_KEY,
 )
 
 

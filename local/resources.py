@@ -112,3 +112,11 @@ def provision(clients: Any, table_name: str, parameter_overrides: dict[str, str]
     create_bus_and_rules(clients("events"), provisioned)
     provisioned.parameters = create_parameters(clients("ssm"), parameter_overrides)
     return provisioned
+
+
+def create_queue(sqs: Any, name: str, *, fifo: bool, visibility_timeout: int = 180) -> str:
+    """A single queue (tests that need one queue without the whole set); its URL."""
+    attributes = {"VisibilityTimeout": str(visibility_timeout)}
+    if fifo:
+        attributes["FifoQueue"] = "true"
+    return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])

@@ -106,6 +106,43 @@ def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
     }
 
 
+def faster_clock_environment(speed: float) -> dict[str, str]:
+    """For demos: payment windows and the nudge delay shrink by ``speed``,
+    as the schedules run ``speed`` times as often, so an unpaid order
+    expires and an abandoned cart is nudged within minutes."""
+    if speed == 1:
+        return {}
+    defaults = {
+        "SHOP_PAYMENT_WINDOW_CARD_MINUTES": str(30 / speed),
+        "SHOP_PAYMENT_WINDOW_PAYPAL_MINUTES": str(30 / speed),
+        "SHOP_PAYMENT_WINDOW_BANK_TRANSFER_MINUTES": str(7 * 24 * 60 / speed),
+        "SHOP_PAYMENT_ATTEMPT_GRACE_MINUTES": "0",
+        "SHOP_CART_NUDGE_DELAY_HOURS": str(10 / speed),
+    }
+    return {**defaults, **{k: v for k, v in os.environ.items() if k in defaults}}
+
+
+def linked_environment(api_url: str, dev_url: str) -> dict[str, str]:
+    """Settings that point at this stack's own servers: the fake payment
+    provider (its pay page is on the dev page), Stripe's return URLs, the
+    links in emails. A developer's own values win."""
+    defaults = {
+        # Stripe's API replaced by the fake provider: no network. Callbacks
+        # still arrive in Stripe's format and signature (whsec_local).
+        "SHOP_PAYMENT_PROVIDER_API": "fake",
+        "SHOP_FAKE_PAY_PAGE_URL": dev_url,
+        "SHOP_CHECKOUT_SUCCESS_URL": f"{dev_url}/?paid={{order_id}}#orders",
+        "SHOP_CHECKOUT_CANCEL_URL": f"{dev_url}/?cancelled={{order_id}}#orders",
+        "SHOP_PUBLIC_API_URL": api_url,
+        "SHOP_CART_LINK_TEMPLATE": f"{dev_url}/?cart={{cart_id}}&token={{token}}",
+        # The standard example IBAN from the ISO 13616 documentation.
+        "SHOP_BANK_ACCOUNT_HOLDER": "Example Shop GmbH",
+        "SHOP_BANK_IBAN": "DE89370400440532013000",
+        "SHOP_BANK_BIC": "COBADEFFXXX",
+    }
+    return {**defaults, **{k: v for k, v in os.environ.items() if k in defaults}}
+
+
 def provision(seed: bool) -> Provisioned:
     """Create every resource from the shared definitions, point the app's
     settings at them, then seed the demo catalog."""
@@ -236,10 +273,12 @@ class LocalStack:
             )
         self.aws = EmbeddedAWS(o.host, o.aws_port).start()
         os.environ.update(local_environment(self.aws))
-        self.resources = provision(o.seed)
         self.api = api_server(o.host, o.api_port)
-        self._spawn("api", self.api.server.serve_forever)
         self.dev = make_server(o.host, o.dev_port, create_app(self.api_url), threaded=True)
+        os.environ.update(linked_environment(self.api_url, self.dev_url))
+        os.environ.update(faster_clock_environment(o.speed))
+        self.resources = provision(o.seed)
+        self._spawn("api", self.api.server.serve_forever)
         self._spawn("dev page", self.dev.serve_forever)
         self.workers = delivery_workers(self.resources, o.speed)
         for worker in self.workers:
@@ -290,7 +329,12 @@ def main(argv: list[str] | None = None) -> int:
         f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
         f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
         f"  delivering    {', '.join(w.name for w in stack.workers) or 'nothing'}\n"
-        "Ctrl-C stops everything.",
+        + (
+            f"  clock         {options.speed:g}x: schedules and payment windows sped up\n"
+            if options.speed != 1
+            else ""
+        )
+        + "Ctrl-C stops everything.",
         flush=True,
     )
     stopping.wait()

@@ -108,10 +108,39 @@ def table(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         ADMIN_KEYS_PARAMETER,
         json.dumps([hashlib.sha256(ADMIN_KEY.encode()).hexdigest()]),
     )
+    _payment_resources(monkeypatch, name)
     bootstrap.reset()
     yield name
     bootstrap.reset()
     dynamodb.delete_table(TableName=name)
+
+
+STRIPE_SECRETS = ["whsec_test_old", "whsec_test_new"]  # two active: a rotation
+HMAC_SECRETS = ["hmac_test"]
+
+
+def _payment_resources(monkeypatch: pytest.MonkeyPatch, table_name: str) -> None:
+    """The fake Stripe API, the webhook secrets and a payment-events queue of
+    this test's own (the moto mock, and so its queues, live per session)."""
+    import boto3
+
+    from local.resources import create_queue
+
+    ssm = boto3.client("ssm")
+    for setting, values in (
+        ("SHOP_STRIPE_WEBHOOK_SECRETS_PARAMETER", STRIPE_SECRETS),
+        ("SHOP_HMAC_WEBHOOK_SECRETS_PARAMETER", HMAC_SECRETS),
+    ):
+        parameter = f"/shop/test/{table_name}/{setting.lower()}"
+        ssm.put_parameter(Name=parameter, Value=json.dumps(values), Type="SecureString")
+        monkeypatch.setenv(setting, parameter)
+    queue = f"payment-events-{table_name}.fifo"
+    create_queue(boto3.client("sqs"), queue, fifo=True)
+    monkeypatch.setenv("SHOP_PAYMENT_EVENTS_QUEUE_NAME", queue)
+    monkeypatch.setenv("SHOP_PAYMENT_PROVIDER_API", "fake")
+    monkeypatch.setenv("SHOP_BANK_IBAN", "DE89370400440532013000")
+    monkeypatch.setenv("SHOP_BANK_BIC", "COBADEFFXXX")
+    monkeypatch.setenv("SHOP_BANK_ACCOUNT_HOLDER", "Teeladen GmbH")
 
 
 def table_snapshot(table_name: str) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from chalicelib.domain.order import (
     Placement,
     StockMove,
 )
+from chalicelib.domain.payments import PaymentEvent
 from chalicelib.services.ports import (
     AddressSuppressed,
     DuePage,
@@ -389,3 +390,66 @@ class FakeSweepIndex:
             key=lambda c: c.nudge_due_at or until,
         )[:limit]
         return DuePage(items=due, items_read=len(due))
+
+
+# --- payments ---------------------------------------------------------------------
+
+
+@dataclass
+class FakePaymentRecords:
+    """Behaves like store/payments.py DynamoPaymentRecords."""
+
+    table: FakeTable
+    receipts: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)
+    references: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def claim_receipt(
+        self,
+        provider: str,
+        event_id: str,
+        *,
+        order_id: str,
+        event_type: str,
+        received_at: datetime,
+        expires_at: int,
+    ) -> bool:
+        with self.table.lock:
+            previous = self.receipts.get((provider, event_id))
+            if previous is not None:
+                return not previous["handed_on"]
+            self.receipts[(provider, event_id)] = {
+                "order_id": order_id,
+                "event_type": event_type,
+                "handed_on": False,
+                "expires_at": expires_at,
+            }
+            return True
+
+    def mark_handed_on(self, provider: str, event_id: str) -> None:
+        self.receipts[(provider, event_id)]["handed_on"] = True
+
+    def remember_payment(self, provider: str, reference: str, order_id: str) -> None:
+        self.references[(provider, reference)] = order_id
+
+    def order_for_payment(self, provider: str, reference: str) -> str | None:
+        return self.references.get((provider, reference))
+
+    def order_for_number(self, number: str) -> str | None:
+        return next((o.id for o in self.table.orders.values() if o.number == number), None)
+
+
+@dataclass
+class FakePaymentQueue:
+    """FIFO like SQS: messages kept in order; ``failing`` simulates an outage."""
+
+    messages: list[PaymentEvent] = field(default_factory=list)
+    failing: bool = False
+
+    def send(self, event: PaymentEvent) -> None:
+        if self.failing:
+            raise ConnectionError("queue unavailable")
+        self.messages.append(event)
+
+    def drain(self) -> list[PaymentEvent]:
+        taken, self.messages = self.messages, []
+        return taken

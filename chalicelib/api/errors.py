@@ -24,6 +24,7 @@ from chalicelib.api import cors
 from chalicelib.domain import cart
 from chalicelib.domain import errors as domain
 from chalicelib.observability import logger, publish_metrics
+from chalicelib.payments import ports as payment_ports
 
 
 class RequestError(Exception):
@@ -46,6 +47,13 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.ProductNotFound: 404,
     domain.OrderNotFound: 404,
     domain.Unauthorized: 401,
+    # payments
+    payment_ports.InvalidSignature: 400,
+    payment_ports.StaleSignature: 400,
+    payment_ports.MalformedEvent: 400,
+    payment_ports.UnknownPaymentProvider: 404,
+    payment_ports.RefundRejected: 409,
+    payment_ports.PaymentProviderUnavailable: 502,
 }
 # Carts and opt-out links (schedules).
 STATUS_BY_ERROR.update(

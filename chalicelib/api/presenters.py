@@ -45,7 +45,9 @@ def order(record: OrderRecord) -> dict[str, Any]:
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 
-def placed_order(o: Order, token: str) -> dict[str, Any]:
+def placed_order(o: Order, token: str, payment: Any = None) -> dict[str, Any]:
     fields = _order_fields(o)
     fields["history"] = []
+    if payment is not None:
+        fields["payment"] = asdict(payment)
     return PlacedOrderOut.model_validate({**fields, "token": token}).model_dump(mode="json")

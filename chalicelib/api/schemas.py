@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
@@ -205,6 +206,8 @@ class PlacedOrderOut(OrderOut):
     token: str = Field(
         description="the order's secret; shown once; send as `Authorization: Bearer <token>`"
     )
+    # How to pay: a redirect (card, paypal) or bank transfer instructions.
+    payment: PaymentInstructionsOut | None = None
 
 
 class ErrorBody(BaseModel):

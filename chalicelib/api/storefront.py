@@ -62,7 +62,7 @@ def place_order() -> Response:
     else:
         placed = placement.place_order(to_command(body), key, bootstrap.context())
     return Response(
-        body=presenters.placed_order(placed.order, placed.token),
+        body=presenters.placed_order(placed.order, placed.token, placed.payment),
         status_code=201 if placed.created else 200,
         headers={"Location": f"/orders/{placed.order.id}"},
     )

@@ -157,6 +157,26 @@ class StockMove:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """Money received for an order through one provider payment (see
+    domain/payments.py). ``refunded`` is the cumulative amount returned."""
+
+    provider: str  # "stripe", "hmac", "bank_transfer"
+    reference: str  # the provider's payment id (Stripe: the PaymentIntent)
+    amount: int
+    currency: str
+    received_at: datetime
+    refunded: int = 0
+    # True when the money must go back in full: it came for an expired or
+    # cancelled order, or twice for the same order.
+    refund_due: bool = False
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.refunded
+
+
+@dataclass(frozen=True)
 class Order:
     id: str
     number: str
@@ -181,6 +201,10 @@ class Order:
     payment_attempt_at: datetime | None = None
     #: When the bank-transfer payment reminder went out (at most once).
     payment_reminder_sent_at: datetime | None = None
+    # Payments (issue 3): money received, oldest first, and the provider
+    # events already applied (bounded), so a redelivered event is a no-op.
+    payments: tuple[Payment, ...] = ()
+    applied_payment_events: tuple[str, ...] = ()
 
     @property
     def currency(self) -> str:

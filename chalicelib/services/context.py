@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chalicelib.config import Settings
+from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
     CartStore,
     CatalogStore,
@@ -34,3 +35,6 @@ class Context:
     carts: CartStore | None = None
     suppressions: SuppressionList | None = None
     sweeps: SweepIndex | None = None
+    # Payment providers, callback verifiers, receipts and the payment-event
+    # queue (services/payments.py); None where a use case needs none.
+    payments: PaymentPorts | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from chalicelib.domain import ids
@@ -26,6 +26,7 @@ from chalicelib.domain.order import (
     Visibility,
 )
 from chalicelib.observability import logger, metrics
+from chalicelib.services import payments
 from chalicelib.services.context import Context
 from chalicelib.services.ports import (
     DuplicateRequest,
@@ -64,6 +65,17 @@ class PlacedOrder:
     order: Order
     token: str
     created: bool  # False when an earlier identical request placed it
+    # How to pay (services/payments.py); None in contexts without payments.
+    payment: payments.PaymentInstructions | None = None
+
+
+def _with_payment(placed: PlacedOrder, ctx: Context) -> PlacedOrder:
+    """Attach the payment instructions. A provider failure here leaves the
+    order placed: the client retries with the same Idempotency-Key and gets
+    the same order with its (same) payment session."""
+    if ctx.payments is None or placed.order.status is not OrderStatus.PENDING_PAYMENT:
+        return placed
+    return replace(placed, payment=payments.payment_instructions(placed.order, ctx))
 
 
 def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> PlacedOrder:
@@ -109,7 +121,9 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         try:
             ctx.orders.place(placement, record)
         except DuplicateRequest as duplicate:
-            return _replay(duplicate.previous, fingerprint, idempotency_key, ctx)
+            return _with_payment(
+                _replay(duplicate.previous, fingerprint, idempotency_key, ctx), ctx
+            )
         except CatalogChanged as exc:
             logger.info(
                 "catalog changed during checkout", skus=exc.details.get("skus"), attempt=attempt
@@ -130,7 +144,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
             currency=placement.order.currency,
         )
         metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
-        return PlacedOrder(order=placement.order, token=token, created=True)
+        return _with_payment(PlacedOrder(order=placement.order, token=token, created=True), ctx)
     raise ConcurrentUpdate("the order could not be placed right now; try again")
 
 
@@ -166,17 +180,29 @@ def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
 
 
 def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
-    """Cancel before shipment and release the stock. Cancelling a cancelled
-    order again changes nothing and succeeds."""
+    """Cancel before shipment and release the stock; refund what was paid.
+    Cancelling a cancelled order again changes nothing and succeeds (and
+    retries a refund the provider failed the first time)."""
+    _authorised_record(order_id, token, ctx)
+    cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
+    return view_order(order_id, token, ctx)
+
+
+def cancel_order(order_id: str, *, actor: str, reason: str, ctx: Context) -> OrderRecord:
+    """Cancel (customer or merchant) before the first shipment, releasing the
+    stock, then refund through the payment provider whatever was paid."""
     for _ in range(_ATTEMPTS):
-        record = _authorised_record(order_id, token, ctx)
-        if record.order.status is OrderStatus.CANCELLED:
-            return view_order(order_id, token, ctx)
-        change = record.order.cancel(actor="customer", reason=reason, at=ctx.clock())
-        try:
-            ctx.orders.apply(change)
-        except ConcurrentUpdate:
-            continue  # re-read: a payment or the sweep got there first
-        logger.info("order cancelled", order_id=order_id, actor="customer")
-        return view_order(order_id, token, ctx)
+        record = ctx.orders.get(order_id)
+        if record.order.status is not OrderStatus.CANCELLED:
+            change = record.order.cancel(actor=actor, reason=reason, at=ctx.clock())
+            try:
+                ctx.orders.apply(change)
+            except ConcurrentUpdate:
+                continue  # re-read: a payment or the sweep got there first
+            logger.info("order cancelled", order_id=order_id, actor=actor)
+        if ctx.payments is not None:
+            return payments.refund_outstanding(
+                order_id, actor=actor, reason="order cancelled", ctx=ctx
+            )
+        return ctx.orders.get(order_id)
     raise ConcurrentUpdate("the order kept changing; try again", order_id=order_id)

@@ -22,6 +22,7 @@ from chalicelib.domain.order import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
     PaymentMethod,
     PaymentStatus,
     Totals,
@@ -102,6 +103,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "cancel_reason": order.cancel_reason,
         "payment_attempt_at": _iso(order.payment_attempt_at),
         "payment_reminder_sent_at": _iso(order.payment_reminder_sent_at),
+        "payments": [payment_to_item(p) for p in order.payments],
+        "applied_payment_events": list(order.applied_payment_events),
         # index keys
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
@@ -135,6 +138,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         cancel_reason=item.get("cancel_reason"),
         payment_attempt_at=_parse_iso(item.get("payment_attempt_at")),
         payment_reminder_sent_at=_parse_iso(item.get("payment_reminder_sent_at")),
+        payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
+        applied_payment_events=tuple(item.get("applied_payment_events", [])),
     )
 
 
@@ -144,6 +149,14 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
+
+
+def payment_to_item(payment: Payment) -> dict[str, Any]:
+    return {**asdict(payment), "received_at": payment.received_at.isoformat()}
+
+
+def payment_from_item(item: dict[str, Any]) -> Payment:
+    return Payment(**{**item, "received_at": datetime.fromisoformat(item["received_at"])})
 
 
 def order_snapshot(order: Order) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Flask, Response, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, redirect, request
 
 HERE = Path(__file__).parent
 _PASS_HEADERS = ("authorization", "idempotency-key", "content-type")
@@ -71,6 +72,15 @@ def table_items(entity: str) -> list[dict[str, Any]]:
     return items
 
 
+def _order_of_session(session_id: str) -> Any:
+    from chalicelib import bootstrap
+
+    order_id = bootstrap.fake_stripe().sessions.get(session_id)
+    if order_id is None:
+        abort(404)
+    return bootstrap.context().orders.get(order_id).order
+
+
 def create_app(api_url: str) -> Flask:
     app = Flask(__name__, static_folder=str(HERE / "static"), static_url_path="/static")
 
@@ -93,6 +103,46 @@ def create_app(api_url: str) -> Flask:
             status=upstream.status_code,
             content_type=upstream.headers.get("Content-Type", "application/json"),
         )
+
+    @app.get("/pay/<session_id>")
+    def pay_page(session_id: str) -> Response:
+        order = _order_of_session(session_id)
+        page = (HERE / "pay.html").read_text()
+        for name, value in {
+            "number": order.number,
+            "amount": f"{order.totals.total / 100:.2f} {order.currency}",
+            "method": order.payment_method.value,
+            "session": session_id,
+        }.items():
+            page = page.replace("{{" + name + "}}", html.escape(value))
+        return Response(page, mimetype="text/html")
+
+    @app.post("/pay/<session_id>")
+    def pay(session_id: str) -> Response:
+        """Send the provider's callback for the customer's choice, signed
+        with whsec_local exactly as Stripe signs it, to the real webhook."""
+        from chalicelib import bootstrap
+        from chalicelib.payments.fake import payment_failed_event, signed_request
+
+        order = _order_of_session(session_id)
+        outcome = request.form.get("outcome", "")
+        if outcome == "pay":
+            event = bootstrap.fake_stripe().pay(order)
+        elif outcome == "fail":
+            event = payment_failed_event(order)
+        elif outcome == "nothing":
+            return redirect(f"/?abandoned={order.number}#orders", code=303)
+        else:
+            abort(400)
+        body, headers = signed_request(event)
+        answer = requests.post(
+            f"{api_url}/webhooks/payments/stripe", data=body, headers=headers, timeout=30
+        )
+        if answer.status_code >= 300:
+            return Response(
+                f"the webhook refused the callback: {answer.status_code} {answer.text}", status=502
+            )
+        return redirect(f"/?{outcome}={order.number}#orders", code=303)
 
     @app.get("/dev/catalog")
     def catalog() -> Response:

@@ -47,3 +47,53 @@ def ctx(fake_table: FakeTable, settings: Any, clock: Any) -> Context:
         suppressions=FakeSuppressions(fake_table),
         sweeps=FakeSweepIndex(fake_table),
     )
+
+
+# --- payments ---------------------------------------------------------------------
+
+STRIPE_SECRET = "whsec_unit"
+HMAC_SECRET = "hmac_unit"
+
+
+@pytest.fixture
+def fake_stripe() -> Any:
+    from chalicelib.payments.fake import FakeStripe
+
+    return FakeStripe()
+
+
+@pytest.fixture
+def payment_queue() -> Any:
+    from tests.fakes import FakePaymentQueue
+
+    return FakePaymentQueue()
+
+
+@pytest.fixture
+def payment_records(fake_table: FakeTable) -> Any:
+    from tests.fakes import FakePaymentRecords
+
+    return FakePaymentRecords(fake_table)
+
+
+@pytest.fixture
+def pay_ctx(ctx: Context, fake_stripe: Any, payment_queue: Any, payment_records: Any) -> Context:
+    """The unit context with payments: fake Stripe, fake receipts and queue."""
+    from dataclasses import replace
+
+    from chalicelib.payments.hmac_adapter import HmacCallbacks
+    from chalicelib.payments.manual import ManualRefunds
+    from chalicelib.payments.ports import PaymentPorts
+    from chalicelib.payments.stripe_adapter import StripeCallbacks
+
+    manual = ManualRefunds()
+    ports = PaymentPorts(
+        providers={"stripe": fake_stripe, "hmac": manual, "bank_transfer": manual},
+        callbacks={
+            "stripe": StripeCallbacks(lambda: [STRIPE_SECRET]),
+            "hmac": HmacCallbacks(lambda: [HMAC_SECRET]),
+        },
+        records=payment_records,
+        queue=payment_queue,
+    )
+    return replace(ctx, payments=ports)

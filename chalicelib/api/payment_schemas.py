@@ -1,0 +1,81 @@
+"""Request and response bodies of the payment routes (docs/payments.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+OrderNumber = Annotated[str, Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")]
+BankReference = Annotated[str, Field(min_length=1, max_length=140)]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+MAX_BULK_PAYMENTS = 100
+
+
+class Request(BaseModel):
+    # As api/schemas.py: unknown fields rejected, values bounded.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class MarkPaidIn(Request):
+    bank_reference: BankReference = Field(
+        description="the bank's reference of the incoming transfer (or a note)"
+    )
+
+
+class BankTransferIn(Request):
+    number: OrderNumber
+    bank_reference: BankReference
+
+
+class BulkMarkPaidIn(Request):
+    payments: list[BankTransferIn] = Field(min_length=1, max_length=MAX_BULK_PAYMENTS)
+
+
+class RefundIn(Request):
+    amount: StrictInt | None = Field(
+        default=None, ge=1, le=100_000_000, description="minor units; omit to refund everything"
+    )
+    reason: Reason = "refunded by merchant"
+
+
+class BankTransferOut(BaseModel):
+    account_holder: str
+    iban: str
+    bic: str
+    reference: str
+    amount: int
+    currency: str
+    due_at: datetime
+
+
+class PaymentInstructionsOut(BaseModel):
+    method: str
+    redirect_url: str | None = None
+    session_id: str | None = None
+    bank_transfer: BankTransferOut | None = None
+
+
+class PaymentOut(BaseModel):
+    provider: str
+    reference: str
+    amount: int
+    currency: str
+    refunded: int
+    refund_due: bool
+    received_at: datetime
+
+
+class CallbackAckOut(BaseModel):
+    received: bool = True
+    outcome: str
+    event_id: str
+
+
+class MarkPaidResultOut(BaseModel):
+    number: str
+    outcome: str
+    order_id: str | None = None
+    status: str | None = None

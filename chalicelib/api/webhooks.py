@@ -1,0 +1,28 @@
+"""Signed payment provider callbacks: verify, record, queue, answer fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.api.errors import RequestError
+from chalicelib.api.http import route
+from chalicelib.api.payment_schemas import CallbackAckOut
+from chalicelib.config import get_settings
+from chalicelib.services import payments
+
+webhooks = Blueprint(__name__)
+
+
+@route(webhooks, "/webhooks/payments/{provider}", methods=["POST"])
+def payment_callback(provider: str) -> dict[str, Any]:
+    request = webhooks.current_request
+    raw = request.raw_body or b""
+    raw = raw if isinstance(raw, bytes) else raw.encode()
+    if len(raw) > get_settings().max_body_bytes:
+        raise RequestError(413, "body_too_large", "the request body is too large")
+    # The signature covers the exact bytes: the body is never re-serialised.
+    ack = payments.accept_callback(provider, raw, dict(request.headers), bootstrap.context())
+    return CallbackAckOut(outcome=ack.outcome, event_id=ack.event_id).model_dump()

@@ -1,0 +1,1 @@
+"""Payment providers: the port (ports.py) and its adapters (stripe, hmac, fake)."""

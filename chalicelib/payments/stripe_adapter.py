@@ -1,0 +1,301 @@
+"""Stripe: Checkout Sessions and refunds through the ``stripe`` library,
+and Stripe's signed webhook events.
+
+The library is imported inside the functions that need it: it costs about
+0.3 s of import, which no other route of the API should pay on a cold start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.domain.order import PaymentMethod
+from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
+from chalicelib.payments import signing
+from chalicelib.payments.ports import (
+    Checkout,
+    CheckoutRequest,
+    InvalidSignature,
+    MalformedEvent,
+    NothingLeftToRefund,
+    PaymentProviderUnavailable,
+    RefundRejected,
+    RefundResult,
+    VerifiedCallback,
+)
+
+PROVIDER = "stripe"
+SIGNATURE_HEADER = "stripe-signature"
+
+#: The event types we act on; others are acknowledged and ignored.
+HANDLED_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+)
+
+
+def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
+    """The Checkout Session for an order: one line with the order's total
+    (the prices were fixed at placement; Stripe must charge exactly that),
+    and the order id on everything Stripe will send back to us."""
+    order = request.order
+    tags = {"order_id": order.id, "order_number": order.number}
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "client_reference_id": order.id,
+        "metadata": tags,
+        "payment_intent_data": {"metadata": tags},
+        "payment_method_types": [
+            "paypal" if order.payment_method is PaymentMethod.PAYPAL else "card"
+        ],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": order.totals.total,
+                    "product_data": {"name": f"Order {order.number}"},
+                },
+            }
+        ],
+        "customer_email": order.customer.email,
+        "locale": order.locale,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+    if request.expires_at is not None:
+        params["expires_at"] = int(request.expires_at.timestamp())
+    return params
+
+
+class StripeProvider:
+    """The PaymentProvider port on Stripe's API. ``client`` builds a
+    ``stripe.StripeClient`` (lazily: the API key comes from SSM)."""
+
+    def __init__(self, client: Callable[[], Any]) -> None:
+        self._client = client
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        import stripe
+
+        try:
+            session = self._client().v1.checkout.sessions.create(
+                params=checkout_params(request),
+                # Stripe replays the first answer for 24 h: a retried
+                # placement gets the same session, not a second one.
+                options={"idempotency_key": f"checkout:{request.order.id}"},
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderUnavailable(
+                "the payment provider did not answer; try again", provider=PROVIDER
+            ) from exc
+        return Checkout(session_id=session.id, redirect_url=session.url)
+
+    def refund(
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        import stripe
+
+        params: dict[str, Any] = {"payment_intent": reference, "expand": ["charge"]}
+        if amount is not None:
+            params["amount"] = amount  # absent: Stripe refunds what is left
+        try:
+            refund = self._client().v1.refunds.create(
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "charge_already_refunded":
+                raise NothingLeftToRefund(
+                    "the payment is refunded in full already", provider=PROVIDER
+                ) from exc
+            raise RefundRejected(
+                "the payment provider refused the refund", provider=PROVIDER, code=exc.code
+            ) from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderUnavailable(
+                "the payment provider did not answer; try again", provider=PROVIDER
+            ) from exc
+        # StripeObjects are not dicts (16.x): read the plain form.
+        charge = refund.to_dict().get("charge")
+        total = charge.get("amount_refunded") if isinstance(charge, Mapping) else None
+        return RefundResult(refund_id=str(refund.id), refunded_total=total)
+
+
+# --- webhooks -------------------------------------------------------------------------
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Session(_Loose):
+    id: str
+    client_reference_id: str | None = None
+    metadata: dict[str, str] = {}
+    payment_status: str | None = None
+    amount_total: int | None = None
+    currency: str | None = None
+    payment_intent: str | None = None
+
+
+class _LastError(_Loose):
+    code: str | None = None
+    decline_code: str | None = None
+
+
+class _PaymentIntent(_Loose):
+    id: str
+    metadata: dict[str, str] = {}
+    amount: int | None = None
+    currency: str | None = None
+    last_payment_error: _LastError | None = None
+
+
+class _Charge(_Loose):
+    id: str
+    payment_intent: str | None = None
+    metadata: dict[str, str] = {}
+    amount: int
+    amount_refunded: int
+    currency: str
+
+
+class _Data(_Loose):
+    object: dict[str, Any]
+
+
+class _Event(_Loose):
+    id: str
+    type: str
+    created: int
+    data: _Data
+
+
+class StripeCallbacks:
+    """The CallbackVerifier port for Stripe's ``Stripe-Signature`` scheme.
+
+    The signature is checked by the ``stripe`` library, once per active
+    secret (rotation: old and new secret both valid for a while); the
+    timestamp against our clock, in both directions."""
+
+    def __init__(
+        self, secrets: Callable[[], Sequence[str]], tolerance: int = signing.TOLERANCE_SECONDS
+    ) -> None:
+        self._secrets = secrets
+        self._tolerance = tolerance
+
+    def verify(
+        self, raw_body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> VerifiedCallback:
+        import stripe
+
+        header_value = _header(headers, SIGNATURE_HEADER)
+        header = signing.parse_header(header_value)
+        try:
+            payload = raw_body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidSignature("the signature does not match") from exc
+        matched = False
+        for secret in self._secrets():
+            try:
+                # tolerance=None: the window is checked below, against our clock.
+                stripe.WebhookSignature.verify_header(payload, header_value, secret, None)
+                matched = True
+            except stripe.SignatureVerificationError:
+                continue
+        if not matched:
+            raise InvalidSignature("the signature does not match")
+        signing.check_timestamp(header, now, self._tolerance)
+        return parse_event(payload)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def parse_event(payload: str) -> VerifiedCallback:
+    """A verified Stripe event body to our normalised event."""
+    try:
+        event = _Event.model_validate_json(payload)
+    except ValidationError as exc:
+        raise MalformedEvent("the body is not a Stripe event") from exc
+    try:
+        normalised = _normalise(event)
+    except (ValidationError, ValueError) as exc:
+        raise MalformedEvent("the event's object is not what its type promises") from exc
+    return VerifiedCallback(event_id=event.id, event_type=event.type, event=normalised)
+
+
+def _normalise(event: _Event) -> PaymentEvent | None:
+    at = datetime.fromtimestamp(event.created, UTC)
+    obj = event.data.object
+
+    def make(kind: PaymentEventKind, order_id: str | None, **fields: Any) -> PaymentEvent | None:
+        return PaymentEvent(
+            provider=PROVIDER,
+            event_id=event.id,
+            kind=kind,
+            order_id=order_id or "",
+            occurred_at=at,
+            **fields,
+        )
+
+    if event.type.startswith("checkout.session.") and event.type in HANDLED_EVENTS:
+        session = _Session.model_validate(obj)
+        order_id = session.client_reference_id or session.metadata.get("order_id")
+        if not order_id:
+            return None  # a session some other integration created
+        if event.type == "checkout.session.expired":
+            return make(PaymentEventKind.SESSION_EXPIRED, order_id)
+        if event.type == "checkout.session.async_payment_failed":
+            return make(PaymentEventKind.FAILED, order_id, reason="async_payment_failed")
+        if session.payment_status != "paid":
+            # Completed with a method that settles later (e.g. SEPA debit):
+            # async_payment_succeeded or _failed follows.
+            return make(PaymentEventKind.PROCESSING, order_id)
+        if session.amount_total is None or not session.currency or not session.payment_intent:
+            raise ValueError("a paid session needs amount_total, currency and payment_intent")
+        return make(
+            PaymentEventKind.SUCCEEDED,
+            order_id,
+            reference=session.payment_intent,
+            amount=session.amount_total,
+            currency=session.currency.upper(),
+        )
+    if event.type == "payment_intent.payment_failed":
+        intent = _PaymentIntent.model_validate(obj)
+        error = intent.last_payment_error
+        reason = (error.decline_code or error.code) if error else None
+        order_id = intent.metadata.get("order_id")
+        return make(PaymentEventKind.FAILED, order_id, reason=reason) if order_id else None
+    if event.type == "charge.refunded":
+        charge = _Charge.model_validate(obj)
+        if not charge.payment_intent:
+            return None  # a charge made outside Checkout
+        return make(
+            PaymentEventKind.REFUNDED,
+            charge.metadata.get("order_id"),
+            reference=charge.payment_intent,
+            amount=charge.amount,
+            currency=charge.currency.upper(),
+            refunded_total=charge.amount_refunded,
+        )
+    return None
+
+
+def event_json(event: dict[str, Any]) -> bytes:
+    """The body as Stripe would send it (compact JSON)."""
+    return json.dumps(event, separators=(",", ":")).encode()

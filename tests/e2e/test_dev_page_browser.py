@@ -1,0 +1,67 @@
+"""The dev page in a real headless Chromium: add to cart, check out, pay on
+the fake provider's page, see the order turn paid and its emails listed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without these flags Chromium keeps trying Google's hosts on a closed network.
+# Playwright adds --headless and a fresh profile directory itself.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip(
+            "no Chromium on this machine: `make test` installs Debian's chromium; run it as root "
+            "or `apt-get install chromium`"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (make setup)"
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_checkout_and_pay_in_the_browser(browser, stack, tmp_path):
+    dev = stack.dev
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(dev)
+    page.locator("button.add[data-sku='TEA-SENCHA-100']").click()
+    page.locator("button.add[data-sku='TEA-SENCHA-100']").click()
+    page.select_option("select[name=payment_method]", "card")
+    page.click("#place-order")
+    page.wait_for_selector("#pay-link")
+    number = page.locator("#checkout-result").inner_text().split()[1]
+    page.click("#pay-link")
+    page.wait_for_selector("#pay")
+    page.click("#pay")
+    page.wait_for_url(f"{dev}/**")
+    page.wait_for_selector(f".order[data-number='{number}'] .status.paid")
+    mails_about = "n => [...document.querySelectorAll('#email-list .subject')]"
+    page.wait_for_function(
+        f"{mails_about}.filter(s => s.textContent.includes(n)).length >= 3", arg=number
+    )
+    subjects = page.locator("#email-list .subject").all_inner_texts()
+    assert (
+        sum(number in s for s in subjects) >= 3
+    )  # confirmation, merchant's new order, payment received
+    page.screenshot(path=str(tmp_path / "dev-page-paid.png"), full_page=True)
+    assert (tmp_path / "dev-page-paid.png").stat().st_size > 10_000
