@@ -3,8 +3,10 @@
 from chalice import Chalice
 
 from chalicelib.api.admin import admin
+from chalicelib.api.admin_orders import admin_orders
 from chalicelib.api.admin_payments import admin_payments
 from chalicelib.api.auth import admin_auth
+from chalicelib.api.carrier_webhooks import carrier_webhooks
 from chalicelib.api.carts import cart_routes
 from chalicelib.api.docs import api_docs
 from chalicelib.api.errors import register_middleware
@@ -24,6 +26,8 @@ app.register_blueprint(outbox)
 app.register_blueprint(notifications)
 app.register_blueprint(cart_routes)
 app.register_blueprint(schedules)
+app.register_blueprint(admin_orders)
+app.register_blueprint(carrier_webhooks)
 app.register_blueprint(webhooks)
 app.register_blueprint(admin_payments)
 app.register_blueprint(payment_jobs)

@@ -41,6 +41,7 @@ def aws_client(service: str) -> Any:
 def context() -> Context:
     from chalicelib.store.carts import DynamoCarts
     from chalicelib.store.catalog import DynamoCatalog
+    from chalicelib.store.desk import DynamoOrderDesk
     from chalicelib.store.orders import DynamoOrders
     from chalicelib.store.suppressions import DynamoSuppressions
     from chalicelib.store.sweeps import DynamoSweepIndex
@@ -54,6 +55,7 @@ def context() -> Context:
         carts=DynamoCarts(client, settings.table_name),
         suppressions=DynamoSuppressions(client, settings.table_name),
         sweeps=DynamoSweepIndex(client, settings.table_name),
+        desk=DynamoOrderDesk(client, settings.table_name),
         payments=payment_ports(),
     )
 

@@ -89,6 +89,14 @@ class Settings(BaseModel):
     # {token} are filled in) and this API's public base URL (opt-out link).
     cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
     public_api_url: str = "http://127.0.0.1:8000"
+    # --- fulfilment (docs/fulfilment.md) -------------------------------------
+    # SSM SecureString: a JSON list of the carrier callbacks' signing secrets
+    # (several while rotating).
+    carrier_webhook_secrets_parameter: str = "/shop/dev/carrier-webhook-secrets"
+    carrier_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # The order desk's listing without a date range or other key walks this
+    # many months back (one index partition per month).
+    desk_lookback_months: int = Field(default=36, ge=1, le=240)
     # --- payments (docs/payments.md) ---
     # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
     # runs and tests: no network); callbacks keep Stripe's format either way.

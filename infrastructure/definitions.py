@@ -142,6 +142,17 @@ PARAMETERS: tuple[Parameter, ...] = (
     STRIPE_API_KEY,
 )
 
+#: Fulfilment: the signing secret of carrier tracking callbacks
+#: (docs/fulfilment.md). One secret as plain text, or a JSON list of secrets
+#: while rotating. Locally the documented `carrier_local`.
+CARRIER_WEBHOOK_SECRETS = Parameter(
+    env="SHOP_CARRIER_WEBHOOK_SECRETS_PARAMETER",
+    name="/shop/{stage}/carrier-webhook-secrets",
+    local_value="carrier_local",
+    description="Signing secret(s) of the carrier tracking callbacks (plain text or JSON list)",
+)
+PARAMETERS = (*PARAMETERS, CARRIER_WEBHOOK_SECRETS)
+
 
 @dataclass(frozen=True)
 class Stage:

@@ -77,6 +77,10 @@ _DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "total_refunded": 2380,
         },
     ),
+    "NoteAdded": (
+        {"status": "shipped", "payment_status": "paid", "fulfilment_status": "shipped"},
+        {"note": "Ihr Wasserkocher kommt in einem zweiten Paket.\nDanke für Ihre Geduld!"},
+    ),
     "PaymentReminderDue": (
         {"payment_method": "bank_transfer"},
         {

@@ -38,14 +38,21 @@ from chalicelib.domain.order import (
     StockMove,
 )
 from chalicelib.domain.payments import PaymentEvent
+from chalicelib.domain.shipment import Claim, Shipment
 from chalicelib.services.ports import (
     AddressSuppressed,
+    DeskPage,
+    DeskPosition,
+    DeskQuery,
     DuePage,
     DuplicateRequest,
     IdempotencyRecord,
     OrderNumberTaken,
     OrderRecord,
 )
+from chalicelib.store import keys
+from chalicelib.store.desk import READ_FACTOR, matches, plan, previous_month
+from chalicelib.store.mapping import claim_refused
 
 _COUNTERS = ("available", "reserved", "shipped", "restocked")
 
@@ -63,6 +70,9 @@ class FakeTable:
     cart_events: dict[str, list[CartEvent]] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)  # email hash -> source
     opt_out_tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    # fulfilment: shipments per order, and one-time claims
+    shipments: dict[str, dict[str, Shipment]] = field(default_factory=dict)
+    claims: dict[tuple[str, str, str], Claim] = field(default_factory=dict)
 
     def moved(self, move: StockMove) -> Product | None:
         """The product after the move, or None if a condition fails."""
@@ -177,9 +187,18 @@ class FakeOrders:
     def get(self, order_id: str) -> OrderRecord:
         if order_id not in self.table.orders:
             raise OrderNotFound("no such order", order_id=order_id)
-        return OrderRecord(
-            order=self.table.orders[order_id], history=list(self.table.history[order_id])
+        shipments = sorted(
+            self.table.shipments.get(order_id, {}).values(), key=lambda s: (s.shipped_at, s.id)
         )
+        return OrderRecord(
+            order=self.table.orders[order_id],
+            history=list(self.table.history[order_id]),
+            shipments=shipments,
+        )
+
+    def shipment_for_tracking(self, carrier: str, tracking_number: str) -> tuple[str, str] | None:
+        claim = self.table.claims.get(("tracking_number", carrier, tracking_number))
+        return (claim.order_id, claim.shipment_id or "") if claim else None
 
     def apply(self, change: OrderChange) -> None:
         t = self.table
@@ -194,11 +213,18 @@ class FakeOrders:
             short = [move.sku for move, product in moved if product is None]
             if short:
                 raise InsufficientStock("stock counters do not allow this change", skus=short)
+            for claim in change.claims:
+                if (claim.kind, claim.scope, claim.value) in t.claims:
+                    raise claim_refused(claim)
             for _, product in moved:
                 assert product is not None
                 t.products[product.sku] = product
             t.orders[change.order.id] = change.order
             t.history[change.order.id].extend(change.history)
+            for shipment in change.shipments:
+                t.shipments.setdefault(shipment.order_id, {})[shipment.id] = shipment
+            for claim in change.claims:
+                t.claims[(claim.kind, claim.scope, claim.value)] = claim
 
 
 # --- email receipts (chalicelib/notify/receipts.py) -----------------------------------
@@ -390,6 +416,84 @@ class FakeSweepIndex:
             key=lambda c: c.nudge_due_at or until,
         )[:limit]
         return DuePage(items=due, items_read=len(due))
+
+
+# --- the order desk (fulfilment) --------------------------------------------------------
+
+
+class FakeOrderDesk:
+    """The desk's indexes in memory: the same index choice, newest-first
+    order, page positions, read budget and read counts as store/desk.py."""
+
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    def search(
+        self,
+        query: DeskQuery,
+        *,
+        limit: int,
+        start: DeskPosition | None,
+        newest_month: str,
+        oldest_month: str,
+    ) -> DeskPage:
+        orders = list(self.table.orders.values())
+        if query.number is not None:
+            found = [o for o in orders if o.number == query.number]
+            return DeskPage(
+                orders=[o for o in found if matches(o, query)],
+                next=None,
+                items_read=2 if found else 1,
+                index="order_number",
+            )
+        index, key_value, _ = plan(query)
+        month = None
+        if index.name == "by_month":
+            month = start.month if start is not None and start.month else newest_month
+
+        def partition(month: str | None) -> list[tuple[str, Order]]:
+            def key_of(o: Order) -> str:
+                return {
+                    "by_customer": keys.customer_key(o.customer.email),
+                    "by_status": keys.status_key(o.status.value),
+                    "by_payment_status": keys.payment_status_key(o.payment_status.value),
+                    "by_payment_method": keys.payment_method_key(o.payment_method.value),
+                    "by_month": keys.month_key(o.created_at),
+                }[index.name]
+
+            wanted = f"MONTH#{month}" if month is not None else key_value
+            rows = [(keys.listed_at(o.created_at, o.id), o) for o in orders if key_of(o) == wanted]
+            lower = keys.due_at(query.created_from) if query.created_from else None
+            upper = keys.due_at(query.created_to) if query.created_to else None
+            rows = [
+                r
+                for r in rows
+                if (lower is None or r[0] >= lower) and (upper is None or r[0] < upper)
+            ]
+            return sorted(rows, key=lambda r: r[0], reverse=True)
+
+        after = start.after if start is not None else None
+        found_orders: list[Order] = []
+        read, budget = 0, limit * READ_FACTOR
+        while True:
+            rows = [r for r in partition(month) if after is None or r[0] < after]
+            take = min(limit - len(found_orders), budget - read)
+            batch, more = rows[:take], len(rows) > take
+            read += len(batch)
+            found_orders.extend(o for _, o in batch if matches(o, query))
+            if more:
+                after = batch[-1][0]
+            elif month is not None and month > oldest_month:
+                month, after = previous_month(month), None
+            else:
+                return DeskPage(orders=found_orders, next=None, items_read=read, index=index.name)
+            if len(found_orders) >= limit or read >= budget:
+                return DeskPage(
+                    orders=found_orders,
+                    next=DeskPosition(month=month, after=after),
+                    items_read=read,
+                    index=index.name,
+                )
 
 
 # --- payments ---------------------------------------------------------------------

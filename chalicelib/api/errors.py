@@ -21,7 +21,8 @@ from chalice import Response
 from pydantic import ValidationError
 
 from chalicelib.api import cors
-from chalicelib.domain import cart
+from chalicelib.carriers import signing as carrier_signing
+from chalicelib.domain import cart, shipment
 from chalicelib.domain import errors as domain
 from chalicelib.observability import logger, publish_metrics
 from chalicelib.payments import ports as payment_ports
@@ -63,6 +64,20 @@ STATUS_BY_ERROR.update(
         cart.CartChanged: 409,
         cart.EmptyCart: 422,
         cart.OptOutLinkUnknown: 404,
+    }
+)
+
+# Fulfilment: shipments, tracking callbacks, returns, the order desk.
+STATUS_BY_ERROR.update(
+    {
+        shipment.ShipmentExceedsOrder: 409,
+        shipment.TrackingNumberInUse: 409,
+        shipment.ShipmentNotFound: 404,
+        shipment.ReturnExceedsShipped: 409,
+        shipment.RefundExceedsPaid: 409,
+        shipment.InvalidCursor: 400,
+        shipment.AlreadyClaimed: 409,
+        carrier_signing.InvalidCarrierSignature: 401,
     }
 )
 

@@ -42,6 +42,7 @@ def _order_fields(order: Order) -> dict[str, Any]:
 def order(record: OrderRecord) -> dict[str, Any]:
     fields = _order_fields(record.order)
     fields["history"] = [asdict(entry) for entry in record.history]
+    fields["shipments"] = [{**asdict(s), "status": s.status.value} for s in record.shipments]
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 

@@ -183,6 +183,19 @@ class HistoryOut(BaseModel):
     message: str
 
 
+class ShipmentOut(BaseModel):
+    """A parcel as the customer sees it (fulfilment)."""
+
+    id: str
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    status: str
+    lines: list[dict[str, object]]
+    shipped_at: datetime
+    delivered_at: datetime | None = None
+
+
 class OrderOut(BaseModel):
     id: str
     number: str
@@ -200,6 +213,7 @@ class OrderOut(BaseModel):
     payment_due_at: datetime
     cancel_reason: str | None = None
     history: list[HistoryOut] = []
+    shipments: list[ShipmentOut] = []  # with tracking links (fulfilment)
 
 
 class PlacedOrderOut(OrderOut):

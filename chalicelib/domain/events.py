@@ -139,6 +139,33 @@ class NoteAddedData(_Model):
     note: str
 
 
+class ShipmentUpdatedData(_Model):
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    status: str = Field(description="the shipment's tracking status after the event")
+    previous_status: str
+    occurred_at: datetime = Field(description="when it happened at the carrier")
+    location: str | None = None
+    carrier_event_id: str | None = None
+
+
+class ReturnedLineData(_Model):
+    sku: str
+    quantity: int
+    restock: bool = Field(description="back to sellable stock, or written off")
+
+
+class ReturnRecordedData(_Model):
+    return_id: str
+    lines: list[ReturnedLineData]
+    credit: int = Field(description="value of the returned goods, minor units")
+    surcharge: int = Field(description="fees withheld, minor units")
+    refund: int = Field(description="refund asked with the return (its OrderRefunded follows)")
+    currency: str
+    reason: str | None = None
+
+
 D = TypeVar("D", bound=BaseModel)
 
 
@@ -193,6 +220,14 @@ class OrderDelivered(OrderEventDetail[OrderDeliveredData]):
 
 class NoteAdded(OrderEventDetail[NoteAddedData]):
     """The merchant added a note (customer-visible or internal)."""
+
+
+class ShipmentUpdated(OrderEventDetail[ShipmentUpdatedData]):
+    """A carrier reported progress of one shipment (internal)."""
+
+
+class ReturnRecorded(OrderEventDetail[ReturnRecordedData]):
+    """The merchant took back shipped lines, restocked or written off."""
 
 
 # --- carts ------------------------------------------------------------------------------
@@ -250,6 +285,8 @@ DETAIL_MODELS: dict[str, type[BaseModel]] = {
         OrderDelivered,
         NoteAdded,
         CartAbandoned,
+        ShipmentUpdated,
+        ReturnRecorded,
     )
 }
 

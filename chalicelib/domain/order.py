@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
@@ -22,6 +22,9 @@ from chalicelib.domain.errors import (
     UnknownProducts,
 )
 from chalicelib.domain.money import included_tax
+
+if TYPE_CHECKING:
+    from chalicelib.domain.shipment import Claim, Shipment
 
 #: Lines per order. A placement transaction writes one stock item per line
 #: plus four items (order, order number, history entry, idempotency record),
@@ -116,6 +119,7 @@ class OrderLine:
     tax_amount: int
     catalog_version: int
     shipped_quantity: int = 0
+    returned_quantity: int = 0  # of the shipped quantity (fulfilment: returns)
 
     @property
     def unshipped_quantity(self) -> int:
@@ -201,6 +205,10 @@ class Order:
     payment_attempt_at: datetime | None = None
     #: When the bank-transfer payment reminder went out (at most once).
     payment_reminder_sent_at: datetime | None = None
+    # Returns (fulfilment): the value of the goods taken back, and the fees
+    # (return shipping, restocking) the merchant withheld, in minor units.
+    return_credit_total: int = 0
+    return_surcharge_total: int = 0
     # Payments (issue 3): money received, oldest first, and the provider
     # events already applied (bounded), so a redelivered event is a no-op.
     payments: tuple[Payment, ...] = ()
@@ -283,6 +291,10 @@ class OrderChange:
     expected_version: int
     history: tuple[HistoryEntry, ...]
     stock_moves: tuple[StockMove, ...] = ()
+    # Fulfilment: shipment items written (in the order's partition) and
+    # one-time claims (tracking numbers, carrier event ids, refund keys).
+    shipments: tuple[Shipment, ...] = ()
+    claims: tuple[Claim, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,14 @@ KINDS: dict[str, Kind] = {
             },
         ),
         Kind(
+            "order_note",
+            "customer",
+            {
+                "de": "Eine Nachricht zu Ihrer Bestellung {{ order.number }}",
+                "en": "A message about your order {{ order.number }}",
+            },
+        ),
+        Kind(
             "cart_nudge",
             "customer",
             {
@@ -113,8 +121,7 @@ KINDS: dict[str, Kind] = {
 }
 
 #: detail-type -> the kinds of email it sends. Events not listed send none
-#: (PaymentFailed: the customer is still on the payment page; NoteAdded: the
-#: note shows on the order page).
+#: (PaymentFailed: the customer is still on the payment page).
 KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "OrderPlaced": ("order_confirmation", "new_order"),
     "OrderPaid": ("payment_received",),
@@ -125,6 +132,9 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "OrderRefunded": ("refund_issued",),
     "PaymentReminderDue": ("payment_reminder",),
     "CartAbandoned": ("cart_nudge",),
+    # Fulfilment: a customer-visible note is mailed; internal ones never are
+    # (emails_for skips customer mail of internal entries).
+    "NoteAdded": ("order_note",),
 }
 
 

@@ -8,16 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.config import Settings
 from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
     CartStore,
     CatalogStore,
+    OrderDesk,
     OrderStore,
     SuppressionList,
     SweepIndex,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.fulfilment import Refunds
 
 
 def utc_now() -> datetime:
@@ -35,6 +40,10 @@ class Context:
     carts: CartStore | None = None
     suppressions: SuppressionList | None = None
     sweeps: SweepIndex | None = None
+    # Fulfilment: the order desk's listing, and the refund port (None: the
+    # merchant refunds outside the system; see services/fulfilment.py).
+    desk: OrderDesk | None = None
+    refunds: Refunds | None = None
     # Payment providers, callback verifiers, receipts and the payment-event
     # queue (services/payments.py); None where a use case needs none.
     payments: PaymentPorts | None = None

@@ -176,7 +176,7 @@ def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
     """The order as its customer sees it: internal history left out."""
     record = _authorised_record(order_id, token, ctx)
     visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
-    return OrderRecord(order=record.order, history=visible)
+    return replace(record, history=visible)  # shipments and all else kept
 
 
 def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:

@@ -13,6 +13,7 @@ from typing import Generic, Protocol, TypeVar
 from chalicelib.domain.cart import Cart, CartNudge
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
+from chalicelib.domain.shipment import Shipment
 
 T = TypeVar("T")
 
@@ -44,6 +45,7 @@ class OrderRecord:
 
     order: Order
     history: Sequence[HistoryEntry]
+    shipments: Sequence[Shipment] = ()  # oldest first (fulfilment)
 
 
 class CatalogStore(Protocol):
@@ -86,7 +88,14 @@ class OrderStore(Protocol):
 
     def apply(self, change: OrderChange) -> None:
         """Write a change if the order still has the expected status and
-        version (else ConcurrentUpdate), with its history and stock moves."""
+        version (else ConcurrentUpdate), with its history and stock moves.
+
+        Also its shipments and claims: a claim that exists already raises
+        TrackingNumberInUse (tracking numbers) or AlreadyClaimed (others)."""
+        ...
+
+    def shipment_for_tracking(self, carrier: str, tracking_number: str) -> tuple[str, str] | None:
+        """(order id, shipment id) of the carrier's tracking number, if any."""
         ...
 
 
@@ -159,4 +168,56 @@ class SweepIndex(Protocol):
 
     def carts_due(self, *, until: datetime, limit: int) -> DuePage[Cart]:
         """Carts whose nudge falls due at or before ``until``."""
+        ...
+
+
+# --- the order desk (fulfilment) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskQuery:
+    """Filters of the merchant's order listing; all optional, combined with AND.
+    ``created_from`` is inclusive, ``created_to`` exclusive."""
+
+    status: str | None = None
+    payment_status: str | None = None
+    payment_method: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    email: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class DeskPosition:
+    """Where a page ended: the month partition (by_month only) and the
+    ``listed_at`` of the last item read (None: from the month's start)."""
+
+    month: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    orders: Sequence[Order]
+    next: DeskPosition | None  # None: no more pages
+    items_read: int  # index items read for this page (what it cost)
+    index: str  # the key or index that served it
+
+
+class OrderDesk(Protocol):
+    def search(
+        self,
+        query: DeskQuery,
+        *,
+        limit: int,
+        start: DeskPosition | None,
+        newest_month: str,
+        oldest_month: str,
+    ) -> DeskPage:
+        """Orders matching ``query``, newest first, at most ``limit``; reads
+        at most a bounded multiple of ``limit`` items, so a page may hold
+        fewer orders and still have a next position. When no filter but the
+        dates applies, months (yyyy-mm) are walked from ``newest_month`` back
+        to ``oldest_month``."""
         ...

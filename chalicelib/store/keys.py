@@ -89,3 +89,39 @@ def due_at(moment: datetime) -> str:
     """A sweep index sort key. Stored instants are UTC ISO strings, which
     sort chronologically as text; the bound must be written the same way."""
     return moment.astimezone(UTC).isoformat()
+
+
+# --- fulfilment: shipments, one-time claims, order desk indexes -------------------------
+
+SHIPMENT_PREFIX = "SHIPMENT#"
+
+
+def shipment(order_id: str, shipment_id: str) -> dict[str, str]:
+    # In the order's partition: read with the order and its history in one Query.
+    return {"PK": f"ORDER#{order_id}", "SK": f"{SHIPMENT_PREFIX}{shipment_id}"}
+
+
+def tracking_number(carrier: str, number: str) -> dict[str, str]:
+    """Finds the shipment for a carrier event; its existence makes the
+    tracking number unique per carrier."""
+    return {"PK": f"TRACKING#{carrier}#{number}", "SK": "TRACKING"}
+
+
+def claim(kind: str, scope: str, value: str) -> dict[str, str]:
+    if kind == "tracking_number":
+        return tracking_number(scope, value)
+    return {"PK": f"CLAIM#{kind}#{scope}#{value}", "SK": "CLAIM"}
+
+
+def payment_status_key(payment_status: str) -> str:
+    return f"PAYSTATUS#{payment_status}"
+
+
+def payment_method_key(payment_method: str) -> str:
+    return f"PAYMETHOD#{payment_method}"
+
+
+def month_key(created_at: datetime) -> str:
+    """All orders of one calendar month (UTC): the desk's unfiltered listing
+    and date ranges walk the months newest first."""
+    return f"MONTH#{created_at.astimezone(UTC):%Y-%m}"

@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.domain.catalog import Product
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.order import (
     Address,
     Customer,
@@ -27,6 +28,14 @@ from chalicelib.domain.order import (
     PaymentStatus,
     Totals,
     Visibility,
+)
+from chalicelib.domain.shipment import (
+    AlreadyClaimed,
+    Claim,
+    Shipment,
+    ShipmentLine,
+    TrackingNumberInUse,
+    TrackingStatus,
 )
 from chalicelib.store import keys
 
@@ -109,6 +118,12 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
         "listed_at": keys.listed_at(order.created_at, order.id),
+        # fulfilment: returns, and the order desk's indexes
+        "return_credit_total": order.return_credit_total,
+        "return_surcharge_total": order.return_surcharge_total,
+        "payment_status_key": keys.payment_status_key(order.payment_status.value),
+        "payment_method_key": keys.payment_method_key(order.payment_method.value),
+        "month_key": keys.month_key(order.created_at),
     }
     if order.status is OrderStatus.PENDING_PAYMENT:
         # Sparse: the sweep index only holds orders that still await payment.
@@ -138,6 +153,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         cancel_reason=item.get("cancel_reason"),
         payment_attempt_at=_parse_iso(item.get("payment_attempt_at")),
         payment_reminder_sent_at=_parse_iso(item.get("payment_reminder_sent_at")),
+        return_credit_total=item.get("return_credit_total", 0),
+        return_surcharge_total=item.get("return_surcharge_total", 0),
         payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
         applied_payment_events=tuple(item.get("applied_payment_events", [])),
     )
@@ -215,3 +232,68 @@ def history_from_item(item: dict[str, Any]) -> HistoryEntry:
         visibility=Visibility(item["visibility"]),
         data=item.get("data", {}),
     )
+
+
+# --- shipments (fulfilment) -------------------------------------------------------------
+
+
+def shipment_to_item(shipment: Shipment) -> dict[str, Any]:
+    return {
+        **keys.shipment(shipment.order_id, shipment.id),
+        "entity": "shipment",
+        "id": shipment.id,
+        "order_id": shipment.order_id,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": shipment.tracking_url,
+        "lines": [asdict(line) for line in shipment.lines],
+        "shipped_at": shipment.shipped_at.isoformat(),
+        "status": shipment.status.value,
+        "last_event_at": _iso(shipment.last_event_at),
+        "delivered_at": _iso(shipment.delivered_at),
+    }
+
+
+def shipment_from_item(item: dict[str, Any]) -> Shipment:
+    return Shipment(
+        id=item["id"],
+        order_id=item["order_id"],
+        carrier=item["carrier"],
+        tracking_number=item["tracking_number"],
+        tracking_url=item["tracking_url"],
+        lines=tuple(ShipmentLine(**line) for line in item["lines"]),
+        shipped_at=datetime.fromisoformat(item["shipped_at"]),
+        status=TrackingStatus(item["status"]),
+        last_event_at=_parse_iso(item.get("last_event_at")),
+        delivered_at=_parse_iso(item.get("delivered_at")),
+    )
+
+
+#: Carrier event ids and refund keys are kept this long: carriers retry for
+#: days, not months. Tracking numbers stay (they find the shipment).
+CLAIM_TTL_SECONDS = 90 * 24 * 3600
+
+
+def claim_item(claim: Claim, now: float | None = None) -> dict[str, Any]:
+    import time
+
+    item: dict[str, Any] = {
+        **keys.claim(claim.kind, claim.scope, claim.value),
+        "entity": "claim",
+        "kind": claim.kind,
+        "order_id": claim.order_id,
+        "shipment_id": claim.shipment_id,
+    }
+    if claim.kind != "tracking_number":
+        item["expires_at"] = int(now if now is not None else time.time()) + CLAIM_TTL_SECONDS
+    return item
+
+
+def claim_refused(claim: Claim) -> DomainError:
+    if claim.kind == "tracking_number":
+        return TrackingNumberInUse(
+            "this carrier's tracking number belongs to another shipment",
+            carrier=claim.scope,
+            tracking_number=claim.value,
+        )
+    return AlreadyClaimed(claim)

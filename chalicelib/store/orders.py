@@ -23,11 +23,15 @@ from chalicelib.store import keys
 from chalicelib.store.carts import conversion_update, explain_conversion_failure
 from chalicelib.store.errors import RETRYABLE_CANCELLATION_CODES, cancellation_reasons
 from chalicelib.store.mapping import (
+    claim_item,
+    claim_refused,
     from_dynamo,
     history_from_item,
     history_to_item,
     order_from_item,
     order_to_item,
+    shipment_from_item,
+    shipment_to_item,
     to_dynamo,
 )
 
@@ -145,7 +149,20 @@ class DynamoOrders:
         if not order_items:
             raise OrderNotFound("no such order", order_id=order_id)
         history = [history_from_item(item) for item in items if item.get("entity") == "history"]
-        return OrderRecord(order=order_from_item(order_items[0]), history=history)
+        shipments = sorted(
+            (shipment_from_item(item) for item in items if item.get("entity") == "shipment"),
+            key=lambda s: (s.shipped_at, s.id),
+        )
+        return OrderRecord(
+            order=order_from_item(order_items[0]), history=history, shipments=shipments
+        )
+
+    def shipment_for_tracking(self, carrier: str, tracking_number: str) -> tuple[str, str] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_dynamo(keys.tracking_number(carrier, tracking_number))
+        )
+        item = from_dynamo(response.get("Item", {}))
+        return (item["order_id"], item["shipment_id"]) if item else None
 
     # --- changes -------------------------------------------------------------
 
@@ -166,6 +183,9 @@ class DynamoOrders:
                 for index, entry in enumerate(change.history)
             ),
             *(self._stock_update(move) for move in change.stock_moves),
+            # Fulfilment, last so the reasons above keep their positions.
+            *(self._put(shipment_to_item(s), None) for s in change.shipments),
+            *(self._put(claim_item(c), "attribute_not_exists(PK)") for c in change.claims),
         ]
         try:
             self._client.transact_write_items(TransactItems=items)
@@ -177,6 +197,11 @@ class DynamoOrders:
                 r.get("Code") in RETRYABLE_CANCELLATION_CODES for r in reasons
             ):
                 raise ConcurrentUpdate("the order changed meanwhile", order_id=order.id) from exc
+            for claim, reason in zip(
+                change.claims, reasons[len(reasons) - len(change.claims) :], strict=True
+            ):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise claim_refused(claim) from exc
             short = [
                 move.sku
                 for move, reason in zip(

@@ -41,6 +41,21 @@ NUDGE_DUE = Index("nudge_due", "nudge_shard", "nudge_due_at", "sweep: abandoned 
 
 INDEXES: tuple[Index, ...] = (BY_STATUS, BY_CUSTOMER, PAYMENT_DUE, NUDGE_DUE)
 
+# The order desk (fulfilment): every filter of GET /admin/orders is served by
+# a key or one of these indexes, newest first by ``listed_at``.
+#: Orders by payment status. Key: PAYSTATUS#<payment_status>.
+BY_PAYMENT_STATUS = Index(
+    "by_payment_status", "payment_status_key", "listed_at", "admin: orders by payment status"
+)
+#: Orders by payment method. Key: PAYMETHOD#<payment_method>.
+BY_PAYMENT_METHOD = Index(
+    "by_payment_method", "payment_method_key", "listed_at", "admin: orders by payment method"
+)
+#: All orders by creation month (UTC). Key: MONTH#<yyyy-mm>; date ranges and
+#: the unfiltered listing walk the months, one partition per month.
+BY_MONTH = Index("by_month", "month_key", "listed_at", "admin: all orders by creation time")
+INDEXES = (*INDEXES, BY_PAYMENT_STATUS, BY_PAYMENT_METHOD, BY_MONTH)
+
 #: Shards of the sparse sweep indexes. Four shards spread a write peak over
 #: four partitions; the sweeps query each shard, so reads stay proportional
 #: to the due items, not to the table.

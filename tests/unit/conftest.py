@@ -13,6 +13,7 @@ from chalicelib.services.context import Context
 from tests.fakes import (
     FakeCarts,
     FakeCatalog,
+    FakeOrderDesk,
     FakeOrders,
     FakeSuppressions,
     FakeSweepIndex,
@@ -46,6 +47,7 @@ def ctx(fake_table: FakeTable, settings: Any, clock: Any) -> Context:
         carts=FakeCarts(fake_table),
         suppressions=FakeSuppressions(fake_table),
         sweeps=FakeSweepIndex(fake_table),
+        desk=FakeOrderDesk(fake_table),
     )
 
 

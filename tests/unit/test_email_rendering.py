@@ -27,6 +27,7 @@ EXPECTED_KINDS = {
     "refund_issued",
     "payment_reminder",
     "cart_nudge",
+    "order_note",  # fulfilment: customer-visible merchant notes
 }
 TOTAL = {"de": "1.234,56 €", "en": "€1,234.56"}
 CART_TOTAL = {"de": "35,70 €", "en": "€35.70"}

@@ -48,6 +48,8 @@ def test_every_detail_type_of_the_design_has_a_model():
         "OrderDelivered",
         "NoteAdded",
         "CartAbandoned",
+        "ShipmentUpdated",
+        "ReturnRecorded",
     }
 
 

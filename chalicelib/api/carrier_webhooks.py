@@ -1,0 +1,44 @@
+"""Carrier callbacks: signed tracking events in our generic format
+(docs/fulfilment.md). Answers 200 for applied, duplicate and stale events
+alike, so the sender stops retrying; 401 for a bad signature; 404 while no
+shipment has the tracking number (the sender retries later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.api.fulfilment_schemas import TrackingEventIn
+from chalicelib.api.http import parse_body, route
+from chalicelib.carriers import links, signing
+from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
+from chalicelib.services import fulfilment
+
+carrier_webhooks = Blueprint(__name__)
+
+
+@route(carrier_webhooks, "/webhooks/carriers/{carrier}", methods=["POST"])
+def receive_tracking_event(carrier: str) -> dict[str, Any]:
+    request = carrier_webhooks.current_request
+    ctx = bootstrap.context()
+    # The signature is checked on the raw bytes before anything is parsed.
+    raw = request.raw_body or b""
+    signing.verify(
+        raw if isinstance(raw, bytes) else raw.encode(),
+        request.headers.get(signing.HEADER),
+        signing.webhook_secrets(),
+        ctx.clock(),
+    )
+    body = parse_body(request, TrackingEventIn)
+    event = TrackingEvent(
+        event_id=body.event_id,
+        carrier=links.normalise_carrier(carrier),
+        tracking_number=body.tracking_number,
+        status=TrackingStatus(body.status),
+        occurred_at=body.occurred_at,
+        location=body.location,
+        description=body.description,
+    )
+    return {"outcome": fulfilment.apply_tracking_event(event, ctx)}

@@ -1,0 +1,113 @@
+"""Request bodies and query parameters of the fulfilment routes: the order
+desk, shipments, returns, notes, merchant cancel and carrier callbacks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator
+
+from chalicelib.api.schemas import Request, Sku
+from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-23T00:00:00Z")
+    return moment.astimezone(UTC)
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+TrackingNumber = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{2,63}$", description="as the carrier prints it"),
+]
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]{4,500}$")]
+Money = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="minor units")]
+
+
+class DeskQueryIn(Request):
+    status: (
+        Literal[
+            "pending_payment",
+            "paid",
+            "on_hold",
+            "partially_shipped",
+            "shipped",
+            "delivered",
+            "cancelled",
+            "expired",
+        ]
+        | None
+    ) = None
+    payment_status: Literal["unpaid", "paid", "partially_refunded", "refunded"] | None = None
+    payment_method: Literal["card", "paypal", "bank_transfer"] | None = None
+    created_from: AwareDatetime | None = Field(default=None, description="inclusive")
+    created_to: AwareDatetime | None = Field(default=None, description="exclusive")
+    email: (
+        Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^\s@]+@[^\s@]+$")] | None
+    ) = None
+    number: Annotated[str, Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")] | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Annotated[str, Field(min_length=4, max_length=1000)] | None = None
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class ShipmentLineIn(Request):
+    sku: Sku
+    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class ShipmentIn(Request):
+    carrier: Annotated[str, Field(min_length=2, max_length=40)]
+    tracking_number: TrackingNumber
+    tracking_url: HttpsUrl | None = Field(
+        default=None, description="required for a carrier without a built-in template"
+    )
+    lines: list[ShipmentLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class ReturnLineIn(Request):
+    sku: Sku
+    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+    restock: StrictBool = Field(description="back to sellable stock, or written off")
+
+
+class ReturnIn(Request):
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    refund: Money = Field(default=0, description="paid back through the payment provider")
+    surcharge: Money = Field(default=0, description="fees withheld, e.g. return shipping")
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "returned by customer"
+
+
+class NoteIn(Request):
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+    visibility: Literal["customer", "internal"] = "internal"
+
+
+class MerchantCancelIn(Request):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "cancelled by the shop"
+
+
+class TrackingEventIn(Request):
+    """The generic tracking-event format (docs/fulfilment.md)."""
+
+    event_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
+    tracking_number: TrackingNumber
+    status: Literal[
+        "label_created",
+        "in_transit",
+        "out_for_delivery",
+        "delivery_attempted",
+        "delivered",
+        "exception",
+        "returned_to_sender",
+    ]
+    occurred_at: AwareDatetime
+    location: Annotated[str, Field(max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None

@@ -1,0 +1,1 @@
+"""Carriers: tracking links per carrier and the signed tracking-event format."""

@@ -1,0 +1,91 @@
+"""The packing slip: printable HTML for the parcel, in the order's language.
+
+HTML, not PDF: every browser prints HTML to paper or PDF, and the pure-Python
+PDF libraries that do layout well (fpdf2, reportlab) bring Pillow or C
+extensions of several MB, against a Lambda package kept under 5 MB
+(docs/fulfilment.md). Prices are left off: the slip travels with the goods.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from chalicelib.config import Settings
+from chalicelib.domain.errors import InvalidRequest
+from chalicelib.services.ports import OrderRecord
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+LABELS = {
+    "de": {
+        "title": "Lieferschein",
+        "order": "Bestellung",
+        "date": "Bestelldatum",
+        "ship_to": "Lieferadresse",
+        "shipment": "Sendung",
+        "sku": "Artikelnr.",
+        "item": "Artikel",
+        "quantity": "Menge",
+        "thanks": "Vielen Dank für Ihre Bestellung!",
+    },
+    "en": {
+        "title": "Packing slip",
+        "order": "Order",
+        "date": "Order date",
+        "ship_to": "Ship to",
+        "shipment": "Shipment",
+        "sku": "SKU",
+        "item": "Item",
+        "quantity": "Quantity",
+        "thanks": "Thank you for your order!",
+    },
+}
+
+
+@functools.cache
+def _environment() -> Any:
+    # jinja2 on first use: only this route renders a document.
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(record: OrderRecord, settings: Settings, shipment_id: str | None = None) -> str:
+    """The slip of the whole order, or of one shipment's lines."""
+    order = record.order
+    names = {line.sku: line.name for line in order.lines}
+    if shipment_id is not None:
+        shipment = next((s for s in record.shipments if s.id == shipment_id), None)
+        if shipment is None:
+            raise InvalidRequest("no such shipment on this order", shipment_id=shipment_id)
+        rows = [
+            {"sku": line.sku, "name": names[line.sku], "quantity": line.quantity}
+            for line in shipment.lines
+        ]
+    else:
+        shipment = None
+        rows = [
+            {"sku": line.sku, "name": line.name, "quantity": line.quantity} for line in order.lines
+        ]
+    locale = order.locale if order.locale in LABELS else "en"
+    return str(
+        _environment()
+        .get_template("packing_slip.html")
+        .render(
+            order=order,
+            shipment=shipment,
+            rows=rows,
+            address=order.shipping_address,
+            shop={"name": settings.display_name, "address": settings.postal_address},
+            t=LABELS[locale],
+            locale=locale,
+        )
+    )

@@ -1,0 +1,358 @@
+"""The merchant's actions after payment, as ``OrderChange``s: shipping lines,
+taking carrier tracking events, recording returns and adding notes.
+
+Pure decisions: each function gets the order (and its shipments) as read and
+returns the one change the store writes in one transaction, or raises an
+error naming the business fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.order import (
+    FulfilmentStatus,
+    HistoryEntry,
+    Order,
+    OrderChange,
+    OrderStatus,
+    PaymentStatus,
+    StockMove,
+    Visibility,
+)
+from chalicelib.domain.shipment import (
+    Claim,
+    RefundExceedsPaid,
+    ReturnExceedsShipped,
+    Shipment,
+    ShipmentExceedsOrder,
+    ShipmentLine,
+    TrackingEvent,
+    TrackingStatus,
+)
+
+SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
+RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+
+
+def _merge(lines: Sequence[ShipmentLine]) -> dict[str, int]:
+    if not lines:
+        raise InvalidRequest("name at least one line")
+    skus = [line.sku for line in lines]
+    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if duplicates:
+        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
+    return {line.sku: line.quantity for line in lines}
+
+
+# --- shipping --------------------------------------------------------------------------
+
+
+def ship(
+    order: Order,
+    *,
+    shipment_id: str,
+    carrier: str,
+    tracking_number: str,
+    tracking_url: str,
+    lines: Sequence[ShipmentLine],
+    actor: str,
+    at: datetime,
+) -> OrderChange:
+    """Ship ``lines`` of a paid order: the reserved stock becomes shipped."""
+    if order.status not in SHIPPABLE:
+        raise IllegalTransition(
+            f"only paid orders ship; this one is {order.status}", status=order.status.value
+        )
+    wanted = _merge(lines)
+    by_sku = {line.sku: line for line in order.lines}
+    unknown = sorted(sku for sku in wanted if sku not in by_sku)
+    if unknown:
+        raise InvalidRequest("these SKUs are not on the order", skus=unknown)
+    excess = [
+        {"sku": sku, "requested": q, "unshipped": by_sku[sku].unshipped_quantity}
+        for sku, q in wanted.items()
+        if q > by_sku[sku].unshipped_quantity
+    ]
+    if excess:
+        raise ShipmentExceedsOrder("more than was ordered and not yet shipped", lines=excess)
+
+    new_lines = tuple(
+        replace(line, shipped_quantity=line.shipped_quantity + wanted.get(line.sku, 0))
+        for line in order.lines
+    )
+    complete = all(line.unshipped_quantity == 0 for line in new_lines)
+    target = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
+    shipment = Shipment(
+        id=shipment_id,
+        order_id=order.id,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url,
+        lines=tuple(ShipmentLine(sku, q) for sku, q in wanted.items()),
+        shipped_at=at,
+    )
+    entry = HistoryEntry(
+        at=at,
+        event="OrderShipped",
+        actor=actor,
+        message=f"Shipped with {carrier.upper()}, tracking number {tracking_number}",
+        # Exactly the fields docs/events.md lists for the shipping email.
+        data={
+            "shipment_id": shipment_id,
+            "carrier": carrier,
+            "tracking_number": tracking_number,
+            "tracking_url": tracking_url,
+            "lines": [{"sku": sku, "quantity": q} for sku, q in wanted.items()],
+        },
+    )
+    change = order.change(
+        target,
+        at=at,
+        history=[entry],
+        stock_moves=[StockMove(sku=sku, reserved=-q, shipped=q) for sku, q in wanted.items()],
+        lines=new_lines,
+        fulfilment_status=FulfilmentStatus(target.value),
+    )
+    return replace(
+        change,
+        shipments=(shipment,),
+        claims=(
+            Claim(
+                "tracking_number",
+                carrier,
+                tracking_number,
+                order_id=order.id,
+                shipment_id=shipment_id,
+            ),
+        ),
+    )
+
+
+# --- tracking --------------------------------------------------------------------------
+
+
+def track(
+    order: Order, shipments: Sequence[Shipment], shipment_id: str, event: TrackingEvent
+) -> OrderChange | None:
+    """The change a carrier event makes, or None when it makes none.
+
+    When every shipment of a fully shipped order is delivered, the order is
+    delivered in the same change."""
+    current = next((s for s in shipments if s.id == shipment_id), None)
+    if current is None:
+        return None
+    updated = current.track(event)
+    if updated is None:
+        return None
+    history = [
+        HistoryEntry(
+            at=event.occurred_at,
+            event="ShipmentUpdated",
+            actor=f"carrier:{event.carrier}",
+            message=f"Shipment {event.tracking_number}: {event.status.value.replace('_', ' ')}",
+            visibility=Visibility.INTERNAL,
+            data={
+                "shipment_id": updated.id,
+                "carrier": updated.carrier,
+                "tracking_number": updated.tracking_number,
+                "status": event.status.value,
+                "previous_status": current.status.value,
+                "occurred_at": event.occurred_at.isoformat(),
+                "location": event.location,
+                "carrier_event_id": event.event_id,
+            },
+        )
+    ]
+    after = [updated if s.id == updated.id else s for s in shipments]
+    claim = Claim("carrier_event", event.carrier, event.event_id, order_id=order.id)
+    if (
+        updated.is_delivered
+        and order.status is OrderStatus.SHIPPED
+        and all(s.is_delivered for s in after)
+    ):
+        # Delivered when its last parcel arrived, whichever report came last.
+        last = max(after, key=lambda s: s.delivered_at or event.occurred_at)
+        delivered_at = last.delivered_at or event.occurred_at
+        history.append(
+            HistoryEntry(
+                at=delivered_at,
+                event="OrderDelivered",
+                actor=f"carrier:{event.carrier}",
+                message="Order delivered",
+                data={"shipment_id": last.id, "delivered_at": delivered_at.isoformat()},
+            )
+        )
+        change = order.change(
+            OrderStatus.DELIVERED,
+            at=event.occurred_at,
+            history=history,
+            fulfilment_status=FulfilmentStatus.DELIVERED,
+        )
+    else:
+        change = order.record(at=event.occurred_at, history=history)
+    return replace(change, shipments=(updated,), claims=(claim,))
+
+
+# --- returns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    sku: str
+    quantity: int
+    restock: bool  # back to sellable stock, or written off (damaged, used)
+
+
+def record_return(
+    order: Order,
+    *,
+    return_id: str,
+    lines: Sequence[ReturnedLine],
+    surcharge: int,
+    refund: int,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> OrderChange:
+    """Take back shipped lines. Restocked lines become available again
+    (``available += q, restocked += q``); the value of the goods (credit) and
+    the fees withheld (surcharge) are added to the order's totals."""
+    if order.status not in RETURNABLE:
+        raise IllegalTransition(
+            f"only shipped orders take returns; this one is {order.status}",
+            status=order.status.value,
+        )
+    if not lines:
+        raise InvalidRequest("name at least one returned line")
+    skus = [line.sku for line in lines]
+    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if duplicates:
+        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
+    by_sku = {line.sku: line for line in order.lines}
+    unknown = sorted(sku for sku in skus if sku not in by_sku)
+    if unknown:
+        raise InvalidRequest("these SKUs are not on the order", skus=unknown)
+    excess = [
+        {
+            "sku": line.sku,
+            "requested": line.quantity,
+            "returnable": by_sku[line.sku].shipped_quantity - by_sku[line.sku].returned_quantity,
+        }
+        for line in lines
+        if line.quantity > by_sku[line.sku].shipped_quantity - by_sku[line.sku].returned_quantity
+    ]
+    if excess:
+        raise ReturnExceedsShipped("more than was shipped and not yet returned", lines=excess)
+    returned = {line.sku: line.quantity for line in lines}
+    credit = sum(by_sku[sku].unit_price * q for sku, q in returned.items())
+    if surcharge > credit:
+        raise InvalidRequest("the surcharge exceeds the value of the returned goods", credit=credit)
+    new_lines = tuple(
+        replace(line, returned_quantity=line.returned_quantity + returned.get(line.sku, 0))
+        for line in order.lines
+    )
+    entry = HistoryEntry(
+        at=at,
+        event="ReturnRecorded",
+        actor=actor,
+        message=f"Return received: {sum(returned.values())} item(s)",
+        data={
+            "return_id": return_id,
+            "lines": [
+                {"sku": line.sku, "quantity": line.quantity, "restock": line.restock}
+                for line in lines
+            ],
+            "credit": credit,
+            "surcharge": surcharge,
+            "refund": refund,
+            "currency": order.currency,
+            "reason": reason,
+        },
+    )
+    change = order.record(
+        at=at,
+        history=[entry],
+        lines=new_lines,
+        return_credit_total=order.return_credit_total + credit,
+        return_surcharge_total=order.return_surcharge_total + surcharge,
+    )
+    moves = tuple(
+        StockMove(sku=line.sku, available=line.quantity, restocked=line.quantity)
+        for line in lines
+        if line.restock
+    )
+    return replace(change, stock_moves=moves)
+
+
+# --- notes -----------------------------------------------------------------------------
+
+
+def add_note(
+    order: Order, *, note: str, visibility: Visibility, actor: str, at: datetime
+) -> OrderChange:
+    """A merchant note; a customer-visible one is emailed to the customer."""
+    entry = HistoryEntry(
+        at=at,
+        event="NoteAdded",
+        actor=actor,
+        message=note,
+        visibility=visibility,
+        data={"note": note},
+    )
+    return order.record(at=at, history=[entry])
+
+
+def tracking_status(value: str) -> TrackingStatus:
+    try:
+        return TrackingStatus(value)
+    except ValueError:
+        raise InvalidRequest("unknown tracking status", status=value) from None
+
+
+# --- refunds recorded by the merchant ---------------------------------------------------
+
+
+def refunded_so_far(history: Sequence[HistoryEntry]) -> int:
+    return sum(int(e.data.get("amount", 0)) for e in history if e.event == "OrderRefunded")
+
+
+def record_refund(
+    order: Order,
+    *,
+    amount: int,
+    refunded_before: int,
+    refund_id: str,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> OrderChange:
+    """Money paid back outside any provider (e.g. by bank transfer), recorded
+    on the order: an OrderRefunded entry and the payment status."""
+    if order.payment_status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+        raise RefundExceedsPaid("nothing was paid for this order", refundable=0)
+    refundable = order.totals.total - refunded_before
+    if not 0 < amount <= refundable:
+        raise RefundExceedsPaid("the refund exceeds what is left to refund", refundable=refundable)
+    total = refunded_before + amount
+    entry = HistoryEntry(
+        at=at,
+        event="OrderRefunded",
+        actor=actor,
+        message=f"Refunded {amount} {order.currency}",
+        data={
+            "amount": amount,
+            "currency": order.currency,
+            "reason": reason,
+            "refund_id": refund_id,
+            "total_refunded": total,
+        },
+    )
+    status = (
+        PaymentStatus.REFUNDED if total >= order.totals.total else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    change = order.record(at=at, history=[entry], payment_status=status)
+    return replace(change, claims=(Claim("refund", order.id, refund_id, order_id=order.id),))
