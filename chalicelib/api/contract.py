@@ -31,7 +31,14 @@ from pydantic import BaseModel
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Who may call an operation: the security schemes of the document.
-Auth = Literal["order_token", "cart_token", "admin_key", "stripe_signature", "hmac_signature"]
+Auth = Literal[
+    "order_token",
+    "cart_token",
+    "admin_key",
+    "stripe_signature",
+    "hmac_signature",
+    "carrier_signature",
+]
 
 #: A response body that is an HTML page rather than JSON.
 HTML = "text/html"
@@ -68,6 +75,8 @@ class Operation:
     headers: tuple[Header, ...] = ()
     #: Domain error classes (status from api/errors.py) or explicit statuses.
     errors: tuple[type[Exception] | int, ...] = ()
+    #: Query parameters: the model the handler validates them with, or name -> schema.
+    query: type[BaseModel] | Mapping[str, Mapping[str, Any]] | None = None
     #: Path parameters whose schema differs from api/openapi.py PATH_PARAMETERS.
     path_parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tags: tuple[str, ...] = ()

@@ -67,6 +67,13 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "our generic format: `t=<unix time>,v1=<HMAC-SHA256 hex>` over "
         "`<t>.<raw body>` with the shared secret; refused outside the tolerance window",
     },
+    "carrier_signature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Carrier-Signature",
+        "description": "`t=<unix time>,v1=<HMAC-SHA256 hex>` over `<t>.<raw body>` with the "
+        "carrier's shared secret (docs/fulfilment.md)",
+    },
 }
 
 _STRING = {"type": "string", "minLength": 1, "maxLength": 200}
@@ -95,6 +102,7 @@ _AUTH_ERRORS: dict[str, dict[int, str]] = {
     # The webhook routes declare their signature errors (400, api/errors.py).
     "stripe_signature": {},
     "hmac_signature": {},
+    "carrier_signature": {},
 }
 _SERVER_ERROR = {500: "internal_error"}
 
@@ -239,6 +247,7 @@ def _operation(r: RouteInfo, op: Operation, ref_of: Mapping[Any, Any]) -> dict[s
     if op.description:
         out["description"] = op.description
     parameters = [_path_parameter(name, op) for name in _path_names(r.path)]
+    parameters += _query_parameters(op)
     parameters += [_header_parameter(h) for h in op.headers]
     if parameters:
         out["parameters"] = parameters
@@ -295,6 +304,27 @@ def _path_names(path: str) -> list[str]:
 def _path_parameter(name: str, op: Operation) -> dict[str, Any]:
     schema = op.path_parameters.get(name) or PATH_PARAMETERS.get(name) or _STRING
     return {"name": name, "in": "path", "required": True, "schema": dict(schema)}
+
+
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    if op.query is None:
+        return []
+    if isinstance(op.query, type) and issubclass(op.query, BaseModel):
+        # Query values arrive as strings: each property is a parameter of its own.
+        schema = op.query.model_json_schema(ref_template=REF_TEMPLATE)
+        required = set(schema.get("required", []))
+        properties = schema.get("properties", {})
+    else:
+        required, properties = set(), dict(op.query)
+    parameters = []
+    for name, declared in properties.items():
+        parameter = {"name": name, "in": "query", "required": name in required}
+        schema_of = {k: v for k, v in declared.items() if k != "title"}
+        if "description" in schema_of:
+            parameter["description"] = schema_of.pop("description")
+        parameter["schema"] = schema_of
+        parameters.append(parameter)
+    return parameters
 
 
 def _header_parameter(header: Header) -> dict[str, Any]:

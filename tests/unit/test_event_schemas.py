@@ -61,15 +61,34 @@ def _validators():
 
 
 #: Events no email is made of, so local/email_samples.py has no sample: what
-#: their producers put in ``data`` (a failed payment; a merchant's note).
+#: their producers put in ``data``.
 _MORE_DATA = {
     "PaymentFailed": {"provider": "stripe", "reason": "card_declined"},
     "NoteAdded": {"note": "customer called: leave at the neighbour's"},
+    "ShipmentUpdated": {
+        "shipment_id": "shp-1",
+        "carrier": "dhl",
+        "tracking_number": "00340434161094042557",
+        "status": "in_transit",
+        "previous_status": "label_created",
+        "occurred_at": "2026-11-24T08:00:00+00:00",
+        "location": "Leipzig",
+        "carrier_event_id": "evt-1",
+    },
+    "ReturnRecorded": {
+        "return_id": "ret-1",
+        "lines": [{"sku": "tea", "quantity": 1, "restock": True}],
+        "credit": 1190,
+        "surcharge": 0,
+        "refund": 1190,
+        "currency": "EUR",
+        "reason": "returned by customer",
+    },
 }
 
 
 def published_sample(detail_type: str) -> dict:
-    if detail_type in DETAIL_TYPES:
+    if detail_type in DETAIL_TYPES and detail_type not in _MORE_DATA:
         detail = sample(detail_type)
     else:
         detail = {**sample("OrderPaid"), "data": _MORE_DATA[detail_type]}
