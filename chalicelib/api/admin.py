@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint
@@ -10,8 +11,9 @@ from chalicelib import bootstrap
 from chalicelib.api import presenters
 from chalicelib.api.auth import admin_key_authorizer
 from chalicelib.api.contract import documented
+from chalicelib.api.errors import RequestError
 from chalicelib.api.http import parse_body, route
-from chalicelib.api.schemas import ProductIn, StockIn, StockOut
+from chalicelib.api.schemas import SKU_PATTERN, ProductIn, StockIn, StockOut
 from chalicelib.domain import errors
 from chalicelib.services import catalog
 
@@ -28,6 +30,9 @@ admin = Blueprint(__name__)
 )
 def put_product(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, ProductIn)
+    # The path is the product's key: an SKU no order line could name is refused.
+    if not re.fullmatch(SKU_PATTERN, sku):
+        raise RequestError(422, "invalid_sku", "the SKU is 1-64 letters, digits, '.', '_', '-'")
     product = catalog.save_product(sku, **body.model_dump(), ctx=bootstrap.context())
     return presenters.stock(product)
 

@@ -80,6 +80,14 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
     )
     assert r.status_code == 201, r.text
     transfer = r.json()
+    r = http.post(
+        f"{stack.api}/orders",
+        json=order_body([("MUG-STONE-01", 1)]),
+        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    spare = r.json()
     r = http.post(f"{stack.api}/carts", json={"lines": []}, timeout=5)
     assert r.status_code == 201, r.text
     cart = r.json()
@@ -94,6 +102,7 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
         },
         "admin_key": {"path": {}, "headers": ADMIN},
         "bank_transfer_order": {"path": {"order_id": transfer["id"]}, "headers": ADMIN},
+        "spare_order": {"path": {"order_id": spare["id"]}, "headers": ADMIN},
     }
 
 
@@ -206,9 +215,43 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
                 "body": {"bank_reference": "SEPA 2026-11-23 1"},
             },
         ),
+        ("GET /admin/orders/{order_id}", {"path_parameters": transfer["path"], "headers": ADMIN}),
+        ("GET /admin/orders", {"headers": ADMIN, "query": {"status": "paid", "limit": 5}}),
+        (
+            "POST /admin/orders/{order_id}/notes",
+            {"path_parameters": transfer["path"], "headers": ADMIN, "body": {"note": "fragile"}},
+        ),
+        (
+            "POST /admin/orders/{order_id}/shipments",
+            {
+                "path_parameters": transfer["path"],
+                "headers": ADMIN,
+                "body": {
+                    "carrier": "dhl",
+                    "tracking_number": f"FUZZ{uuid.uuid4().hex[:12].upper()}",
+                    "lines": [{"sku": "MUG-STONE-01", "quantity": 1}],
+                },
+            },
+        ),
+        (
+            "GET /admin/orders/{order_id}/packing-slip",
+            {"path_parameters": transfer["path"], "headers": ADMIN},
+        ),
+        (
+            "POST /admin/orders/{order_id}/returns",
+            {
+                "path_parameters": transfer["path"],
+                "headers": ADMIN,
+                "body": {"lines": [{"sku": "MUG-STONE-01", "quantity": 1, "restock": True}]},
+            },
+        ),
         (
             "POST /admin/orders/{order_id}/refunds",
             {"path_parameters": transfer["path"], "headers": ADMIN, "body": {}},
+        ),
+        (
+            "POST /admin/orders/{order_id}/cancel",
+            {"path_parameters": creds["spare_order"]["path"], "headers": ADMIN, "body": {}},
         ),
         (
             "POST /orders/{order_id}/cancel",

@@ -84,3 +84,13 @@ def test_admin_routes_are_not_open_to_browsers_elsewhere(api):
     )
     assert r.status_code == 200
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+@pytest.mark.parametrize("sku", ["%C3%89%11", "-leading-dash", "x" * 65, "tea%0A"])
+def test_a_product_cannot_be_created_under_an_sku_no_order_line_could_name(api, sku):
+    # Found by the contract fuzzer: the path's SKU was stored unchecked.
+    body = {"name": "Tea", "price": 990, "currency": "EUR", "tax_rate": "7"}
+    r = api.admin("PUT", f"/admin/products/{sku}", body)
+    assert r.status_code == 422
+    assert r.json["error"]["code"] == "invalid_sku"
+    assert api.admin("GET", f"/admin/stock/{sku}").status_code == 404
