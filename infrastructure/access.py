@@ -48,6 +48,8 @@ FUNCTIONS: dict[str, Access] = {
             definitions.HMAC_WEBHOOK_SECRETS.env,
             # Checkout sessions, and refunds when a paid order is cancelled.
             definitions.STRIPE_API_KEY.env,
+            # Signed tracking callbacks from carriers.
+            definitions.CARRIER_WEBHOOK_SECRETS.env,
         ),
     ),
     # Reads nothing but the admin key hashes.

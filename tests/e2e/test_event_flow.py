@@ -45,6 +45,56 @@ def place(stack, sku: str, quantity: int, method: str = "card") -> dict:
     return r.json()
 
 
+def test_placed_paid_and_shipped_order_sends_its_emails(stack):
+    order = place(stack, "TEA-EARLGREY-250", 2)
+    number = order["number"]
+    assert eventually(lambda: len(emails_about(stack, number)) >= 2)  # confirmation + merchant
+
+    # The customer pays on the fake provider's page: a signed Stripe callback.
+    session = order["payment"]["redirect_url"].rsplit("/", 1)[1]
+    r = requests.post(
+        f"{stack.dev}/pay/{session}", data={"outcome": "pay"}, allow_redirects=False, timeout=10
+    )
+    assert r.status_code == 303, r.text
+    auth = {"Authorization": f"Bearer {order['token']}"}
+    paid = eventually(
+        lambda: (
+            requests.get(f"{stack.api}/orders/{order['id']}", headers=auth, timeout=5).json()[
+                "status"
+            ]
+            == "paid"
+        )
+    )
+    assert paid
+
+    r = requests.post(
+        f"{stack.api}/admin/orders/{order['id']}/shipments",
+        headers=ADMIN,
+        timeout=10,
+        json={
+            "carrier": "DHL",
+            "tracking_number": "00340434161234567890",
+            "lines": [{"sku": "TEA-EARLGREY-250", "quantity": 2}],
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+
+    shipped = eventually(lambda: any("on its way" in s for s in emails_about(stack, number)))
+    subjects = emails_about(stack, number)
+    assert shipped, subjects
+    customer = {
+        f"Your Shop order {number}",
+        f"Payment received for order {number}",
+        f"Your order {number} is on its way",
+    }
+    assert customer <= set(subjects)
+    merchant = [
+        s for s in subjects if s not in customer
+    ]  # the new-order mail, in the merchant's locale
+    assert len(merchant) == 1, subjects
+    assert len(subjects) == 4  # each email exactly once
+
+
 def test_an_unpaid_order_expires_on_the_schedule_and_its_stock_returns():
     fast = start_stack("--speed", "300")  # card window 6 s, expiry sweep every second
     try:
