@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 SEED = 20261123
 EXAMPLES = {"positive": 20, "negative": 10}
-BUDGET_SECONDS = 60
+BUDGET_SECONDS = 50
 #: Callers besides the anonymous one and those with credentials.
 EXTRA_CALLERS = {
     "POST /webhooks/payments/{provider}": [
@@ -156,7 +156,8 @@ def fuzz(
     )
     @given(case=strategy)
     def run(case: Any) -> None:
-        if time.monotonic() > budget.deadline:
+        # Past its share an operation still runs its first example.
+        if time.monotonic() > budget.deadline and operation.label in budget.ran:
             budget.skipped += 1
             return
         budget.ran[operation.label] = budget.ran.get(operation.label, 0) + 1
@@ -207,6 +208,15 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
         ),
         ("GET /admin/stock/{sku}", {"path_parameters": {"sku": "FUZZ-1"}, "headers": ADMIN}),
         ("GET /products/{sku}", {"path_parameters": {"sku": "FUZZ-1"}}),
+        ("GET /orders/{order_id}", {"path_parameters": order["path"], "headers": order["headers"]}),
+        ("GET /carts/{cart_id}", {"path_parameters": cart["path"], "headers": cart["headers"]}),
+        (
+            "POST /admin/payments/bank-transfers",
+            {
+                "headers": ADMIN,
+                "body": {"payments": [{"number": "ZZZZ-0000", "bank_reference": "SEPA 1"}]},
+            },
+        ),
         (
             "POST /admin/orders/{order_id}/payments",
             {
@@ -304,6 +314,7 @@ def test_every_operation_answers_as_documented_under_generated_input(stack):
         for op in operations
         if any(set(alt) & set(creds) for alt in op.definition.raw.get("security", []))
     }
+    # Every secured operation has a happy path, so this holds however slow the machine.
     assert budget.replayed == secured, "no success with credentials to replay without them"
     print("examples run:", ran, "statuses seen:", budget.statuses, "skipped:", budget.skipped)
     assert not failures, "\n\n".join(failures)
