@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test check lint format typecheck unit bench clean
+.PHONY: setup browser run test check lint format typecheck unit bench clean openapi
 .PHONY: infra-setup synth deploy test-infra
 
 setup: $(STAMP)
@@ -54,6 +54,11 @@ unit: setup
 
 bench: setup
 	$(PY) bench/placement.py
+
+# The API contract (docs/openapi.json) and its reference page (docs/api.html),
+# generated from the routes; a test fails when the committed ones are stale.
+openapi: setup
+	$(PY) -m local.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from chalicelib.api.admin_payments import admin_payments
 from chalicelib.api.auth import admin_auth
 from chalicelib.api.carrier_webhooks import carrier_webhooks
 from chalicelib.api.carts import cart_routes
+from chalicelib.api.docs import api_docs
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
 from chalicelib.api.webhooks import webhooks
@@ -30,3 +31,4 @@ app.register_blueprint(carrier_webhooks)
 app.register_blueprint(webhooks)
 app.register_blueprint(admin_payments)
 app.register_blueprint(payment_jobs)
+app.register_blueprint(api_docs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -166,3 +167,28 @@ def table_stream_arn() -> str:
 @functools.cache
 def get_settings() -> Settings:
     return Settings.from_environment()
+
+
+# --- CORS (docs/api.md) ---------------------------------------------------------
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+#: A storefront developer's server on this machine; stages set their shops'.
+DEFAULT_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+
+
+@functools.cache
+def cors_origins() -> tuple[str, ...]:
+    """The storefront origins browsers may call the API from (SHOP_CORS_ORIGINS,
+    comma-separated, each ``scheme://host[:port]``).
+
+    Read on its own, like ``table_stream_arn``: Chalice fixes each route's CORS
+    configuration when app.py is imported, before the other settings are read.
+    """
+    raw = os.environ.get(f"{ENV_PREFIX}CORS_ORIGINS", DEFAULT_CORS_ORIGINS)
+    origins = tuple(dict.fromkeys(o.strip().rstrip("/") for o in raw.split(",") if o.strip()))
+    bad = [o for o in origins if not _ORIGIN.match(o)]
+    if not origins or bad:
+        raise InvalidSettings(
+            f"invalid settings: {ENV_PREFIX}CORS_ORIGINS: expected comma-separated "
+            f"origins like https://shop.example.com, got {', '.join(bad) or 'nothing'}"
+        )
+    return origins

@@ -190,6 +190,7 @@ def api_server(host: str, port: int) -> Any:
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     from app import app
+    from chalicelib.api import gateway
 
     class Handler(ChaliceRequestHandler):
         # Without TCP_NODELAY a keep-alive client waits ~40 ms on each
@@ -198,6 +199,17 @@ def api_server(host: str, port: int) -> Any:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs each request itself, as JSON
+
+        def _send_error_response(self, error: Any) -> None:
+            # What API Gateway answers itself (authorizer refusals, unknown
+            # paths) in our error shape, as the deployment's gateway
+            # responses do (chalicelib/api/gateway.py).
+            request_id = error.headers.get("x-amzn-RequestId", "")
+            body = error.body or b""
+            unknown_path = b"Missing Authentication Token" in body or b"Credential" in body
+            status = 404 if unknown_path else error.CODE
+            headers = {"Content-Type": "application/json", "X-Request-Id": request_id}
+            self._send_http_response(status, headers, gateway.error_body(status, request_id))
 
     config = factory.CLIFactory(
         project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint
@@ -9,26 +10,52 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api import presenters
 from chalicelib.api.auth import admin_key_authorizer
+from chalicelib.api.contract import documented
+from chalicelib.api.errors import RequestError
 from chalicelib.api.http import parse_body, route
-from chalicelib.api.schemas import ProductIn, StockIn
+from chalicelib.api.schemas import SKU_PATTERN, ProductIn, StockIn, StockOut
+from chalicelib.domain import errors
 from chalicelib.services import catalog
 
 admin = Blueprint(__name__)
 
 
 @route(admin, "/admin/products/{sku}", methods=["PUT"], authorizer=admin_key_authorizer)
+@documented(
+    "Create or change a product's name, price, currency and tax rate",
+    ok={200: StockOut},
+    body=ProductIn,
+    auth="admin_key",
+    errors=(errors.InvalidRequest, errors.ConcurrentUpdate),
+)
 def put_product(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, ProductIn)
+    # The path is the product's key: an SKU no order line could name is refused.
+    if not re.fullmatch(SKU_PATTERN, sku):
+        raise RequestError(422, "invalid_sku", "the SKU is 1-64 letters, digits, '.', '_', '-'")
     product = catalog.save_product(sku, **body.model_dump(), ctx=bootstrap.context())
     return presenters.stock(product)
 
 
 @route(admin, "/admin/stock/{sku}", methods=["PUT"], authorizer=admin_key_authorizer)
+@documented(
+    "Set the counted sellable stock of a product",
+    ok={200: StockOut},
+    body=StockIn,
+    auth="admin_key",
+    errors=(errors.ProductNotFound, errors.ConcurrentUpdate),
+)
 def put_stock(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, StockIn)
     return presenters.stock(catalog.count_stock(sku, body.available, bootstrap.context()))
 
 
 @route(admin, "/admin/stock/{sku}", methods=["GET"], authorizer=admin_key_authorizer)
+@documented(
+    "A product's stock counters: available, reserved, shipped, restocked, adjusted",
+    ok={200: StockOut},
+    auth="admin_key",
+    errors=(errors.ProductNotFound,),
+)
 def get_stock(sku: str) -> dict[str, Any]:
     return presenters.stock(catalog.show_product(sku, bootstrap.context()))

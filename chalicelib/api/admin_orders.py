@@ -10,18 +10,24 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.api import fulfilment_presenters as present
 from chalicelib.api.auth import admin_key_authorizer, principal
+from chalicelib.api.contract import HTML, documented
 from chalicelib.api.fulfilment_schemas import (
+    DeskListingOut,
     DeskQueryIn,
     MerchantCancelIn,
     NoteIn,
+    OrderDetailOut,
     ReturnIn,
     ShipmentIn,
+    ShipmentOut,
 )
 from chalicelib.api.http import parse_body, route
 from chalicelib.documents import packing_slip
+from chalicelib.domain import errors, shipment
 from chalicelib.domain.fulfilment import ReturnedLine
 from chalicelib.domain.order import Visibility
 from chalicelib.domain.shipment import ShipmentLine
+from chalicelib.payments import ports as payment_ports
 from chalicelib.services import fulfilment, order_desk
 from chalicelib.services.ports import DeskQuery
 
@@ -34,6 +40,13 @@ def _actor() -> str:
 
 
 @route(admin_orders, "/admin/orders", methods=["GET"], **_AUTH)
+@documented(
+    "Find orders: by status, payment, method, creation time, email or number; by cursor",
+    ok={200: DeskListingOut},
+    query=DeskQueryIn,
+    auth="admin_key",
+    errors=(errors.InvalidRequest, shipment.InvalidCursor, 422),
+)
 def list_orders() -> dict[str, Any]:
     params = DeskQueryIn.model_validate(admin_orders.current_request.query_params or {})
     filters = params.model_dump(exclude={"limit", "cursor"})
@@ -44,11 +57,24 @@ def list_orders() -> dict[str, Any]:
 
 
 @route(admin_orders, "/admin/orders/{order_id}", methods=["GET"], **_AUTH)
+@documented(
+    "An order in full: lines, payments, shipments, history and internal notes",
+    ok={200: OrderDetailOut},
+    auth="admin_key",
+    errors=(errors.OrderNotFound,),
+)
 def show_order(order_id: str) -> dict[str, Any]:
     return present.order_detail(order_desk.show_order(order_id, bootstrap.context()))
 
 
 @route(admin_orders, "/admin/orders/{order_id}/notes", methods=["POST"], **_AUTH)
+@documented(
+    "Add a note to an order (internal, or visible to the customer)",
+    ok={201: OrderDetailOut},
+    body=NoteIn,
+    auth="admin_key",
+    errors=(errors.OrderNotFound, errors.ConcurrentUpdate),
+)
 def add_note(order_id: str) -> Response:
     body = parse_body(admin_orders.current_request, NoteIn)
     record = fulfilment.add_note(
@@ -58,6 +84,21 @@ def add_note(order_id: str) -> Response:
 
 
 @route(admin_orders, "/admin/orders/{order_id}/shipments", methods=["POST"], **_AUTH)
+@documented(
+    "Ship lines of a paid order with a carrier and tracking number",
+    ok={201: ShipmentOut},
+    body=ShipmentIn,
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        errors.InvalidRequest,
+        shipment.ShipmentExceedsOrder,
+        shipment.TrackingNumberInUse,
+        shipment.AlreadyClaimed,
+    ),
+)
 def ship(order_id: str) -> Response:
     body = parse_body(admin_orders.current_request, ShipmentIn)
     command = fulfilment.ShipLines(
@@ -71,6 +112,22 @@ def ship(order_id: str) -> Response:
 
 
 @route(admin_orders, "/admin/orders/{order_id}/returns", methods=["POST"], **_AUTH)
+@documented(
+    "Record returned lines, restocked or written off, with an optional refund",
+    ok={201: OrderDetailOut},
+    body=ReturnIn,
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        errors.InvalidRequest,
+        shipment.ReturnExceedsShipped,
+        shipment.RefundExceedsPaid,
+        payment_ports.RefundRejected,
+        payment_ports.PaymentProviderUnavailable,
+    ),
+)
 def record_return(order_id: str) -> Response:
     body = parse_body(admin_orders.current_request, ReturnIn)
     command = fulfilment.RecordReturn(
@@ -84,6 +141,20 @@ def record_return(order_id: str) -> Response:
 
 
 @route(admin_orders, "/admin/orders/{order_id}/cancel", methods=["POST"], **_AUTH)
+@documented(
+    "Cancel an order before it ships; its stock is released and a payment refunded",
+    ok={200: OrderDetailOut},
+    body=MerchantCancelIn,
+    body_required=False,
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        payment_ports.RefundRejected,
+        payment_ports.PaymentProviderUnavailable,
+    ),
+)
 def cancel(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_orders.current_request, MerchantCancelIn, allow_empty=True)
     record = fulfilment.cancel_as_merchant(
@@ -93,6 +164,13 @@ def cancel(order_id: str) -> dict[str, Any]:
 
 
 @route(admin_orders, "/admin/orders/{order_id}/packing-slip", methods=["GET"], **_AUTH)
+@documented(
+    "The packing slip of an order (or of one shipment) as a printable page",
+    ok={200: HTML},
+    query={"shipment_id": {"type": "string", "description": "only this shipment's lines"}},
+    auth="admin_key",
+    errors=(errors.OrderNotFound, shipment.ShipmentNotFound),
+)
 def print_packing_slip(order_id: str) -> Response:
     ctx = bootstrap.context()
     params: Any = admin_orders.current_request.query_params or {}

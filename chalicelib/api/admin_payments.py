@@ -10,19 +10,30 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api import presenters
 from chalicelib.api.auth import admin_key_authorizer, principal
+from chalicelib.api.contract import documented
 from chalicelib.api.http import parse_body, route
 from chalicelib.api.payment_schemas import (
     BulkMarkPaidIn,
+    BulkMarkPaidOut,
     MarkPaidIn,
     MarkPaidResultOut,
     PaymentOut,
     RefundIn,
 )
+from chalicelib.api.schemas import OrderOut
+from chalicelib.domain import errors
 from chalicelib.domain import payments as ledger
+from chalicelib.payments import ports as payment_ports
 from chalicelib.services import payments
 from chalicelib.services.ports import OrderRecord
 
 admin_payments = Blueprint(__name__)
+
+
+class OrderWithPaymentsOut(OrderOut):
+    payments: list[PaymentOut]
+    paid_amount: int
+    refunded_amount: int
 
 
 def _actor() -> str:
@@ -32,12 +43,14 @@ def _actor() -> str:
 def order_with_payments(record: OrderRecord) -> dict[str, Any]:
     """The order as the merchant sees it, with every payment and refund."""
     order = record.order
-    return {
-        **presenters.order(record),
-        "payments": [PaymentOut(**asdict(p)).model_dump(mode="json") for p in order.payments],
-        "paid_amount": ledger.paid_amount(order),
-        "refunded_amount": ledger.refunded_amount(order),
-    }
+    return OrderWithPaymentsOut.model_validate(
+        {
+            **presenters.order(record),
+            "payments": [PaymentOut(**asdict(p)) for p in order.payments],
+            "paid_amount": ledger.paid_amount(order),
+            "refunded_amount": ledger.refunded_amount(order),
+        }
+    ).model_dump(mode="json")
 
 
 @route(
@@ -45,6 +58,13 @@ def order_with_payments(record: OrderRecord) -> dict[str, Any]:
     "/admin/orders/{order_id}/payments",
     methods=["POST"],
     authorizer=admin_key_authorizer,
+)
+@documented(
+    "Mark a bank-transfer order paid (the merchant saw the money arrive)",
+    ok={200: OrderWithPaymentsOut},
+    body=MarkPaidIn,
+    auth="admin_key",
+    errors=(errors.OrderNotFound, errors.IllegalTransition, errors.ConcurrentUpdate),
 )
 def mark_paid(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, MarkPaidIn)
@@ -60,11 +80,19 @@ def mark_paid(order_id: str) -> dict[str, Any]:
     methods=["POST"],
     authorizer=admin_key_authorizer,
 )
+@documented(
+    "Mark many bank-transfer orders paid by their numbers (a bank statement)",
+    description="One result per payment, in order; an unknown number or an order "
+    "not awaiting payment is reported in its result, not as an error.",
+    ok={200: BulkMarkPaidOut},
+    body=BulkMarkPaidIn,
+    auth="admin_key",
+)
 def mark_paid_in_bulk() -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, BulkMarkPaidIn)
     seen = [payments.BankTransferSeen(p.number, p.bank_reference) for p in body.payments]
     results = payments.mark_paid_in_bulk(seen, actor=_actor(), ctx=bootstrap.context())
-    return {"results": [MarkPaidResultOut(**asdict(r)).model_dump() for r in results]}
+    return BulkMarkPaidOut(results=[MarkPaidResultOut(**asdict(r)) for r in results]).model_dump()
 
 
 @route(
@@ -72,6 +100,21 @@ def mark_paid_in_bulk() -> dict[str, Any]:
     "/admin/orders/{order_id}/refunds",
     methods=["POST"],
     authorizer=admin_key_authorizer,
+)
+@documented(
+    "Refund a paid order, in full or `amount` of it, through its provider",
+    ok={200: OrderWithPaymentsOut},
+    body=RefundIn,
+    body_required=False,
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.InvalidRequest,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        payment_ports.RefundRejected,
+        payment_ports.PaymentProviderUnavailable,
+    ),
 )
 def refund(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, RefundIn, allow_empty=True)

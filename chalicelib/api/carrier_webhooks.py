@@ -10,9 +10,11 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.api.fulfilment_schemas import TrackingEventIn
+from chalicelib.api.contract import documented
+from chalicelib.api.fulfilment_schemas import TrackingAckOut, TrackingEventIn
 from chalicelib.api.http import parse_body, route
 from chalicelib.carriers import links, signing
+from chalicelib.domain import shipment
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.services import fulfilment
 
@@ -20,6 +22,15 @@ carrier_webhooks = Blueprint(__name__)
 
 
 @route(carrier_webhooks, "/webhooks/carriers/{carrier}", methods=["POST"])
+@documented(
+    "A carrier's signed tracking event (our generic format, docs/fulfilment.md)",
+    description="200 for applied, duplicate and stale events alike (`outcome`); 404 "
+    "while no shipment has the tracking number (retry later).",
+    ok={200: TrackingAckOut},
+    body=TrackingEventIn,
+    auth="carrier_signature",
+    errors=(signing.InvalidCarrierSignature, shipment.ShipmentNotFound),
+)
 def receive_tracking_event(carrier: str) -> dict[str, Any]:
     request = carrier_webhooks.current_request
     ctx = bootstrap.context()
@@ -41,4 +52,4 @@ def receive_tracking_event(carrier: str) -> dict[str, Any]:
         location=body.location,
         description=body.description,
     )
-    return {"outcome": fulfilment.apply_tracking_event(event, ctx)}
+    return TrackingAckOut(outcome=fulfilment.apply_tracking_event(event, ctx)).model_dump()

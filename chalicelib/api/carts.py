@@ -18,9 +18,19 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, Field, StrictBool
 
 from chalicelib import bootstrap
+from chalicelib.api.contract import HTML, documented
+from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, parse_body, route
 from chalicelib.api.schemas import Email, LineIn, Locale, Request
-from chalicelib.domain.cart import MAX_CART_LINES, CartContent, CartLine, OptOutLinkUnknown
+from chalicelib.domain import errors
+from chalicelib.domain.cart import (
+    MAX_CART_LINES,
+    CartContent,
+    CartConverted,
+    CartLine,
+    CartNotFound,
+    OptOutLinkUnknown,
+)
 from chalicelib.services import carts
 
 cart_routes = Blueprint(__name__)
@@ -76,7 +86,14 @@ class CreatedCartOut(CartOut):
     token: str = Field(description="the cart's secret; shown once; send as a Bearer token")
 
 
-@route(cart_routes, "/carts", methods=["POST"])
+@route(cart_routes, "/carts", methods=["POST"], cors=storefront_cors())
+@documented(
+    "Start a cart; 201 with its `token` (shown once)",
+    ok={201: CreatedCartOut},
+    body=CartIn,
+    body_required=False,
+    errors=(errors.UnknownProducts, errors.MixedCurrencies, errors.InvalidRequest),
+)
 def create_cart() -> Response:
     body = parse_body(cart_routes.current_request, CartIn, allow_empty=True)
     created = carts.create_cart(to_content(body), bootstrap.context())
@@ -87,7 +104,13 @@ def create_cart() -> Response:
     )
 
 
-@route(cart_routes, "/carts/{cart_id}", methods=["GET"])
+@route(cart_routes, "/carts/{cart_id}", methods=["GET"], cors=storefront_cors())
+@documented(
+    "The cart, priced from the catalog now",
+    ok={200: CartOut},
+    auth="cart_token",
+    errors=(CartNotFound,),
+)
 def get_cart(cart_id: str) -> dict[str, Any]:
     token = bearer_token(cart_routes.current_request)
     return CartOut(**present(carts.view_cart(cart_id, token, bootstrap.context()))).model_dump(
@@ -95,7 +118,21 @@ def get_cart(cart_id: str) -> dict[str, Any]:
     )
 
 
-@route(cart_routes, "/carts/{cart_id}", methods=["PUT"])
+@route(cart_routes, "/carts/{cart_id}", methods=["PUT"], cors=storefront_cors())
+@documented(
+    "Replace the cart's lines, email, locale and marketing consent",
+    ok={200: CartOut},
+    body=CartIn,
+    auth="cart_token",
+    errors=(
+        CartNotFound,
+        CartConverted,
+        errors.UnknownProducts,
+        errors.MixedCurrencies,
+        errors.InvalidRequest,
+        errors.ConcurrentUpdate,
+    ),
+)
 def put_cart(cart_id: str) -> dict[str, Any]:
     request = cart_routes.current_request
     token = bearer_token(request)
@@ -105,12 +142,24 @@ def put_cart(cart_id: str) -> dict[str, Any]:
 
 
 @route(cart_routes, "/opt-out/{token}", methods=["GET"])
+@documented(
+    "The opt-out page of the cart reminder email (a GET never opts out)",
+    ok={200: HTML},
+    errors=(OptOutLinkUnknown,),
+    tags=("opt-out",),
+)
 def opt_out_page(token: str) -> Response:
     carts.check_opt_out_link(valid_token(token), bootstrap.context())
     return _html(_CONFIRM_PAGE)
 
 
 @route(cart_routes, "/opt-out/{token}", methods=["POST"], content_types=_FORM_TYPES)
+@documented(
+    "Opt out of cart reminder emails (RFC 8058 one-click, or the page's button)",
+    ok={200: HTML},
+    errors=(OptOutLinkUnknown, 415),
+    tags=("opt-out",),
+)
 def opt_out(token: str) -> Response:
     one_click = b"List-Unsubscribe=One-Click" in (cart_routes.current_request.raw_body or b"")
     source = "one_click" if one_click else "opt_out_page"

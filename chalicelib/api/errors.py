@@ -20,6 +20,7 @@ from typing import Any
 from chalice import Response
 from pydantic import ValidationError
 
+from chalicelib.api import cors
 from chalicelib.carriers import signing as carrier_signing
 from chalicelib.domain import cart, shipment
 from chalicelib.domain import errors as domain
@@ -208,6 +209,7 @@ def register_middleware(app: Any) -> None:
         started = time.perf_counter()
         response = normalise_error_body(get_response(event))
         response.headers["X-Request-Id"] = request_id
+        cors.apply(event.headers, response)
         logger.info(
             "request handled",
             status=response.status_code,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from chalicelib.api.fulfilment_schemas import DeskListingOut, OrderDetailOut, ShipmentOut
 from chalicelib.domain.order import Order
 from chalicelib.domain.shipment import Shipment
 from chalicelib.services.order_desk import DeskListing
@@ -25,7 +26,7 @@ def _json(value: Any) -> Any:
 
 
 def shipment(s: Shipment) -> dict[str, Any]:
-    return _json(asdict(s))
+    return ShipmentOut.model_validate(_json(asdict(s))).model_dump(mode="json")
 
 
 def order_summary(o: Order) -> dict[str, Any]:
@@ -44,12 +45,14 @@ def order_summary(o: Order) -> dict[str, Any]:
 
 
 def listing(result: DeskListing) -> dict[str, Any]:
-    return {
-        "orders": [order_summary(o) for o in result.page.orders],
-        "next_cursor": result.cursor,
-        "items_read": result.page.items_read,
-        "served_by": result.page.index,
-    }
+    return DeskListingOut.model_validate(
+        {
+            "orders": [order_summary(o) for o in result.page.orders],
+            "next_cursor": result.cursor,
+            "items_read": result.page.items_read,
+            "served_by": result.page.index,
+        }
+    ).model_dump(mode="json")
 
 
 def order_detail(record: OrderRecord) -> dict[str, Any]:
@@ -63,4 +66,4 @@ def order_detail(record: OrderRecord) -> dict[str, Any]:
         if e.event == "NoteAdded"
     ]
     fields["shipments"] = [shipment(s) for s in record.shipments]
-    return fields
+    return OrderDetailOut.model_validate(fields).model_dump(mode="json")

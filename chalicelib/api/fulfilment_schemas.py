@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from chalicelib.api.schemas import Request, Sku
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
@@ -111,3 +119,91 @@ class TrackingEventIn(Request):
     occurred_at: AwareDatetime
     location: Annotated[str, Field(max_length=200)] | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
+
+
+# --- answers (the presenters validate through these; api/openapi.py documents them) ---
+
+
+class _Open(BaseModel):
+    # The merchant's views may gain fields; documented fields keep their types.
+    model_config = ConfigDict(extra="allow")
+
+
+class ShipmentLineOut(_Open):
+    sku: str
+    quantity: int
+
+
+class ShipmentOut(_Open):
+    id: str
+    order_id: str
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    lines: list[ShipmentLineOut]
+    shipped_at: datetime
+    status: str
+    last_event_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class DeskCustomerOut(_Open):
+    email: str
+    name: str
+
+
+class OrderSummaryOut(_Open):
+    id: str
+    number: str
+    status: str
+    payment_status: str
+    fulfilment_status: str
+    payment_method: str
+    customer: DeskCustomerOut
+    total: int
+    currency: str
+    created_at: datetime
+
+
+class DeskListingOut(_Open):
+    orders: list[OrderSummaryOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+    items_read: int
+    served_by: str
+
+
+class NoteOut(_Open):
+    at: datetime
+    note: str
+    visibility: str
+    by: str
+
+
+class DeskHistoryOut(_Open):
+    at: datetime
+    event: str
+    actor: str
+    message: str
+    visibility: str
+
+
+class OrderDetailOut(_Open):
+    """Everything the merchant may see of an order, internal notes included."""
+
+    id: str
+    number: str
+    status: str
+    payment_status: str
+    fulfilment_status: str
+    payment_method: str
+    locale: str
+    created_at: datetime
+    payment_due_at: datetime
+    cancel_reason: str | None = None
+    history: list[DeskHistoryOut]
+    notes: list[NoteOut]
+    shipments: list[ShipmentOut]
+
+
+class TrackingAckOut(BaseModel):
+    outcome: str

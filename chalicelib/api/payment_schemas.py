@@ -79,3 +79,18 @@ class MarkPaidResultOut(BaseModel):
     outcome: str
     order_id: str | None = None
     status: str | None = None
+
+
+# --- documented answers (api/openapi.py) --------------------------------------------
+
+
+class ProviderEventIn(BaseModel):
+    """The provider's event exactly as it sends it: Stripe's Event object for
+    ``stripe``, our documented format for ``hmac`` (docs/payments.md). The
+    signature covers the raw bytes."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class BulkMarkPaidOut(BaseModel):
+    results: list[MarkPaidResultOut]

@@ -20,7 +20,8 @@ from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
-Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Sku = Annotated[str, Field(pattern=SKU_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 ShortText = Annotated[str, Field(min_length=1, max_length=40)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -53,7 +54,14 @@ def _known_currency(code: str) -> str:
 
 
 Currency = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_known_currency)
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217",
+        # Documented as the list we accept, not just any three letters.
+        json_schema_extra={"enum": sorted(CURRENCY_EXPONENTS)},
+    ),
+    AfterValidator(_known_currency),
 ]
 Locale = Literal["de", "en"]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]

@@ -8,20 +8,49 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api import presenters
+from chalicelib.api.contract import IDEMPOTENCY_KEY, documented
+from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
-from chalicelib.api.schemas import CancelIn, PlaceOrderIn
+from chalicelib.api.schemas import CancelIn, OrderOut, PlacedOrderOut, PlaceOrderIn, ProductOut
+from chalicelib.domain import cart as cart_errors
+from chalicelib.domain import errors
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
 from chalicelib.services import carts, catalog, placement
 
 storefront = Blueprint(__name__)
 
 
-@route(storefront, "/products/{sku}", methods=["GET"])
+@route(storefront, "/products/{sku}", methods=["GET"], cors=storefront_cors())
+@documented(
+    "A product: name, price and how many are available",
+    ok={200: ProductOut},
+    errors=(errors.ProductNotFound,),
+)
 def get_product(sku: str) -> dict[str, Any]:
     return presenters.product(catalog.show_product(sku, bootstrap.context()))
 
 
-@route(storefront, "/orders", methods=["POST"])
+@route(storefront, "/orders", methods=["POST"], cors=storefront_cors())
+@documented(
+    "Place an order from `lines` or a cart; reserves the stock",
+    description="201 with the order and its `token` (shown once). A retry with the same "
+    "Idempotency-Key and body answers 200 with the same order and token.",
+    ok={201: PlacedOrderOut, 200: PlacedOrderOut},
+    body=PlaceOrderIn,
+    headers=(IDEMPOTENCY_KEY,),
+    errors=(
+        errors.InvalidRequest,
+        errors.UnknownProducts,
+        errors.MixedCurrencies,
+        errors.IdempotencyKeyReused,
+        errors.InsufficientStock,
+        errors.CatalogChanged,
+        cart_errors.CartNotFound,
+        cart_errors.CartConverted,
+        cart_errors.CartChanged,
+        cart_errors.EmptyCart,
+    ),
+)
 def place_order() -> Response:
     request = storefront.current_request
     key = idempotency_key(request)
@@ -39,13 +68,28 @@ def place_order() -> Response:
     )
 
 
-@route(storefront, "/orders/{order_id}", methods=["GET"])
+@route(storefront, "/orders/{order_id}", methods=["GET"], cors=storefront_cors())
+@documented(
+    "The order as its customer sees it, with its customer-visible history",
+    ok={200: OrderOut},
+    auth="order_token",
+    errors=(errors.OrderNotFound,),
+)
 def get_order(order_id: str) -> dict[str, Any]:
     token = bearer_token(storefront.current_request)
     return presenters.order(placement.view_order(order_id, token, bootstrap.context()))
 
 
-@route(storefront, "/orders/{order_id}/cancel", methods=["POST"])
+@route(storefront, "/orders/{order_id}/cancel", methods=["POST"], cors=storefront_cors())
+@documented(
+    "Cancel the order before it ships; its stock is released",
+    description="Cancelling a cancelled order again changes nothing and answers 200.",
+    ok={200: OrderOut},
+    body=CancelIn,
+    body_required=False,
+    auth="order_token",
+    errors=(errors.OrderNotFound, errors.IllegalTransition, errors.ConcurrentUpdate),
+)
 def cancel_order(order_id: str) -> dict[str, Any]:
     request = storefront.current_request
     token = bearer_token(request)

@@ -7,16 +7,35 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import bootstrap
+from chalicelib.api.contract import documented
 from chalicelib.api.errors import RequestError
 from chalicelib.api.http import route
-from chalicelib.api.payment_schemas import CallbackAckOut
+from chalicelib.api.payment_schemas import CallbackAckOut, ProviderEventIn
 from chalicelib.config import get_settings
+from chalicelib.payments import ports as payment_ports
 from chalicelib.services import payments
 
 webhooks = Blueprint(__name__)
 
 
 @route(webhooks, "/webhooks/payments/{provider}", methods=["POST"])
+@documented(
+    "A payment provider's signed event (Stripe's format, or our HMAC format)",
+    description="Verified against the raw body, recorded once and queued; a repeated "
+    "or stale event is acknowledged with 200 and changes nothing (`outcome`).",
+    ok={200: CallbackAckOut},
+    body=ProviderEventIn,
+    auth=("stripe_signature", "hmac_signature"),
+    errors=(
+        payment_ports.InvalidSignature,
+        payment_ports.StaleSignature,
+        payment_ports.MalformedEvent,
+        payment_ports.UnknownPaymentProvider,
+    ),
+    path_parameters={
+        "provider": {"type": "string", "description": "stripe, hmac (fake: local stack only)"}
+    },
+)
 def payment_callback(provider: str) -> dict[str, Any]:
     request = webhooks.current_request
     raw = request.raw_body or b""

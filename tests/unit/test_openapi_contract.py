@@ -1,0 +1,189 @@
+"""The OpenAPI document: every route documented, generated from the
+handlers' own models, and the committed copy current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from chalice import Blueprint, Chalice
+
+from app import app
+from chalicelib.api import contract
+from chalicelib.api.openapi import REF_TEMPLATE, UndocumentedRoute, build_document, routes
+from chalicelib.api.reference import render_reference
+from chalicelib.api.schemas import ErrorOut, PlaceOrderIn, ProductIn
+from local.openapi import serialise
+
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+@pytest.fixture(scope="module")
+def document():
+    return build_document(app)
+
+
+def test_every_route_has_a_documented_operation_and_every_declaration_a_route():
+    found = list(routes(app))
+    undocumented = [r.name for r in found if r.operation is None]
+    assert not undocumented, (
+        "document these routes: put @documented(...) (chalicelib/api/contract.py) under "
+        "their @route(...): " + ", ".join(undocumented)
+    )
+    routed = {r.view.__wrapped__ for r in found if hasattr(r.view, "__wrapped__")}
+    routed |= {r.view for r in found}
+    orphans = [f"{v.__module__}.{v.__name__}" for v in contract.DOCUMENTED if v not in routed]
+    assert not orphans, (
+        "these views are @documented but no route of app.py serves them (register the "
+        "blueprint, or delete the declaration): " + ", ".join(orphans)
+    )
+
+
+def test_the_cart_and_opt_out_routes_are_part_of_the_contract(document):
+    paths = document["paths"]
+    assert set(paths["/carts"]) == {"post"}
+    assert set(paths["/carts/{cart_id}"]) == {"get", "put"}
+    assert set(paths["/opt-out/{token}"]) == {"get", "post"}
+    assert "text/html" in paths["/opt-out/{token}"]["get"]["responses"]["200"]["content"]
+
+
+def test_an_undocumented_route_is_refused_by_name():
+    other = Chalice(app_name="other")
+    bp = Blueprint("undocumented")
+
+    @bp.route("/things/{thing_id}", methods=["DELETE"])
+    def delete_thing(thing_id: str) -> dict[str, str]:
+        return {}
+
+    other.register_blueprint(bp)
+    with pytest.raises(UndocumentedRoute, match=r"DELETE /things/\{thing_id\} .*delete_thing"):
+        build_document(other)
+
+
+def test_the_committed_document_and_reference_page_are_current(document):
+    assert (DOCS / "openapi.json").read_text() == serialise(document), "run: make openapi"
+    assert (DOCS / "api.html").read_text() == render_reference(document), "run: make openapi"
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    import schemathesis
+
+    schema = schemathesis.openapi.from_dict(document)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == sum(len(ops) for ops in document["paths"].values())
+    assert document["openapi"].startswith("3.1")
+
+
+def test_bodies_are_the_handlers_own_models(document):
+    schemas = document["components"]["schemas"]
+    for model in (PlaceOrderIn, ProductIn):
+        expected = model.model_json_schema(ref_template=REF_TEMPLATE)
+        expected.pop("$defs", None)
+        assert schemas[model.__name__] == expected
+    body = document["paths"]["/orders"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PlaceOrderIn"
+    }
+    assert schemas["PlaceOrderIn"]["additionalProperties"] is False
+
+
+def test_error_answers_come_from_the_error_table_with_the_error_body(document):
+    product = document["paths"]["/products/{sku}"]["get"]["responses"]
+    assert set(product) == {"200", "404", "500"}
+    assert "product_not_found" in product["404"]["description"]
+    place = document["paths"]["/orders"]["post"]["responses"]
+    assert {"200", "201", "400", "404", "409", "413", "415", "422", "500"} == set(place)
+    assert "insufficient_stock" in place["409"]["description"]
+    error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            for status, response in op["responses"].items():
+                assert response["headers"]["X-Request-Id"], (method, path, status)
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == error_ref, (method, path, status)
+    expected = ErrorOut.model_json_schema(ref_template=REF_TEMPLATE, mode="serialization")
+    expected.pop("$defs")
+    assert document["components"]["schemas"]["ErrorOut"] == expected
+
+
+def test_each_route_names_its_security_scheme(document):
+    paths = document["paths"]
+    schemes = document["components"]["securitySchemes"]
+    assert {"order_token", "cart_token", "admin_key", "stripe_signature", "hmac_signature"} <= set(
+        schemes
+    )
+    for path, methods in paths.items():
+        for method, op in methods.items():
+            if path.startswith("/admin/"):
+                assert op["security"] == [{"admin_key": []}], (method, path)
+                assert {"401", "403"} <= set(op["responses"]), (method, path)
+    assert paths["/orders/{order_id}"]["get"]["security"] == [{"order_token": []}]
+    assert paths["/carts/{cart_id}"]["put"]["security"] == [{"cart_token": []}]
+    assert paths["/orders"]["post"]["security"] == []
+    idempotency = paths["/orders"]["post"]["parameters"][0]
+    assert (idempotency["name"], idempotency["in"], idempotency["required"]) == (
+        "Idempotency-Key",
+        "header",
+        True,
+    )
+
+
+def test_operation_ids_are_unique_and_name_the_handlers(document):
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    assert "place_order" in ids and "get_openapi_document" in ids
+
+
+def test_the_reference_page_lists_every_operation_and_needs_nothing_from_elsewhere(document):
+    page = render_reference(document)
+    for path, methods in document["paths"].items():
+        for op in methods.values():
+            assert f"id='op-{op['operationId']}'" in page
+        assert f"<code>{path}</code>" in page
+    # Nothing loaded from elsewhere: no scripts, stylesheets, images or fonts.
+    for loader in ("<script", "src=", "<link", "@import", "url("):
+        assert loader not in page, loader
+
+
+def test_the_reference_page_escapes_what_the_document_says():
+    page = render_reference(
+        {
+            "info": {"title": "<b>x</b>", "description": "see `<img src=x>`"},
+            "paths": {"/a": {"get": {"operationId": "a", "summary": "<script>", "responses": {}}}},
+        }
+    )
+    assert "<script>" not in page and "<img" not in page and "<b>x" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_serving_builds_the_document_once(monkeypatch):
+    from chalicelib.api import openapi
+
+    openapi.cached_document.cache_clear()
+    built = []
+    real = openapi.build_document
+    monkeypatch.setattr(openapi, "build_document", lambda a: built.append(a) or real(a))
+    first = openapi.cached_document(app)
+    assert openapi.cached_document(app) is first
+    assert built == [app]
+    openapi.cached_document.cache_clear()
+
+
+def test_importing_the_app_does_not_build_schemas():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, os; os.environ['SHOP_TABLE_NAME']='t'; import app; "
+        "print(sorted(m for m in sys.modules if m.startswith(('chalicelib.api.openapi', "
+        "'chalicelib.api.reference', 'schemathesis'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert out.stdout.strip() == "[]"
