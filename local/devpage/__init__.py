@@ -88,6 +88,13 @@ def create_app(api_url: str) -> Flask:
     def index() -> Response:
         return Response((HERE / "index.html").read_text(), mimetype="text/html")
 
+    @app.get("/docs")
+    def docs() -> Response:
+        """The API reference, rendered from the same OpenAPI document the API serves."""
+        from local.openapi import reference_page
+
+        return Response(reference_page(), mimetype="text/html")
+
     @app.route("/api/<path:path>", methods=["GET", "POST", "PUT"])
     def api(path: str) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() in _PASS_HEADERS}

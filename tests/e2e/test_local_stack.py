@@ -100,3 +100,11 @@ def test_a_taken_port_is_reported_clearly_and_ctrl_c_stops_the_stack():
     finally:
         code = stop_stack(running)
         assert code == 0, "".join(running.output[-40:])
+
+
+def test_the_dev_page_serves_the_api_reference(stack):
+    page = requests.get(f"{stack.dev}/docs", timeout=10)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["Content-Type"]
+    assert "/orders/{order_id}/cancel" in page.text
+    assert "/admin/orders/{order_id}/shipments" in page.text
