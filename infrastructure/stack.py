@@ -711,6 +711,9 @@ class OrdersStack(Stack):
                 }
             ],
         )
+        # API Gateway answers some requests itself (authorizer refusals, unknown
+        # paths, its own 5xx): give those our JSON error body and request id too.
+        cfn.add_property_override("GatewayResponses", sam_gateway_responses())
         stage_name = chalice_config(self.chalice.source_dir)["stages"][self.stage.name].get(
             "api_gateway_stage", "api"
         )
@@ -753,6 +756,24 @@ _RETENTION = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
+
+
+def sam_gateway_responses() -> dict[str, Any]:
+    """chalicelib/api/gateway.py's responses in SAM's GatewayResponses shape."""
+    from chalicelib.api.gateway import gateway_responses
+
+    converted: dict[str, Any] = {}
+    for kind, spec in gateway_responses().items():
+        headers = {
+            name.removeprefix("gatewayresponse.header."): value
+            for name, value in spec.get("ResponseParameters", {}).items()
+        }
+        converted[kind] = {
+            "StatusCode": spec["StatusCode"],
+            "ResponseParameters": {"Headers": headers},
+            "ResponseTemplates": spec["ResponseTemplates"],
+        }
+    return converted
 
 
 def _retention(days: int) -> logs.RetentionDays:

@@ -368,3 +368,17 @@ def test_roles_hold_only_what_their_function_uses(synthesis: Synthesis) -> None:
                 actions = actions_of(synthesis, stage, handler)
                 assert "dynamodb:UpdateItem" in actions
                 assert not {a for a in actions if a.startswith("ses:")}
+
+
+def test_gateway_answers_carry_our_error_body_and_request_id(synthesis: Synthesis) -> None:
+    _, api = only(synthesis.resources("dev", "AWS::Serverless::Api"))
+    responses = api["Properties"]["GatewayResponses"]
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_5XX"} <= set(
+        responses
+    )
+    for response in responses.values():
+        assert (
+            '"request_id": "$context.requestId"'
+            in response["ResponseTemplates"]["application/json"]
+        )
+        assert response["ResponseParameters"]["Headers"]["X-Request-Id"] == "context.requestId"
