@@ -52,8 +52,15 @@ typecheck: setup
 unit: setup
 	$(PY) -m pytest tests/unit -q
 
+# Every benchmark, one after the other; each prints a table and, as its last
+# line, one JSON object. The sweep and desk benches load 50,000 / 20,000
+# orders into moto first, which takes minutes; BENCH_ORDERS shrinks the sweep's.
 bench: setup
 	$(PY) bench/placement.py
+	$(PY) bench/payments.py
+	$(PY) bench/openapi.py
+	$(PY) bench/desk.py
+	$(PY) bench/sweep.py
 
 # The API contract (docs/openapi.json) and its reference page (docs/api.html),
 # generated from the routes; a test fails when the committed ones are stale.
