@@ -61,6 +61,7 @@ bench: setup
 	$(PY) bench/openapi.py
 	$(PY) bench/desk.py
 	$(PY) bench/sweep.py
+	$(PY) bench/load.py
 
 # The API contract (docs/openapi.json) and its reference page (docs/api.html),
 # generated from the routes; a test fails when the committed ones are stale.

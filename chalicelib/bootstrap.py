@@ -20,11 +20,7 @@ if TYPE_CHECKING:
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
-_CLIENT_CONFIG = {
-    "connect_timeout": 3,
-    "read_timeout": 5,
-    "retries": {"mode": "standard", "max_attempts": 5},
-}
+_RETRIES = {"mode": "standard", "max_attempts": 5}
 
 
 @functools.cache
@@ -34,7 +30,13 @@ def aws_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(**_CLIENT_CONFIG))
+    settings = get_settings()
+    config = Config(
+        connect_timeout=settings.aws_connect_timeout_seconds,
+        read_timeout=settings.aws_read_timeout_seconds,
+        retries=_RETRIES,
+    )
+    return boto3.client(service, config=config)
 
 
 @functools.cache

@@ -54,6 +54,13 @@ class Settings(BaseModel):
     # Idempotency records live this long; a retry after that places a new order.
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
+    # AWS SDK timeouts: well under the Lambda timeout, so a stuck call is
+    # retried (standard retry mode) instead of eating the invocation. The
+    # local stack raises the read timeout: its emulator serves one request at
+    # a time and takes seconds under a load test.
+    aws_connect_timeout_seconds: float = Field(default=3, gt=0)
+    aws_read_timeout_seconds: float = Field(default=5, gt=0)
+
     # Request bodies above this are refused with 413 before parsing.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 

@@ -134,6 +134,10 @@ def linked_environment(api_url: str, dev_url: str) -> dict[str, str]:
         "SHOP_CHECKOUT_SUCCESS_URL": f"{dev_url}/?paid={{order_id}}#orders",
         "SHOP_CHECKOUT_CANCEL_URL": f"{dev_url}/?cancelled={{order_id}}#orders",
         "SHOP_PUBLIC_API_URL": api_url,
+        # moto answers one request at a time (see local/aws.py): under a burst
+        # of clients a call can wait seconds for its turn, which DynamoDB's
+        # millisecond answers never need.
+        "SHOP_AWS_READ_TIMEOUT_SECONDS": "60",
         "SHOP_CART_LINK_TEMPLATE": f"{dev_url}/?cart={{cart_id}}&token={{token}}",
         # The standard example IBAN from the ISO 13616 documentation.
         "SHOP_BANK_ACCOUNT_HOLDER": "Example Shop GmbH",
@@ -187,7 +191,7 @@ def provision(seed: bool) -> Provisioned:
 def api_server(host: str, port: int) -> Any:
     """Chalice's local server, with keep-alive clients answered at once."""
     from chalice.cli import factory
-    from chalice.local import ChaliceRequestHandler, LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
     from app import app
     from chalicelib.api import gateway
@@ -214,7 +218,13 @@ def api_server(host: str, port: int) -> Any:
     config = factory.CLIFactory(
         project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ).create_config_obj(chalice_stage_name="dev")
-    return LocalDevServer(app, config, host, port, handler_cls=Handler)
+
+    class Server(ThreadedHTTPServer):
+        # The stdlib's default listen backlog is 5: a burst of storefront
+        # clients (or the load bench's 200) would see connection resets.
+        request_queue_size = 256
+
+    return LocalDevServer(app, config, host, port, handler_cls=Handler, server_cls=Server)
 
 
 def delivery_workers(resources: Provisioned, speed: float) -> list[Worker]:
