@@ -19,7 +19,12 @@ from typing import Any
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import DomainError, InvalidRequest
-from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES, RequestedLine
+from chalicelib.domain.order import (
+    MAX_ORDER_LINES,
+    RequestedLine,
+    check_line_count_and_skus,
+    check_quantities,
+)
 
 #: A cart becomes an order, so it is bounded like one.
 MAX_CART_LINES = MAX_ORDER_LINES
@@ -186,19 +191,9 @@ def new_cart(
 
 
 def _check_lines(lines: Sequence[CartLine]) -> None:
-    if len(lines) > MAX_CART_LINES:
-        raise InvalidRequest(
-            f"a cart may have at most {MAX_CART_LINES} lines",
-            max_lines=MAX_CART_LINES,
-            lines=len(lines),
-        )
-    skus = [line.sku for line in lines]
-    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
-    if duplicates:
-        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
-    for line in lines:
-        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
-            raise InvalidRequest("quantity out of range", sku=line.sku, max=MAX_LINE_QUANTITY)
+    # The same rules as an order's lines: a cart becomes one.
+    check_line_count_and_skus(lines, max_lines=MAX_CART_LINES, holder="a cart")
+    check_quantities(lines)
 
 
 def _consent(cart: Cart, content: CartContent, at: datetime) -> MarketingConsent | None:

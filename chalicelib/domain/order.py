@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
@@ -322,22 +322,44 @@ class CartConversion:
     expected_version: int
 
 
+class SkuAndQuantity(Protocol):
+    """A line someone asked for: an order's or a cart's."""
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def quantity(self) -> int: ...
+
+
+def check_line_count_and_skus(
+    lines: Sequence[SkuAndQuantity], *, max_lines: int, holder: str
+) -> None:
+    """At most ``max_lines`` lines, each SKU on one line only."""
+    if len(lines) > max_lines:
+        raise InvalidRequest(
+            f"{holder} may have at most {max_lines} lines", max_lines=max_lines, lines=len(lines)
+        )
+    skus = [line.sku for line in lines]
+    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if duplicates:
+        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
+
+
+def check_quantities(lines: Sequence[SkuAndQuantity]) -> None:
+    for line in lines:
+        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+            raise InvalidRequest("quantity out of range", sku=line.sku, max=MAX_LINE_QUANTITY)
+
+
 def price_lines(
     requested: Sequence[RequestedLine], products: Mapping[str, Product]
 ) -> tuple[tuple[OrderLine, ...], Totals]:
     """Price the requested lines from the catalog (never from the request)."""
     if not requested:
         raise InvalidRequest("an order needs at least one line")
-    if len(requested) > MAX_ORDER_LINES:
-        raise InvalidRequest(
-            f"an order may have at most {MAX_ORDER_LINES} lines",
-            max_lines=MAX_ORDER_LINES,
-            lines=len(requested),
-        )
+    check_line_count_and_skus(requested, max_lines=MAX_ORDER_LINES, holder="an order")
     skus = [line.sku for line in requested]
-    duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
-    if duplicates:
-        raise InvalidRequest("each SKU may appear on one line only", skus=duplicates)
     unknown = [sku for sku in skus if sku not in products]
     if unknown:
         raise UnknownProducts("these products do not exist", skus=unknown)
@@ -346,9 +368,7 @@ def price_lines(
         raise MixedCurrencies(
             "all products of an order must share one currency", currencies=currencies
         )
-    for line in requested:
-        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
-            raise InvalidRequest("quantity out of range", sku=line.sku, max=MAX_LINE_QUANTITY)
+    check_quantities(requested)
 
     lines = []
     for line in requested:
