@@ -17,7 +17,7 @@ from chalicelib.payments import fake
 from chalicelib.payments.fake import FakeStripe
 from chalicelib.payments.hmac_adapter import HmacCallbacks
 from chalicelib.payments.manual import ManualRefunds
-from chalicelib.payments.ports import PaymentPorts
+from chalicelib.payments.ports import NothingLeftToRefund, PaymentPorts, RefundRejected
 from chalicelib.payments.stripe_adapter import StripeCallbacks
 from chalicelib.services import payments, placement
 from chalicelib.services.context import Context
@@ -90,7 +90,19 @@ def test_orders_never_move_backwards_and_paid_and_refunded_add_up(actions, seed)
             refundable = sum(p.outstanding for p in current.payments if not p.refund_due)
             if refundable and current.status is not OrderStatus.ON_HOLD:
                 amount = min(value, refundable)
-                payments.refund_order(order.id, amount, reason="r", actor="merchant", ctx=ctx)
+                try:
+                    payments.refund_order(order.id, amount, reason="r", actor="merchant", ctx=ctx)
+                except (RefundRejected, NothingLeftToRefund):
+                    # Only legitimate when our ledger lags the provider: a
+                    # dashboard refund whose charge.refunded is still queued.
+                    # The provider refuses to return more than is left, and
+                    # the order is left exactly as it was.
+                    assert any(
+                        stripe.charges[p.reference].refunded > p.refunded
+                        for p in current.payments
+                        if p.reference in stripe.charges
+                    )
+                    assert ctx.orders.get(order.id).order == current
         elif action == "cancel":
             try:
                 placement.cancel_order(order.id, actor="customer", reason="r", ctx=ctx)
