@@ -35,6 +35,32 @@ def invoke(handler_map: dict[str, Handler], name: str, event: dict[str, Any]) ->
     return handler_map[name](event, LambdaContext(name, memory_size=512, max_runtime_ms=30_000))
 
 
+def sqs_lambda_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """Messages from ReceiveMessage as Lambda's SQS event source hands them over."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "dataType": value.get("DataType"),
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3],
+            }
+            for message in messages
+        ]
+    }
+
+
 class Worker(threading.Thread):
     """A daemon thread running ``step`` until stopped; ``step`` returns
     whether it did something (if not, the worker idles ``idle`` seconds)."""
@@ -146,7 +172,7 @@ class QueuePoller(Worker):
         ).get("Messages", [])
         if not messages:
             return False
-        event = {"Records": [self._record(message) for message in messages]}
+        event = sqs_lambda_event(messages, self._arn)
         try:
             response = invoke(self._handlers, self._handler, event) or {}
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
@@ -166,22 +192,6 @@ class QueuePoller(Worker):
         self.delivered += len(messages) - len(failed)
         self.failed += len(failed)
         return True
-
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {
-                name: {"stringValue": value.get("StringValue"), "dataType": value.get("DataType")}
-                for name, value in message.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self._arn,
-            "awsRegion": self._arn.split(":")[3],
-        }
 
 
 class Scheduler(Worker):

@@ -17,6 +17,7 @@ import pytest
 
 from chalicelib.domain.order import FulfilmentStatus, HistoryEntry, OrderStatus, PaymentStatus
 from infrastructure.definitions import RULES, Definitions
+from local.delivery import sqs_lambda_event
 from tests.conftest import order_body
 
 REGION = "eu-central-1"
@@ -124,22 +125,7 @@ class Pipeline:
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
         ).get("Messages", [])
-        return {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": self._arn(self.queue_url),
-                    "awsRegion": REGION,
-                }
-                for m in messages
-            ]
-        }
+        return sqs_lambda_event(messages, self._arn(self.queue_url))
 
     def consume(self, event: dict[str, Any]) -> list[str]:
         """Runs the consumer; deletes what succeeded, as Lambda does. Returns

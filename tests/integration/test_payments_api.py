@@ -13,7 +13,10 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.payments import fake, signing
+from local.delivery import sqs_lambda_event
 from tests.conftest import HMAC_SECRETS, STRIPE_SECRETS, order_body, table_snapshot
+
+PAYMENT_EVENTS_ARN = "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo"
 
 
 def queue_url() -> str:
@@ -41,26 +44,6 @@ def queue_depth() -> int:
     return int(attributes["ApproximateNumberOfMessages"])
 
 
-def lambda_sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """SQS messages as Lambda's event source mapping hands them over."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo",
-                "awsRegion": "eu-central-1",
-            }
-            for m in messages
-        ]
-    }
-
-
 @pytest.fixture
 def lambdas(table: str) -> Any:
     from chalice.test import Client
@@ -72,7 +55,9 @@ def lambdas(table: str) -> Any:
 
 
 def consume(lambdas: Any) -> dict[str, Any]:
-    return lambdas.invoke("apply_payment_events", lambda_sqs_event(receive_all())).payload
+    return lambdas.invoke(
+        "apply_payment_events", sqs_lambda_event(receive_all(), PAYMENT_EVENTS_ARN)
+    ).payload
 
 
 def placed(api: Any, method: str = "card", quantity: int = 1) -> dict[str, Any]:
@@ -214,7 +199,9 @@ def test_the_consumer_reports_only_the_failed_message(api, lambdas):
     )
     messages = receive_all()
     poison = next(m for m in messages if m["Body"] == "not json")
-    result = lambdas.invoke("apply_payment_events", lambda_sqs_event(messages)).payload
+    result = lambdas.invoke(
+        "apply_payment_events", sqs_lambda_event(messages, PAYMENT_EVENTS_ARN)
+    ).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["MessageId"]}]}
     assert order_of(order.id).status.value == "paid"
 
