@@ -28,7 +28,6 @@ from local.resources import Provisioned
 
 LOCAL_ADMIN_KEY = "local-admin-key"
 TABLE_NAME = "shop-local"
-ADMIN_KEYS_PARAMETER = "/shop/local/admin-key-hashes"
 
 
 @dataclass(frozen=True)
@@ -87,11 +86,11 @@ def port_is_free(host: str, port: int) -> bool:
 def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
     """The environment the app's code sees, exactly as on Lambda but for
     AWS_ENDPOINT_URL, which points boto3 at the embedded AWS. Values a
-    developer has set already win."""
+    developer has set already win. Parameter names (admin keys, webhook
+    secrets) are set by ``provision`` from the definitions."""
     defaults = {
         "SHOP_STAGE": "local",
         "SHOP_TABLE_NAME": TABLE_NAME,
-        "SHOP_ADMIN_KEYS_PARAMETER": ADMIN_KEYS_PARAMETER,
         "SHOP_LOCAL_ADMIN_KEY": LOCAL_ADMIN_KEY,
         "POWERTOOLS_SERVICE_NAME": "orders",
         "POWERTOOLS_METRICS_NAMESPACE": "Shop",
