@@ -3,7 +3,6 @@ marketing email with one-click unsubscribe headers and the priced cart."""
 
 from __future__ import annotations
 
-from tests.integration.test_notifications_flow import pipeline  # noqa: F401 - fixture
 from tests.integration.test_schedules import cart_body, invoke, shop  # noqa: F401 - fixtures
 
 

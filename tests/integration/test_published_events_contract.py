@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_notifications_flow import (  # noqa: F401 - fixture
-    pipeline,
-    place,
-)
+from tests.pipeline import place
 
 pytestmark = pytest.mark.integration
 SCHEMA_FILE = Path(__file__).parents[2] / "docs" / "events.schema.json"
@@ -19,7 +16,7 @@ SCHEMA_FILE = Path(__file__).parents[2] / "docs" / "events.schema.json"
 
 def test_placed_and_cancelled_events_on_the_bus_match_their_published_schemas(
     api,
-    pipeline,  # noqa: F811
+    pipeline,
 ):
     import jsonschema_rs
 
