@@ -108,7 +108,7 @@ def payment_ports() -> PaymentPorts:
             "hmac": HmacCallbacks(lambda: _secret_list(settings.hmac_webhook_secrets_parameter)),
         },
         records=DynamoPaymentRecords(aws_client("dynamodb"), settings.table_name),
-        queue=SqsPaymentEvents(aws_client("sqs"), settings.payment_events_queue_name),
+        queue=SqsPaymentEvents(lambda: aws_client("sqs"), settings.payment_events_queue_name),
     )
 
 

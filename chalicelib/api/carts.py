@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from chalicelib import bootstrap
+from chalicelib.api.bodies import Answer
 from chalicelib.api.contract import HTML, documented
 from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, parse_body, route
@@ -53,7 +54,7 @@ class CartIn(Request):
     )
 
 
-class CartLineOut(BaseModel):
+class CartLineOut(Answer):
     sku: str
     quantity: int
     name: str
@@ -64,13 +65,13 @@ class CartLineOut(BaseModel):
     in_stock: bool
 
 
-class ConsentOut(BaseModel):
+class ConsentOut(Answer):
     granted: bool
     at: datetime
     source: str
 
 
-class CartOut(BaseModel):
+class CartOut(Answer):
     id: str
     status: str
     lines: list[CartLineOut]

@@ -17,7 +17,7 @@ api_docs = Blueprint(__name__)
 class OpenApiDocumentOut(BaseModel):
     """An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.api.bodies import Answer
 from chalicelib.api.schemas import Request, Sku
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
@@ -126,7 +127,7 @@ class TrackingEventIn(Request):
 
 class _Open(BaseModel):
     # The merchant's views may gain fields; documented fields keep their types.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class ShipmentLineOut(_Open):
@@ -205,5 +206,5 @@ class OrderDetailOut(_Open):
     shipments: list[ShipmentOut]
 
 
-class TrackingAckOut(BaseModel):
+class TrackingAckOut(Answer):
     outcome: str

@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
+
+from chalicelib.api.bodies import Answer, Request
 
 OrderNumber = Annotated[str, Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")]
 BankReference = Annotated[str, Field(min_length=1, max_length=140)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
 MAX_BULK_PAYMENTS = 100
-
-
-class Request(BaseModel):
-    # As api/schemas.py: unknown fields rejected, values bounded.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
 class MarkPaidIn(Request):
@@ -41,7 +38,7 @@ class RefundIn(Request):
     reason: Reason = "refunded by merchant"
 
 
-class BankTransferOut(BaseModel):
+class BankTransferOut(Answer):
     account_holder: str
     iban: str
     bic: str
@@ -51,14 +48,14 @@ class BankTransferOut(BaseModel):
     due_at: datetime
 
 
-class PaymentInstructionsOut(BaseModel):
+class PaymentInstructionsOut(Answer):
     method: str
     redirect_url: str | None = None
     session_id: str | None = None
     bank_transfer: BankTransferOut | None = None
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Answer):
     provider: str
     reference: str
     amount: int
@@ -68,13 +65,13 @@ class PaymentOut(BaseModel):
     received_at: datetime
 
 
-class CallbackAckOut(BaseModel):
+class CallbackAckOut(Answer):
     received: bool = True
     outcome: str
     event_id: str
 
 
-class MarkPaidResultOut(BaseModel):
+class MarkPaidResultOut(Answer):
     number: str
     outcome: str
     order_id: str | None = None
@@ -84,13 +81,13 @@ class MarkPaidResultOut(BaseModel):
 # --- documented answers (api/openapi.py) --------------------------------------------
 
 
-class ProviderEventIn(BaseModel):
+class ProviderEventIn(Answer):
     """The provider's event exactly as it sends it: Stripe's Event object for
     ``stripe``, our documented format for ``hmac`` (docs/payments.md). The
     signature covers the raw bytes."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
-class BulkMarkPaidOut(BaseModel):
+class BulkMarkPaidOut(Answer):
     results: list[MarkPaidResultOut]

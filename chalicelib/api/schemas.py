@@ -9,13 +9,12 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictInt,
     model_validator,
 )
 
+from chalicelib.api.bodies import Answer, Request
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
@@ -67,10 +66,6 @@ Locale = Literal["de", "en"]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-
 # --- catalog --------------------------------------------------------------------
 
 
@@ -89,7 +84,7 @@ class StockIn(Request):
     available: StrictInt = Field(ge=0, le=10_000_000, description="the counted sellable stock")
 
 
-class ProductOut(BaseModel):
+class ProductOut(Answer):
     sku: str
     name: str
     price: int
@@ -159,7 +154,7 @@ class CancelIn(Request):
     reason: Annotated[str, Field(min_length=1, max_length=500)] = "cancelled by customer"
 
 
-class LineOut(BaseModel):
+class LineOut(Answer):
     sku: str
     name: str
     quantity: int
@@ -170,7 +165,7 @@ class LineOut(BaseModel):
     shipped_quantity: int
 
 
-class TotalsOut(BaseModel):
+class TotalsOut(Answer):
     currency: str
     subtotal: int
     shipping: int
@@ -178,13 +173,13 @@ class TotalsOut(BaseModel):
     total: int
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Answer):
     at: datetime
     event: str
     message: str
 
 
-class ShipmentOut(BaseModel):
+class ShipmentOut(Answer):
     """A parcel as the customer sees it (fulfilment)."""
 
     id: str
@@ -197,7 +192,7 @@ class ShipmentOut(BaseModel):
     delivered_at: datetime | None = None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Answer):
     id: str
     number: str
     status: str
@@ -225,12 +220,12 @@ class PlacedOrderOut(OrderOut):
     payment: PaymentInstructionsOut | None = None
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Answer):
     code: str
     message: str
     details: dict[str, object]
     request_id: str
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Answer):
     error: ErrorBody

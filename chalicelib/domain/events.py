@@ -27,7 +27,7 @@ SOURCE = "shop.orders"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 # --- the order snapshot -------------------------------------------------------------

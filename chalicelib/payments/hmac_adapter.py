@@ -38,7 +38,7 @@ Amount = Annotated[StrictInt, Field(ge=0, le=10**11)]
 
 class HmacEventIn(BaseModel):
     # Fields may be added to the format later; unknown ones are ignored.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     id: Id
     type: Literal["payment.succeeded", "payment.failed", "payment.refunded", "checkout.expired"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.domain.payments import PaymentEvent
@@ -11,9 +12,17 @@ from chalicelib.payments.messages import to_message
 
 
 class SqsPaymentEvents:
-    def __init__(self, client: Any, queue_name: str) -> None:
-        self._client = client
+    """``sqs`` makes the client on first use: every API request builds the
+    payment ports, but only a callback sends, so no other route pays for an
+    SQS client on a cold start."""
+
+    def __init__(self, sqs: Callable[[], Any], queue_name: str) -> None:
+        self._sqs = sqs
         self._queue_name = queue_name
+
+    @functools.cached_property
+    def _client(self) -> Any:
+        return self._sqs()
 
     @functools.cached_property
     def _url(self) -> str:

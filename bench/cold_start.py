@@ -1,0 +1,369 @@
+"""Cold start: what a new Lambda instance of ours costs against the smallest
+Chalice + boto3 app with the same handlers (bench/minimal_app.py).
+
+For every handler, a fresh interpreter (as a new Lambda instance is) times
+two things: importing the module Lambda loads for it (``app`` for the API,
+the job's own module for queue, stream and schedule handlers, as in
+sam.json) and the handler's first invocation with a real event. Both apps
+run in the same round against the same embedded AWS (moto server on
+loopback), alternating, so machine load hits both alike; each
+figure is the median over ``BENCH_RUNS`` rounds. The events are made fresh
+for every round by driving our own app in this process (an order placed, its
+stream records, the notification and payment messages they led to), so no
+child ever gets a duplicate that our receipts would skip.
+
+The ratio per handler is (import + first invocation) ours / minimal's; the
+JSON's ``cold_start_ratio`` is the worst handler's (target <= 1.5).
+
+Prints a table, then one JSON object as the very last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+TARGET = 1.5
+SKU = "TEA-SENCHA-100"
+
+#: handler -> the module Lambda imports for it (sam.json's "Handler"): the
+#: API function loads app.py; the others load only their own module.
+HANDLERS = {
+    "GET /products/{sku}": "app",
+    "POST /orders": "app",
+    "POST /webhooks/payments/stripe": "app",
+    "send_notifications": "chalicelib.jobs.notifications",
+    "apply_payment_events": "chalicelib.jobs.payment_events",
+    "publish_order_events": "chalicelib.jobs.outbox",
+    "expire_unpaid_orders": "chalicelib.jobs.schedules",
+}
+
+# --- the child: one cold start, one handler ------------------------------------------
+
+CHILD = r"""
+import json, sys, time
+spec = json.load(sys.stdin)
+started = time.perf_counter()
+import importlib
+module = importlib.import_module(spec["module"])
+imported = time.perf_counter()
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:bench"
+    memory_limit_in_mb = 512
+    aws_request_id = "bench-request"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+    def get_remaining_time_in_millis(self):
+        return 60_000
+
+handler = module.app if spec["handler"] == "api" else getattr(module, spec["handler"])
+result = handler(spec["event"], Context())
+done = time.perf_counter()
+print(json.dumps({
+    "import_ms": (imported - started) * 1000,
+    "first_ms": (done - imported) * 1000,
+    "result": result,
+}, default=str))
+"""
+
+
+def run_child(module: str, handler: str, event: dict[str, Any]) -> dict[str, Any]:
+    spec = {"module": module, "handler": handler, "event": event}
+    path = f"{ROOT}{os.pathsep}{ROOT / 'bench'}"
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        input=json.dumps(spec, default=str),
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{module}.{handler} failed:\n{done.stderr[-3000:]}")
+    lines = [line for line in done.stdout.splitlines() if line.startswith('{"import_ms"')]
+    outcome: dict[str, Any] = json.loads(lines[-1])
+    check_succeeded(module, handler, outcome["result"])
+    return outcome
+
+
+def check_succeeded(module: str, handler: str, result: Any) -> None:
+    """A cold start that failed would be cheap and meaningless."""
+    if isinstance(result, dict) and "statusCode" in result:
+        ok = 200 <= result["statusCode"] < 300
+    elif isinstance(result, dict) and "batchItemFailures" in result:
+        ok = not result["batchItemFailures"]
+    else:
+        ok = True
+    if not ok:
+        raise SystemExit(f"{module}.{handler} did not succeed: {json.dumps(result)[:2000]}")
+
+
+# --- the parent: one embedded AWS, fresh events per round ----------------------------
+
+
+def api_event(method: str, path: str, route: str, params: dict[str, str], body: bytes | None,
+              headers: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+    """What API Gateway's REST proxy integration hands to Lambda."""
+    return {
+        "resource": route,
+        "path": path,
+        "httpMethod": method,
+        "requestContext": {
+            "httpMethod": method,
+            "resourcePath": route,
+            "path": path,
+            "stage": "api",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "multiValueQueryStringParameters": None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "body": body.decode() if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+class World:
+    """Our app in this process, on the embedded AWS, making real events."""
+
+    def __init__(self) -> None:
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib import bootstrap
+
+        self.client = Client(app, stage_name="local")
+        self.bootstrap = bootstrap
+        self.settings = bootstrap.get_settings()
+        self.sqs = bootstrap.aws_client("sqs")
+        streams = bootstrap.aws_client("dynamodbstreams")
+        dynamodb = bootstrap.aws_client("dynamodb")
+        self.stream_arn = dynamodb.describe_table(TableName=self.settings.table_name)["Table"][
+            "LatestStreamArn"
+        ]
+        self.streams = streams
+        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        self.iterators = [
+            streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for s in shards
+        ]
+
+    def queue(self, name: str) -> tuple[str, str]:
+        url = os.environ[f"SHOP_{name.upper().replace('-', '_')}_QUEUE_URL"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        return url, arn
+
+    def drain(self, name: str) -> list[dict[str, Any]]:
+        url, _ = self.queue(name)
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", []):
+            messages.extend(batch)
+            for m in batch:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return messages
+
+    def place(self) -> dict[str, Any]:
+        response = self.client.http.post(
+            "/orders",
+            body=json.dumps(order_body()),
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"bench-{uuid.uuid4()}",
+            },
+        )
+        assert response.status_code == 201, response.body
+        placed: dict[str, Any] = json.loads(response.body)
+        return placed
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        records = []
+        for i, iterator in enumerate(self.iterators):
+            response = self.streams.get_records(ShardIterator=iterator)
+            self.iterators[i] = response["NextShardIterator"]
+            for record in response["Records"]:
+                # Lambda hands it over as epoch seconds; boto3 parsed it.
+                created = record["dynamodb"]["ApproximateCreationDateTime"]
+                record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+                records.append(
+                    {**record, "eventSourceARN": self.stream_arn, "awsRegion": "eu-central-1"}
+                )
+        return records
+
+    def signed_payment(self, order_id: str) -> tuple[bytes, dict[str, str]]:
+        from chalicelib.payments.fake import signed_request
+
+        order = self.bootstrap.context().orders.get(order_id).order
+        return signed_request(self.bootstrap.fake_stripe().pay(order))
+
+    def events(self) -> dict[str, dict[str, Any]]:
+        """One fresh event per handler."""
+        from chalicelib.jobs.outbox import publish_records
+        from local.delivery import sqs_lambda_event
+
+        self.drain("notifications")
+        self.drain("payment-events")
+        self.stream_records()  # skip what earlier children wrote
+        placed = self.place()
+        records = self.stream_records()
+        publish_records(records)  # -> bus -> the notifications queue
+        confirmation = self.drain("notifications")[:1]
+        paid = self.place()
+        body, headers = self.signed_payment(paid["id"])
+        response = self.client.http.post("/webhooks/payments/stripe", body=body, headers=headers)
+        assert response.status_code < 300, response.body
+        payment_messages = self.drain("payment-events")
+        webhook_body, webhook_headers = self.signed_payment(placed["id"])
+        order_body_bytes = json.dumps(order_body()).encode()
+        return {
+            "GET /products/{sku}": api_event(
+                "GET", f"/products/{SKU}", "/products/{sku}", {"sku": SKU}, None, {}
+            ),
+            "POST /orders": api_event(
+                "POST",
+                "/orders",
+                "/orders",
+                {},
+                order_body_bytes,
+                {"Content-Type": "application/json", "Idempotency-Key": f"bench-{uuid.uuid4()}"},
+            ),
+            "POST /webhooks/payments/stripe": api_event(
+                "POST",
+                "/webhooks/payments/stripe",
+                "/webhooks/payments/{provider}",
+                {"provider": "stripe"},
+                webhook_body,
+                webhook_headers,
+            ),
+            "send_notifications": sqs_lambda_event(confirmation, self.queue("notifications")[1]),
+            "apply_payment_events": sqs_lambda_event(
+                payment_messages, self.queue("payment-events")[1]
+            ),
+            "publish_order_events": {"Records": records},
+            "expire_unpaid_orders": {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "region": "eu-central-1",
+                "resources": ["arn:aws:events:eu-central-1:123456789012:rule/bench"],
+                "detail": {},
+            },
+        }
+
+
+def order_body() -> dict[str, Any]:
+    return {
+        "lines": [{"sku": SKU, "quantity": 1}],
+        "customer": {"email": "erika@example.com", "name": "Erika Mustermann"},
+        "shipping_address": {
+            "name": "Erika Mustermann",
+            "line1": "Hauptstr. 1",
+            "postal_code": "10115",
+            "city": "Berlin",
+            "country": "DE",
+        },
+        "payment_method": "card",
+        "locale": "de",
+    }
+
+
+def handler_name(name: str) -> str:
+    return "api" if " " in name else name
+
+
+def main() -> None:
+    # Before anything imports the logger: the children inherit it too, and
+    # a log line per request would only interleave with the table.
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    from local.aws import EmbeddedAWS
+    from local.stack import (
+        faster_clock_environment,
+        linked_environment,
+        local_environment,
+        provision,
+    )
+
+    aws = EmbeddedAWS(port=0).start()
+    os.environ.update(local_environment(aws))
+    os.environ.update(linked_environment("http://127.0.0.1:8000", "http://127.0.0.1:8001"))
+    os.environ.update(faster_clock_environment(1))
+    provision(seed=True)
+    world = World()
+    os.environ["BENCH_SENDER"] = world.settings.email_sender
+
+    samples: dict[str, dict[str, list[float]]] = {
+        h: {k: [] for k in ("ours_import", "ours_first", "min_import", "min_first")}
+        for h in HANDLERS
+    }
+    for _ in range(RUNS):
+        events = world.events()
+        for name, module in HANDLERS.items():
+            ours = run_child(module, handler_name(name), events[name])
+            minimal = run_child("minimal_app", handler_name(name), events[name])
+            samples[name]["ours_import"].append(ours["import_ms"])
+            samples[name]["ours_first"].append(ours["first_ms"])
+            samples[name]["min_import"].append(minimal["import_ms"])
+            samples[name]["min_first"].append(minimal["first_ms"])
+    aws.stop()
+
+    rows = []
+    for name in HANDLERS:
+        m = {k: statistics.median(v) for k, v in samples[name].items()}
+        ours = m["ours_import"] + m["ours_first"]
+        minimal = m["min_import"] + m["min_first"]
+        rows.append({"handler": name, **{k: round(v, 1) for k, v in m.items()},
+                     "ratio": round(ours / minimal, 2)})  # fmt: skip
+    import_ratio = statistics.median(
+        [r["ours_import"] / r["min_import"] for r in rows if r["min_import"]]
+    )
+
+    print(f"cold start, median of {RUNS} fresh interpreters per handler (ms)")
+    header = f"{'handler':32} {'import':>8} {'first':>8} {'min imp':>8} {'min 1st':>8} {'ratio':>6}"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['handler']:32} {r['ours_import']:>8} {r['ours_first']:>8} "
+            f"{r['min_import']:>8} {r['min_first']:>8} {r['ratio']:>6}"
+        )
+    worst = max(rows, key=lambda r: r["ratio"])
+    print(
+        json.dumps(
+            {
+                "cold_start_ratio": worst["ratio"],
+                "cold_start_worst_handler": worst["handler"],
+                "import_ratio": round(import_ratio, 2),
+                "target": TARGET,
+                "runs": RUNS,
+                "handlers": rows,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
