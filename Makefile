@@ -52,16 +52,13 @@ typecheck: setup
 unit: setup
 	$(PY) -m pytest tests/unit -q
 
-# Every benchmark, one after the other; each prints a table and, as its last
-# line, one JSON object. The sweep and desk benches load 50,000 / 20,000
-# orders into moto first, which takes minutes; BENCH_ORDERS shrinks the sweep's.
+# Every benchmark, one after the other (bench/all.py): each prints its table,
+# then a summary table and, as the very last line, one JSON object with the
+# figures we track (cold_start_ratio, package_mb, round_trips_max,
+# sweep_items_read, ...). The default sizes load 50,000 orders into moto and
+# take several minutes; BENCH_SCALE=quick makes it a few minutes.
 bench: setup
-	$(PY) bench/placement.py
-	$(PY) bench/payments.py
-	$(PY) bench/openapi.py
-	$(PY) bench/desk.py
-	$(PY) bench/sweep.py
-	$(PY) bench/load.py
+	$(PY) bench/all.py
 
 # The API contract (docs/openapi.json) and its reference page (docs/api.html),
 # generated from the routes; a test fails when the committed ones are stale.

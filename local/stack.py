@@ -97,6 +97,9 @@ def local_environment(aws: EmbeddedAWS) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # Metrics are printed as EMF JSON on Lambda; locally they are noise.
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # As on Lambda (.chalice/config.json): we use no pydantic plugins, so
+        # pydantic need not scan every installed package's entry points.
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
     return {
         **defaults,

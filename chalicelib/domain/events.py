@@ -22,8 +22,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[1] = 1
-SOURCE = "shop.orders"
+from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
 
 
 class _Model(BaseModel):

@@ -19,7 +19,7 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import get_settings, table_stream_arn
-from chalicelib.domain.events import SCHEMA_VERSION, SOURCE
+from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
 from chalicelib.observability import logger, metrics
 
 outbox = Blueprint(__name__)

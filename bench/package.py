@@ -1,0 +1,76 @@
+"""The Lambda package: ``chalice package`` for the prod stage, then the size
+of deployment.zip (target: under 5 MB zipped, 1 MB = 10^6 bytes) and what
+takes the room. boto3 and botocore must not be in it: the Lambda runtime
+provides them (requirements.txt leaves them out).
+
+Prints a table, then one JSON object as the very last line.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MB = 5.0
+MUST_NOT_SHIP = ("boto3", "botocore", "s3transfer", "moto", "local", "tests", "bench")
+
+
+def top_level(name: str) -> str:
+    first = name.split("/", 1)[0]
+    if first.endswith((".dist-info", ".egg-info")):
+        return "(package metadata)"
+    return first
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod", out],
+            cwd=ROOT,
+            env={**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "eu-central-1")},
+            check=True,
+            capture_output=True,
+        )
+        archive = Path(out) / "deployment.zip"
+        size = archive.stat().st_size
+        with zipfile.ZipFile(archive) as z:
+            entries = z.infolist()
+    zipped: collections.Counter[str] = collections.Counter()
+    unzipped: collections.Counter[str] = collections.Counter()
+    for entry in entries:
+        zipped[top_level(entry.filename)] += entry.compress_size
+        unzipped[top_level(entry.filename)] += entry.file_size
+    shipped_forbidden = sorted(set(zipped) & set(MUST_NOT_SHIP))
+
+    print(f"{'in deployment.zip':32}{'zipped MB':>11}{'unzipped MB':>13}")
+    for name, n in zipped.most_common(12):
+        print(f"{name:32}{n / 1e6:>11.2f}{unzipped[name] / 1e6:>13.2f}")
+    rest = sum(n for name, n in zipped.most_common()[12:])
+    print(f"{'(the rest)':32}{rest / 1e6:>11.2f}")
+    package_mb = round(size / 1e6, 2)
+    print(f"deployment.zip: {package_mb} MB (target < {TARGET_MB} MB)")
+    if shipped_forbidden:
+        print(f"MUST NOT SHIP, but does: {shipped_forbidden}")
+    print(
+        json.dumps(
+            {
+                "package_mb": package_mb,
+                "target_mb": TARGET_MB,
+                "unzipped_mb": round(sum(unzipped.values()) / 1e6, 2),
+                "files": len(entries),
+                "largest": {name: round(n / 1e6, 2) for name, n in zipped.most_common(5)},
+                "shipped_but_must_not": shipped_forbidden,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
