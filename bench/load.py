@@ -24,6 +24,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from local.seed import DEMO_CATALOG
 from tests.conftest import order_body
 from tests.e2e.conftest import start_stack, stop_stack
 
@@ -117,7 +118,11 @@ def main() -> int:
             thread.join(timeout=300)
         wall = time.perf_counter() - began
         time.sleep(8)  # let the payment queue and a sweep or two settle
-        stock = requests.get(f"{stack.api}/admin/stock/{SKU}", headers=ADMIN, timeout=10).json()
+        stocks = {
+            sku: requests.get(f"{stack.api}/admin/stock/{sku}", headers=ADMIN, timeout=10).json()
+            for sku, *_ in DEMO_CATALOG
+        }
+        stock = stocks[SKU]
     finally:
         stop_stack(stack)
         # The first error the stack logged, for whoever reads a failed run.
@@ -136,9 +141,11 @@ def main() -> int:
     refused = statuses.get(409, 0)
     five_xx = sum(n for code, n in statuses.items() if code >= 500)
     unanswered = statuses.get(0, 0)
-    conserved = (
-        stock["available"] + stock["reserved"] + stock["shipped"] - stock["restocked"]
-        == stock["adjusted"]
+    # For every SKU, not only the contested one: nothing else may move.
+    conserved = all(
+        s["available"] + s["reserved"] + s["shipped"] - s["restocked"] == s["adjusted"]
+        and min(s["available"], s["reserved"], s["shipped"]) >= 0
+        for s in stocks.values()
     )
     held = stock["reserved"] + stock["shipped"]  # units held by live orders
     oversold = held > args.units
