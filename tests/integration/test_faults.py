@@ -1,0 +1,208 @@
+"""Faults injected into the real code paths on moto (issue 10): SES failing,
+DynamoDB throttling transactions, poison queue messages, the outbox crashing
+between the stream and EventBridge, and everything delivered twice. After
+each, nothing is lost (every email sent exactly once, or its event parked
+in a dead-letter queue) and nothing is duplicated.
+
+Faults are answers of botocore's ``before-send`` event on the app's own
+cached clients (chalicelib/bootstrap.py ``aws_client``): a failed attempt
+never reaches moto, the SDK parses the error and applies its retry policy exactly
+as it would on AWS, and the adapters above it run unchanged. The SDK's
+backoff is set to zero so the retries cost no wall-clock time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from chalicelib import bootstrap
+from chalicelib.payments import fake
+from local.delivery import sqs_lambda_event
+from tests.conftest import STRIPE_SECRETS, new_key, order_body, table_snapshot
+from tests.pipeline import MAX_RECEIVES, Pipeline
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def error_answer(
+    status: int, code: str, message: str = "injected fault", **extra: Any
+) -> Callable[[Any], AWSResponse]:
+    """An AWS error answer as botocore reads it for the JSON protocols
+    (DynamoDB, EventBridge) and REST-JSON (SES v2) alike."""
+
+    def answer(request: Any) -> AWSResponse:
+        body = json.dumps({"__type": code, "message": message, **extra}).encode()
+        headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    return answer
+
+
+def throttled_transaction(request: Any) -> AWSResponse:
+    """TransactWriteItems cancelled with ThrottlingError on its first item,
+    one reason per item as DynamoDB sends them."""
+    items = json.loads(request.body)["TransactItems"]
+    reasons = [{"Code": "ThrottlingError", "Message": "Throughput exceeds the capacity"}] + [
+        {"Code": "None"} for _ in items[1:]
+    ]
+    return error_answer(400, "TransactionCanceledException", CancellationReasons=reasons)(request)
+
+
+class Faults:
+    """Fails chosen operations of the app's cached clients, counting every
+    attempt the SDK makes (retries included) and every fault injected."""
+
+    def __init__(self) -> None:
+        self.attempts: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self._remaining: dict[str, int | None] = {}
+
+    def fail(
+        self,
+        service: str,
+        operation: str,
+        answer: Callable[[Any], AWSResponse],
+        times: int | None = None,
+    ) -> None:
+        """The next ``times`` calls (None: every call until ``heal``) get ``answer``."""
+        client = bootstrap.aws_client(service)
+        event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        self._remaining[operation] = times
+
+        def hook(request: Any, **_: Any) -> AWSResponse | None:
+            self.attempts[operation] += 1
+            remaining = self._remaining.get(operation, 0)
+            if remaining is not None and remaining <= 0:
+                return None  # on to moto
+            if remaining is not None:
+                self._remaining[operation] = remaining - 1
+            self.injected[operation] += 1
+            error = answer(request)
+            # botocore hands before-send to every handler, moto's too, and
+            # keeps the first answer: point the request away from moto so
+            # that it does not also carry it out. (Each attempt of the SDK
+            # builds a new request, so a retry reaches moto again.)
+            request.url = "https://fault-injected.invalid/"
+            return error
+
+        client.meta.events.register_first(event, hook, unique_id=f"fault-{operation}")
+
+    def heal(self, operation: str) -> None:
+        self._remaining[operation] = 0
+
+
+@pytest.fixture
+def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    return Faults()
+
+
+def sdk_attempts(service: str) -> int:
+    """Attempts per call, the first included, of the app's client."""
+    return int(bootstrap.aws_client(service).meta.config.retries["total_max_attempts"])
+
+
+def place_orders(api: Any, count: int, locale: str = "en") -> list[dict[str, Any]]:
+    api.add_product("tea", available=100, price=1190, tax_rate="7")
+    placed = []
+    for i in range(count):
+        body = order_body(
+            [("tea", 1)],
+            locale=locale,
+            customer={"email": f"customer{i}@example.com", "name": "Erika Mustermann"},
+        )
+        r = api.place(body)
+        assert r.status_code == 201, r.json
+        placed.append(r.json)
+    return placed
+
+
+def expected_placement_mails(orders: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """Per order: the customer's confirmation and the merchant's notice."""
+    expected: Counter[tuple[str, str]] = Counter()
+    for i, order in enumerate(orders):
+        expected[(f"customer{i}@example.com", order["number"])] += 1
+        expected[("merchant@example.com", order["number"])] += 1
+    return expected
+
+
+def sent(pipeline: Pipeline, orders: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """(recipient, order number) of every mail moto's SES accepted."""
+    numbers = [o["number"] for o in orders]
+    counted: Counter[tuple[str, str]] = Counter()
+    for mail in pipeline.mails():
+        (number,) = [n for n in numbers if n in mail.subject]
+        counted[(mail.to, number)] += 1
+    return counted
+
+
+# --- 1. SES fails for the first N sends ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "n", "surfaces"),
+    [
+        # Throttling within one send: the SDK's own retries absorb it.
+        (429, "TooManyRequestsException", 3, False),
+        # Longer than the SDK retries: the consumer reports messages failed.
+        (429, "TooManyRequestsException", 12, True),
+        (500, "InternalFailure", 12, True),
+        # Not retried by the SDK: every failure surfaces to the queue.
+        (400, "MessageRejected", 3, True),
+    ],
+)
+def test_ses_failing_for_the_first_sends_still_mails_each_email_exactly_once(
+    api, pipeline, faults, status, code, n, surfaces
+):
+    orders = place_orders(api, 3)
+    faults.fail("sesv2", "SendEmail", error_answer(status, code), times=n)
+
+    delivery = pipeline.run_until_quiet()
+
+    expected = expected_placement_mails(orders)
+    assert sent(pipeline, orders) == expected  # each exactly once, none missing
+    assert faults.injected["SendEmail"] == n
+    # Every failed attempt was retried and every email sent once.
+    assert faults.attempts["SendEmail"] == n + sum(expected.values())
+    assert (delivery.failures > 0) is surfaces
+    assert delivery.receives == len(orders) + delivery.failures
+    assert pipeline.dead_letters() == []
+
+
+def test_ses_failing_past_the_receive_count_parks_the_event_in_the_dead_letter_queue(
+    api, pipeline, faults
+):
+    (order,) = place_orders(api, 1)
+    faults.fail("sesv2", "SendEmail", error_answer(429, "TooManyRequestsException"))
+
+    delivery = pipeline.run_until_quiet()
+
+    assert pipeline.mails() == []
+    assert delivery.receives == delivery.failures == MAX_RECEIVES
+    # Every receive tried the first email with all the SDK's attempts.
+    assert faults.attempts["SendEmail"] == MAX_RECEIVES * sdk_attempts("sesv2")
+    (dead,) = pipeline.dead_letters()
+    body = json.loads(dead["Body"])
+    assert (body["detail-type"], body["detail"]["order"]["id"]) == ("OrderPlaced", order["id"])
+    # Nothing is lost for good: redriven once SES is back, it sends each email once.
+    faults.heal("SendEmail")
+    pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=dead["Body"])
+    pipeline.run_until_quiet()
+    assert sent(pipeline, [order]) == expected_placement_mails([order])
