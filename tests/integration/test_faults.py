@@ -13,15 +13,14 @@ backoff is set to zero so the retries cost no wall-clock time.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.awsrequest import AWSResponse
 
 from chalicelib import bootstrap
@@ -206,3 +205,130 @@ def test_ses_failing_past_the_receive_count_parks_the_event_in_the_dead_letter_q
     pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=dead["Body"])
     pipeline.run_until_quiet()
     assert sent(pipeline, [order]) == expected_placement_mails([order])
+
+
+# --- 2. DynamoDB throttling the checkout and payment transactions ----------------------------
+
+THROUGHPUT_EXCEEDED = error_answer(400, "ProvisionedThroughputExceededException")
+THROTTLED = error_answer(400, "ThrottlingException")
+
+
+def orders_in(table: str) -> list[dict[str, Any]]:
+    return [i for i in table_snapshot(table) if i.get("entity", {}).get("S") == "order"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "k"),
+    [
+        # Retried by the SDK (standard mode) within the one call.
+        (THROUGHPUT_EXCEEDED, 3),
+        (THROTTLED, 3),
+        # A cancelled transaction is not retried by the SDK; checkout retries it.
+        (throttled_transaction, 3),
+    ],
+    ids=["throughput-exceeded", "throttling", "cancelled-throttling-error"],
+)
+def test_a_checkout_throttled_a_few_times_places_the_order_once(api, table, faults, answer, k):
+    api.add_product("tea", available=10)
+    faults.fail("dynamodb", "TransactWriteItems", answer, times=k)
+
+    r = api.place(order_body([("tea", 2)]))
+
+    assert r.status_code == 201, r.json
+    assert faults.attempts["TransactWriteItems"] == k + 1
+    assert [o["id"]["S"] for o in orders_in(table)] == [r.json["id"]]
+    stock = api.stock("tea")
+    assert (stock["available"], stock["reserved"]) == (8, 2)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [THROUGHPUT_EXCEEDED, THROTTLED, throttled_transaction],
+    ids=["throughput-exceeded", "throttling", "cancelled-throttling-error"],
+)
+def test_a_checkout_throttled_throughout_answers_503_changes_nothing_and_can_be_retried(
+    api, table, faults, answer
+):
+    api.add_product("tea", available=10)
+    before = table_snapshot(table)
+    key, body = new_key(), order_body([("tea", 2)])
+    faults.fail("dynamodb", "TransactWriteItems", answer)
+
+    r = api.place(body, key)
+
+    assert r.status_code == 503, r.json
+    assert r.json["error"]["code"] == "temporarily_unavailable"
+    assert int(r.headers["Retry-After"]) > 0
+    assert table_snapshot(table) == before
+
+    faults.heal("TransactWriteItems")
+    first, again = api.place(body, key), api.place(body, key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["id"] == again.json["id"]
+    assert first.json["token"] == again.json["token"]
+    assert [o["id"]["S"] for o in orders_in(table)] == [first.json["id"]]
+    stock = api.stock("tea")
+    assert (stock["available"], stock["reserved"]) == (8, 2)
+
+
+def payment_queue_messages() -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=bootstrap.get_settings().payment_events_queue_name)[
+        "QueueUrl"
+    ]
+    # Visibility 0: a message reported failed is at once there again.
+    return sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=0
+    ).get("Messages", [])
+
+
+def consume_payment_events(lambdas: Any, messages: list[dict[str, Any]]) -> list[str]:
+    """Hands the messages to the consumer as Lambda would, deletes those
+    that succeeded; returns the ids reported failed."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=bootstrap.get_settings().payment_events_queue_name)[
+        "QueueUrl"
+    ]
+    arn = "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo"
+    try:
+        payload = lambdas.invoke("apply_payment_events", sqs_lambda_event(messages, arn)).payload
+        failed = [f["itemIdentifier"] for f in payload["batchItemFailures"]]
+    except BatchProcessingError:
+        # powertools raises when every message failed; Lambda then retries
+        # the whole batch, as if each had been reported.
+        failed = [m["MessageId"] for m in messages]
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return failed
+
+
+@pytest.mark.parametrize(
+    "answer", [THROUGHPUT_EXCEEDED, throttled_transaction], ids=["sdk", "cancelled"]
+)
+def test_a_throttled_payment_event_is_retried_and_pays_the_order_once(
+    api, pipeline, faults, answer
+):
+    api.add_product("tea", available=10)
+    placed = api.place(order_body([("tea", 1)], locale="en")).json
+    order = bootstrap.context().orders.get(placed["id"]).order
+    body, headers = fake.signed_request(bootstrap.fake_stripe().pay(order), STRIPE_SECRETS[0])
+    r = api.call("POST", "/webhooks/payments/stripe", headers=headers, raw=body)
+    assert r.status_code == 200, r.json
+    faults.fail("dynamodb", "TransactWriteItems", answer)
+
+    (message,) = payment_queue_messages()
+    assert consume_payment_events(pipeline.lambdas, [message]) == [message["MessageId"]]
+    assert bootstrap.context().orders.get(order.id).order.status.value == "pending_payment"
+
+    faults.heal("TransactWriteItems")
+    (again,) = payment_queue_messages()
+    assert again["MessageId"] == message["MessageId"]
+    assert consume_payment_events(pipeline.lambdas, [again]) == []
+    assert payment_queue_messages() == []
+    record = bootstrap.context().orders.get(order.id)
+    assert record.order.status.value == "paid"
+    assert [e.event for e in record.history] == ["OrderPlaced", "OrderPaid"]
+    pipeline.run_until_quiet()
+    paid_mails = [m for m in pipeline.mails() if "Payment received" in m.subject]
+    assert len(paid_mails) == 1
