@@ -13,7 +13,10 @@ backoff is set to zero so the retries cost no wall-clock time.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -271,36 +274,68 @@ def test_a_checkout_throttled_throughout_answers_503_changes_nothing_and_can_be_
     assert (stock["available"], stock["reserved"]) == (8, 2)
 
 
-def payment_queue_messages() -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=bootstrap.get_settings().payment_events_queue_name)[
-        "QueueUrl"
-    ]
-    # Visibility 0: a message reported failed is at once there again.
-    return sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=0
-    ).get("Messages", [])
+class PaymentEvents:
+    """A payment-events FIFO queue driven by hand, as Lambda's event source
+    does: receive, invoke ``apply_payment_events``, delete what succeeded."""
 
+    def __init__(self, lambdas: Any, url: str, dlq_url: str | None = None) -> None:
+        self.sqs = boto3.client("sqs")
+        self.lambdas, self.url, self.dlq_url = lambdas, url, dlq_url
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.failures: Counter[str] = Counter()  # per message id
 
-def consume_payment_events(lambdas: Any, messages: list[dict[str, Any]]) -> list[str]:
-    """Hands the messages to the consumer as Lambda would, deletes those
-    that succeeded; returns the ids reported failed."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=bootstrap.get_settings().payment_events_queue_name)[
-        "QueueUrl"
-    ]
-    arn = "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo"
-    try:
-        payload = lambdas.invoke("apply_payment_events", sqs_lambda_event(messages, arn)).payload
-        failed = [f["itemIdentifier"] for f in payload["batchItemFailures"]]
-    except BatchProcessingError:
-        # powertools raises when every message failed; Lambda then retries
-        # the whole batch, as if each had been reported.
-        failed = [m["MessageId"] for m in messages]
-    for message in messages:
-        if message["MessageId"] not in failed:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return failed
+    @classmethod
+    def configured(cls, lambdas: Any) -> PaymentEvents:
+        """The queue the payment webhooks send to (tests/conftest.py)."""
+        name = bootstrap.get_settings().payment_events_queue_name
+        return cls(lambdas, boto3.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    def receive(self) -> list[dict[str, Any]]:
+        return self.sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
+
+    def consume(self, messages: list[dict[str, Any]]) -> list[str]:
+        """Returns the ids reported failed; deletes the others."""
+        event = sqs_lambda_event(messages, self.arn)
+        try:
+            payload = self.lambdas.invoke("apply_payment_events", event).payload
+            failed = [f["itemIdentifier"] for f in payload["batchItemFailures"]]
+        except BatchProcessingError:
+            # powertools raises when every message failed; Lambda then retries
+            # the whole batch, as if each had been reported.
+            failed = [m["MessageId"] for m in messages]
+        self.failures.update(failed)
+        for message in messages:
+            if message["MessageId"] in failed:
+                # Back at once, as after its visibility timeout. (Receiving
+                # with visibility 0 instead would let moto hand out a later
+                # message of a group before the earlier failed one.)
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return failed
+
+    def run_until_quiet(self, max_rounds: int = 30) -> int:
+        """Receive and consume until the queue is empty; returns the receives."""
+        receives = 0
+        for _ in range(max_rounds):
+            messages = self.receive()
+            if not messages:
+                return receives
+            receives += len(messages)
+            self.consume(messages)
+        raise AssertionError(f"not quiet after {max_rounds} rounds")
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        assert self.dlq_url is not None
+        return self.sqs.receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
 
 
 @pytest.mark.parametrize(
@@ -317,18 +352,174 @@ def test_a_throttled_payment_event_is_retried_and_pays_the_order_once(
     assert r.status_code == 200, r.json
     faults.fail("dynamodb", "TransactWriteItems", answer)
 
-    (message,) = payment_queue_messages()
-    assert consume_payment_events(pipeline.lambdas, [message]) == [message["MessageId"]]
+    queue = PaymentEvents.configured(pipeline.lambdas)
+    (message,) = queue.receive()
+    assert queue.consume([message]) == [message["MessageId"]]
     assert bootstrap.context().orders.get(order.id).order.status.value == "pending_payment"
 
     faults.heal("TransactWriteItems")
-    (again,) = payment_queue_messages()
+    (again,) = queue.receive()
     assert again["MessageId"] == message["MessageId"]
-    assert consume_payment_events(pipeline.lambdas, [again]) == []
-    assert payment_queue_messages() == []
+    assert queue.consume([again]) == []
+    assert queue.receive() == []
     record = bootstrap.context().orders.get(order.id)
     assert record.order.status.value == "paid"
     assert [e.event for e in record.history] == ["OrderPlaced", "OrderPaid"]
     pipeline.run_until_quiet()
     paid_mails = [m for m in pipeline.mails() if "Payment received" in m.subject]
     assert len(paid_mails) == 1
+
+
+# --- 3. Poison messages ------------------------------------------------------------------------
+
+NOT_JSON = "{not json"
+WRONG_SHAPE = json.dumps({"detail-type": "OrderPlaced", "detail": {"order": "not an order"}})
+
+
+@pytest.fixture
+def logged() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The service's log lines (JSON, as powertools writes them) during the test."""
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+
+
+def assert_no_personal_data(lines: list[dict[str, Any]], *bodies: str) -> None:
+    text = json.dumps(lines)
+    assert "@example.com" not in text
+    assert "Mustermann" not in text
+    for body in bodies:
+        assert body not in text
+
+
+def test_poison_messages_on_the_notifications_queue_are_dead_lettered_the_rest_mailed_once(
+    api, pipeline, logged
+):
+    orders = place_orders(api, 2)
+    pipeline.deliver_stream()
+    for body in (NOT_JSON, WRONG_SHAPE):
+        pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=body)
+
+    event = pipeline.receive()  # one batch: two good events, two poison messages
+    assert len(event["Records"]) == 4
+    poison = {r["messageId"] for r in event["Records"] if r["body"] in (NOT_JSON, WRONG_SHAPE)}
+    assert set(pipeline.consume(event)) == poison
+    assert sent(pipeline, orders) == expected_placement_mails(orders)
+
+    rest = pipeline.run_until_quiet()
+
+    assert rest.receives == rest.failures == (MAX_RECEIVES - 1) * len(poison)
+    assert sorted(m["Body"] for m in pipeline.dead_letters()) == sorted([NOT_JSON, WRONG_SHAPE])
+    assert sent(pipeline, orders) == expected_placement_mails(orders)
+    malformed = [line for line in logged() if line["message"] == "queue message malformed"]
+    assert Counter(line["message_id"] for line in malformed) == {i: MAX_RECEIVES for i in poison}
+    assert {line["level"] for line in malformed} == {"ERROR"}
+    assert {line["error"] for line in malformed} == {"JSONDecodeError", "ValidationError"}
+    assert_no_personal_data(logged(), NOT_JSON, "not an order")
+
+
+@pytest.fixture
+def payment_queue(pipeline: Pipeline) -> PaymentEvents:
+    """A payment-events FIFO queue with its DLQ, as infrastructure/definitions.py has it."""
+    from infrastructure.definitions import QUEUES
+
+    spec = next(q for q in QUEUES if q.name == "payment-events")
+    sqs, suffix = boto3.client("sqs"), uuid.uuid4().hex[:8]
+    fifo = {"FifoQueue": "true"}
+    dlq = sqs.create_queue(QueueName=f"pay-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}
+    url = sqs.create_queue(
+        QueueName=f"pay-{suffix}.fifo",
+        Attributes={**fifo, "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return PaymentEvents(pipeline.lambdas, url, dlq)
+
+
+def paid_through_the_webhook(api: Any, count: int) -> list[tuple[str, str]]:
+    """Orders paid at the fake provider; their callbacks queued. Returns
+    (order id, queued message body) per order."""
+    api.add_product("tea", available=10)
+    ids = []
+    for _ in range(count):
+        placed = api.place(order_body([("tea", 1)], locale="en")).json
+        order = bootstrap.context().orders.get(placed["id"]).order
+        body, headers = fake.signed_request(bootstrap.fake_stripe().pay(order), STRIPE_SECRETS[0])
+        r = api.call("POST", "/webhooks/payments/stripe", headers=headers, raw=body)
+        assert r.status_code == 200, r.json
+        ids.append(order.id)
+    queued = PaymentEvents.configured(None).receive()
+    bodies = {m["Attributes"]["MessageGroupId"]: m["Body"] for m in queued}
+    return [(order_id, bodies[order_id]) for order_id in ids]
+
+
+def history_of(order_id: str) -> list[str]:
+    return [e.event for e in bootstrap.context().orders.get(order_id).history]
+
+
+def test_poison_messages_on_the_payment_fifo_queue_block_only_their_own_group(
+    api, payment_queue, logged
+):
+    (a, a_body), (b, b_body), (p, p_body) = paid_through_the_webhook(api, 3)
+    wrong_shape = json.dumps({"kind": "succeeded", "order_id": p})
+    queued = [  # (group, body) in queue order; the wrong-shaped one ahead of p's event
+        (a, a_body),
+        ("poison-group", NOT_JSON),
+        (p, wrong_shape),
+        (b, b_body),
+        (p, p_body),
+    ]
+    for group, body in queued:
+        payment_queue.sqs.send_message(
+            QueueUrl=payment_queue.url,
+            MessageBody=body,
+            MessageGroupId=group,
+            MessageDeduplicationId=uuid.uuid4().hex,
+        )
+
+    batch = payment_queue.receive()
+    assert [m["Body"] for m in batch] == [body for _, body in queued]
+    ids = {m["Body"]: m["MessageId"] for m in batch}
+    failed = payment_queue.consume(batch)
+    # Other groups proceed; p's own event waits behind the poison in its group.
+    assert set(failed) == {ids[NOT_JSON], ids[wrong_shape], ids[p_body]}
+    assert history_of(a) == history_of(b) == ["OrderPlaced", "OrderPaid"]
+    assert history_of(p) == ["OrderPlaced"]
+
+    payment_queue.run_until_quiet()
+
+    poison = (ids[NOT_JSON], ids[wrong_shape])
+    assert payment_queue.failures == {
+        **{i: MAX_RECEIVES for i in poison},
+        # p's event came back with its group every time and so used up its
+        # receives too: it is parked with the poison, not lost and not applied.
+        ids[p_body]: MAX_RECEIVES,
+    }
+    dead = payment_queue.dead_letters()
+    assert sorted(m["Body"] for m in dead) == sorted([NOT_JSON, wrong_shape, p_body])
+    assert history_of(a) == history_of(b) == ["OrderPlaced", "OrderPaid"]
+    assert history_of(p) == ["OrderPlaced"]
+    malformed = [line for line in logged() if line["message"] == "queue message malformed"]
+    assert Counter(line["message_id"] for line in malformed) == {i: MAX_RECEIVES for i in poison}
+    assert {line["message_group_id"] for line in malformed} == {"poison-group", p}
+    assert sorted(
+        line["receive_count"] for line in malformed if line["message_id"] == poison[0]
+    ) == list(range(1, MAX_RECEIVES + 1))
+    assert_no_personal_data(logged(), NOT_JSON)
+
+    # Redriven from the DLQ (the poison left there), p's event applies once.
+    payment_queue.sqs.send_message(
+        QueueUrl=payment_queue.url,
+        MessageBody=p_body,
+        MessageGroupId=p,
+        MessageDeduplicationId=uuid.uuid4().hex,
+    )
+    payment_queue.run_until_quiet()
+    assert history_of(p) == ["OrderPlaced", "OrderPaid"]
