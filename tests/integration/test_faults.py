@@ -80,14 +80,18 @@ class Faults:
         operation: str,
         answer: Callable[[Any], AWSResponse],
         times: int | None = None,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` calls (None: every call until ``heal``) get ``answer``."""
+        """After ``after`` attempts went through, the next ``times`` attempts
+        (None: every one until ``heal``) get ``answer``."""
         client = bootstrap.aws_client(service)
         event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
         self._remaining[operation] = times
 
         def hook(request: Any, **_: Any) -> AWSResponse | None:
             self.attempts[operation] += 1
+            if self.attempts[operation] <= after:
+                return None
             remaining = self._remaining.get(operation, 0)
             if remaining is not None and remaining <= 0:
                 return None  # on to moto
@@ -106,6 +110,47 @@ class Faults:
 
     def heal(self, operation: str) -> None:
         self._remaining[operation] = 0
+
+    def refuse_last_entries(self, refused: int) -> None:
+        """The next PutEvents puts all but its last ``refused`` entries on the
+        bus and reports those as failed (FailedEntryCount), as EventBridge
+        does when some entries of a call fail."""
+        client = bootstrap.aws_client("events")
+        pending = [refused]
+
+        def drop(params: dict[str, Any], **_: Any) -> None:
+            if pending[0]:
+                params["Entries"] = params["Entries"][:-refused]
+
+        def report(parsed: dict[str, Any], **_: Any) -> None:
+            if pending[0]:
+                pending[0] = 0
+                self.injected["PutEvents"] += refused
+                parsed["FailedEntryCount"] = refused
+                parsed["Entries"] += [
+                    {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
+                ] * refused
+
+        client.meta.events.register("before-parameter-build.eventbridge.PutEvents", drop)
+        client.meta.events.register("after-call.eventbridge.PutEvents", report)
+
+    def crash_after(self, service: str, operation: str) -> None:
+        """The Lambda dies right after the next ``operation`` succeeded."""
+        client = bootstrap.aws_client(service)
+        pending = [True]
+
+        def crash(**_: Any) -> None:
+            if pending[0]:
+                pending[0] = False
+                self.injected[operation] += 1
+                raise Crash(f"crashed after {operation}")
+
+        name = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"after-call.{name}.{operation}", crash)
+
+
+class Crash(Exception):
+    """The function was killed (timeout, out of memory) mid-invocation."""
 
 
 @pytest.fixture
@@ -523,3 +568,48 @@ def test_poison_messages_on_the_payment_fifo_queue_block_only_their_own_group(
     )
     payment_queue.run_until_quiet()
     assert history_of(p) == ["OrderPlaced", "OrderPaid"]
+
+
+# --- 4. A crash between the stream record and its event ----------------------------------------
+
+
+def outbox_crash(kind: str, faults: Faults) -> None:
+    if kind == "put-events-raises-mid-batch":
+        # The first PutEvents (ten events) goes out; the second fails on every
+        # attempt of the SDK.
+        faults.fail(
+            "events",
+            "PutEvents",
+            error_answer(500, "InternalException"),
+            times=sdk_attempts("events"),
+            after=1,
+        )
+    elif kind == "some-entries-refused":
+        # The first call puts seven of its ten; the outbox must not count
+        # that as success (it raises before the second call).
+        faults.refuse_last_entries(3)
+    else:
+        faults.crash_after("events", "PutEvents")
+
+
+@pytest.mark.parametrize(
+    ("kind", "published_before_crash"),
+    [("put-events-raises-mid-batch", 10), ("some-entries-refused", 7), ("crash-after-publish", 10)],
+)
+def test_an_outbox_crash_mid_batch_loses_no_event_and_duplicates_no_email(
+    api, pipeline, faults, kind, published_before_crash
+):
+    orders = place_orders(api, 12)  # twelve events: two PutEvents calls of ten and two
+    outbox_crash(kind, faults)
+
+    batch = pipeline.deliver_stream()
+    delivery = pipeline.run_until_quiet()
+
+    # Lambda handed the stream batch over again, whole, after the crash.
+    assert (batch.invocations, batch.crashes) == (2, 1)
+    assert faults.injected["PutEvents"] > 0
+    # Events accepted before the crash went out twice, and were received twice.
+    assert delivery.receives == len(orders) + published_before_crash
+    assert delivery.failures == 0
+    assert sent(pipeline, orders) == expected_placement_mails(orders)
+    assert pipeline.dead_letters() == []
