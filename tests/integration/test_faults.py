@@ -166,14 +166,16 @@ def sdk_attempts(service: str) -> int:
     return int(bootstrap.aws_client(service).meta.config.retries["total_max_attempts"])
 
 
-def place_orders(api: Any, count: int, locale: str = "en") -> list[dict[str, Any]]:
+def place_orders(api: Any, count: int, methods: list[str] | None = None) -> list[dict[str, Any]]:
+    """``count`` orders of customer0@example.com, customer1@..., in English."""
     api.add_product("tea", available=100, price=1190, tax_rate="7")
     placed = []
     for i in range(count):
         body = order_body(
             [("tea", 1)],
-            locale=locale,
+            locale="en",
             customer={"email": f"customer{i}@example.com", "name": "Erika Mustermann"},
+            payment_method=(methods or ["card"] * count)[i],
         )
         r = api.place(body)
         assert r.status_code == 201, r.json
@@ -613,3 +615,47 @@ def test_an_outbox_crash_mid_batch_loses_no_event_and_duplicates_no_email(
     assert delivery.failures == 0
     assert sent(pipeline, orders) == expected_placement_mails(orders)
     assert pipeline.dead_letters() == []
+
+
+# --- 5. Everything delivered twice ---------------------------------------------------------
+
+
+def test_every_stream_record_and_every_message_delivered_twice_mails_each_email_once(api, pipeline):
+    kept, paid, cancelled = place_orders(api, 3, methods=["card", "bank_transfer", "card"])
+    r = api.admin("POST", f"/admin/orders/{paid['id']}/payments", {"bank_reference": "SEPA-001"})
+    assert r.status_code == 200, r.json
+    r = api.call(
+        "POST",
+        f"/orders/{cancelled['id']}/cancel",
+        {"reason": "ordered the wrong tea"},
+        {"Authorization": f"Bearer {cancelled['token']}"},
+    )
+    assert r.status_code == 200, r.json
+
+    received = 0
+    for _ in range(10):
+        records = pipeline.new_stream_records()
+        for _ in range(2):  # the stream delivers each batch twice
+            pipeline.publish(records)
+        event = pipeline.receive()
+        if not event["Records"]:
+            break
+        received += len(event["Records"])
+        for _ in range(2):  # SQS delivers each message twice
+            assert pipeline.consume(event) == []
+
+    history = sum(
+        len(bootstrap.context().orders.get(o["id"]).history) for o in (kept, paid, cancelled)
+    )
+    assert received == 2 * history  # every event reached the queue twice
+    placed = expected_placement_mails([kept, paid, cancelled])
+    # One email per (order, kind): besides the placement mails, the payment
+    # receipt and the cancellation, each to its customer.
+    assert sent(pipeline, [kept, paid, cancelled]) == placed + Counter(
+        {
+            ("customer1@example.com", paid["number"]): 1,
+            ("customer2@example.com", cancelled["number"]): 1,
+        }
+    )
+    subjects = Counter((m.to, m.subject) for m in pipeline.mails())
+    assert set(subjects.values()) == {1}
