@@ -310,6 +310,9 @@ def test_a_checkout_throttled_throughout_answers_503_changes_nothing_and_can_be_
     assert r.json["error"]["code"] == "temporarily_unavailable"
     assert int(r.headers["Retry-After"]) > 0
     assert table_snapshot(table) == before
+    # Bounded: the SDK's attempts, or the checkout's own retries of a
+    # cancelled transaction (never the two multiplied).
+    assert 1 < faults.attempts["TransactWriteItems"] <= sdk_attempts("dynamodb")
 
     faults.heal("TransactWriteItems")
     first, again = api.place(body, key), api.place(body, key)
