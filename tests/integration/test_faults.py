@@ -8,7 +8,9 @@ Faults are answers of botocore's ``before-send`` event on the app's own
 cached clients (chalicelib/bootstrap.py ``aws_client``): a failed attempt
 never reaches moto, the SDK parses the error and applies its retry policy exactly
 as it would on AWS, and the adapters above it run unchanged. The SDK's
-backoff is set to zero so the retries cost no wall-clock time.
+backoff is set to zero so the retries cost no wall-clock time. A partial
+PutEvents (FailedEntryCount) and a crash right after a call succeeded are
+botocore's ``before-parameter-build`` and ``after-call`` events.
 """
 
 from __future__ import annotations
