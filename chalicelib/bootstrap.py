@@ -34,7 +34,9 @@ def aws_client(service: str) -> Any:
     config = Config(
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=settings.aws_read_timeout_seconds,
-        retries=_RETRIES,
+        # A copy: botocore rewrites the dict it is given (max_attempts ->
+        # total_max_attempts), which would change the shared default.
+        retries=dict(_RETRIES),
     )
     return boto3.client(service, config=config)
 

@@ -42,6 +42,23 @@ def sent_messages() -> list[Any]:
     return ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
 
 
+@dataclass
+class Delivery:
+    """What driving the pipeline took: outbox invocations and how many of them
+    raised, stream records published, queue messages received and reported
+    failed by the consumer."""
+
+    invocations: int = 0
+    crashes: int = 0
+    records: int = 0
+    receives: int = 0
+    failures: int = 0
+
+    def add(self, other: Delivery) -> None:
+        for name in ("invocations", "crashes", "records", "receives", "failures"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 class Pipeline:
     """Drives the asynchronous half of the system by hand, as Lambda would."""
 
@@ -139,6 +156,47 @@ class Pipeline:
                     QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"]
                 )
         return failed
+
+    def deliver_stream(self, max_attempts: int = 10) -> Delivery:
+        """New stream records -> the outbox, as Lambda's stream poller does:
+        a batch whose handler raises is handed over again, whole, until it
+        goes through (at most ``max_attempts`` times)."""
+        delivery = Delivery()
+        records = self.new_stream_records()
+        if not records:
+            return delivery
+        for _ in range(max_attempts):
+            delivery.invocations += 1
+            try:
+                self.publish(records)
+            except Exception:
+                delivery.crashes += 1
+                continue
+            delivery.records += len(records)
+            return delivery
+        raise AssertionError(f"the outbox kept failing on {len(records)} records")
+
+    def run_until_quiet(self, max_rounds: int = 50) -> Delivery:
+        """Stream -> outbox -> bus -> queue -> consumer, over and over, until a
+        round moves nothing: what Lambda's pollers do over time. A message the
+        consumer reports failed comes back at once (visibility timeout 0) and
+        the queue's redrive policy dead-letters it after MAX_RECEIVES."""
+        total = Delivery()
+        for _ in range(max_rounds):
+            round_ = self.deliver_stream()
+            event = self.receive()
+            if not round_.invocations and not event["Records"]:
+                return total
+            total.add(round_)
+            if event["Records"]:
+                total.receives += len(event["Records"])
+                total.failures += len(self.consume(event))
+        raise AssertionError(f"not quiet after {max_rounds} rounds")
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
 
     def flow(self) -> dict[str, Any]:
         """Stream -> bus -> queue; returns the SQS event that arrived."""

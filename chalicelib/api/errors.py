@@ -48,6 +48,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.ProductNotFound: 404,
     domain.OrderNotFound: 404,
     domain.Unauthorized: 401,
+    domain.TemporarilyUnavailable: 503,
     # payments
     payment_ports.InvalidSignature: 400,
     payment_ports.StaleSignature: 400,
@@ -80,6 +81,11 @@ STATUS_BY_ERROR.update(
         carrier_signing.InvalidCarrierSignature: 401,
     }
 )
+
+
+#: Seconds a client should wait before sending a request again that we
+#: answered 503 (the Retry-After header).
+RETRY_AFTER_SECONDS = 1
 
 
 def error_response(
@@ -136,14 +142,36 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return from_validation_error(exc)
         except domain.DomainError as exc:
             status = STATUS_BY_ERROR.get(type(exc), 400)
-            return error_response(status, exc.code, exc.message, exc.details)
-        except Exception:
+            return error_response(status, exc.code, exc.message, exc.details, _retry_after(status))
+        except Exception as exc:
+            if _throttled(exc):
+                # Capacity, not a bug: the SDK's retries are spent and the
+                # request changed nothing; the client may send it again.
+                logger.warning("request throttled by the database", view=view.__name__)
+                return error_response(
+                    503,
+                    domain.TemporarilyUnavailable.code,
+                    "we are busy right now; try again shortly",
+                    headers=_retry_after(503),
+                )
             # The one catch-all: at the edge, so the caller gets our JSON body
             # and no stack trace, and the operator gets the trace in the log.
             logger.exception("unhandled error in view", view=view.__name__)
             return error_response(500, "internal_error", "something went wrong on our side")
 
     return wrapped
+
+
+def _retry_after(status: int) -> dict[str, str] | None:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+
+
+def _throttled(exc: Exception) -> bool:
+    # Imported here: the store's error codes pull in botocore, which a
+    # function answering only from validation should not load.
+    from chalicelib.store.errors import is_throttling
+
+    return is_throttling(exc)
 
 
 # Chalice's own error answers, e.g. {"Code": "UnsupportedMediaType", ...}

@@ -104,7 +104,12 @@ _AUTH_ERRORS: dict[str, dict[int, str]] = {
     "hmac_signature": {},
     "carrier_signature": {},
 }
-_SERVER_ERROR = {500: "internal_error"}
+# Any route that reads or writes the table may find it throttling us.
+_SERVER_ERROR = {
+    500: "internal_error",
+    503: "temporarily_unavailable: nothing was changed; send the same request again "
+    "after Retry-After seconds",
+}
 
 _REASONS = {
     200: "OK",
@@ -120,6 +125,7 @@ _REASONS = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -261,9 +267,15 @@ def _operation(r: RouteInfo, op: Operation, ref_of: Mapping[Any, Any]) -> dict[s
     for status, model in sorted(op.ok.items()):
         responses[str(status)] = _success(status, model, ref_of)
     for status, meanings in error_statuses(op).items():
+        headers: dict[str, Any] = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+        if status == 503:
+            headers["Retry-After"] = {
+                "description": "seconds to wait before sending the request again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
         responses[str(status)] = {
             "description": "; ".join(meanings),
-            "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
+            "headers": headers,
             "content": {"application/json": {"schema": ref_of[_error_model()]}},
         }
     out["responses"] = responses

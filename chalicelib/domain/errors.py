@@ -60,6 +60,14 @@ class ConcurrentUpdate(DomainError):
     code = "concurrent_update"
 
 
+class TemporarilyUnavailable(DomainError):
+    """The request could not be carried out right now (the database is
+    throttling us, or the change kept colliding); nothing was changed and
+    the same request may be sent again shortly."""
+
+    code = "temporarily_unavailable"
+
+
 class IdempotencyKeyReused(DomainError):
     """The Idempotency-Key was already used for a different request."""
 

@@ -31,16 +31,11 @@ def handle_record(record: Any) -> None:
 
 
 def process(event: dict[str, Any]) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
+    from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    # Report a batch of only failures as such too, rather than raising: the
-    # outcome per message is the same, and it is visible in the response.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event, handle_record, processor))
+    from chalicelib.jobs.batches import LoggedBatchProcessor
+
+    return dict(process_partial_response(event, handle_record, LoggedBatchProcessor()))
 
 
 @notifications.on_sqs_message(queue="notifications", batch_size=10, name="send_notifications")

@@ -33,15 +33,16 @@ def process_batch(raw_event: dict[str, Any], lambda_context: Any = None) -> dict
     message of an order fails, that order's later messages are reported
     failed too (unprocessed), so its events never apply out of order; other
     orders go on."""
-    from aws_lambda_powertools.utilities.batch import (
-        SqsFifoPartialProcessor,
-        process_partial_response,
-    )
+    from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    from chalicelib.jobs.batches import LoggedFifoProcessor
+
     return dict(
         process_partial_response(
-            event=raw_event, record_handler=_apply, processor=processor, context=lambda_context
+            event=raw_event,
+            record_handler=_apply,
+            processor=LoggedFifoProcessor(),
+            context=lambda_context,
         )
     )
 

@@ -14,6 +14,7 @@ from chalicelib.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
     OrderNotFound,
+    TemporarilyUnavailable,
 )
 from chalicelib.domain.order import (
     Address,
@@ -84,7 +85,9 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     Idempotent per ``idempotency_key``: the same key with the same request
     returns the order it placed the first time; with another request it is
     refused. A stale catalog cache, an order-number collision or a
-    transaction conflict are retried here; running out of stock is not.
+    transaction conflict (or throttling) are retried here; running out of
+    stock is not. Still failing after that: TemporarilyUnavailable, with
+    nothing placed, so the client retries with the same key.
     """
     key_hash = ids.sha256_hex(idempotency_key)
     fingerprint = command.fingerprint()
@@ -145,7 +148,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         )
         metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
         return _with_payment(PlacedOrder(order=placement.order, token=token, created=True), ctx)
-    raise ConcurrentUpdate("the order could not be placed right now; try again")
+    raise TemporarilyUnavailable("the order could not be placed right now; try again")
 
 
 def _replay(

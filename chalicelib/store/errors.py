@@ -12,8 +12,20 @@ RETRYABLE_CANCELLATION_CODES = frozenset(
 )
 
 
+#: Error codes of a request DynamoDB refused for lack of capacity. botocore's
+#: standard retry mode has already retried it when we see one.
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_throttling(exc: BaseException) -> bool:
+    """DynamoDB refused the request for lack of capacity (after the SDK's retries)."""
+    return isinstance(exc, ClientError) and error_code(exc) in THROTTLING_CODES
 
 
 def is_conditional_check_failure(exc: ClientError) -> bool:

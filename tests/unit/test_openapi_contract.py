@@ -89,10 +89,12 @@ def test_bodies_are_the_handlers_own_models(document):
 
 def test_error_answers_come_from_the_error_table_with_the_error_body(document):
     product = document["paths"]["/products/{sku}"]["get"]["responses"]
-    assert set(product) == {"200", "404", "500"}
+    assert set(product) == {"200", "404", "500", "503"}
+    assert "Retry-After" in product["503"]["headers"]
     assert "product_not_found" in product["404"]["description"]
     place = document["paths"]["/orders"]["post"]["responses"]
-    assert {"200", "201", "400", "404", "409", "413", "415", "422", "500"} == set(place)
+    assert {"200", "201", "400", "404", "409", "413", "415", "422", "500", "503"} == set(place)
+    assert "temporarily_unavailable" in place["503"]["description"]
     assert "insufficient_stock" in place["409"]["description"]
     error_ref = {"$ref": "#/components/schemas/ErrorOut"}
     for path, methods in document["paths"].items():
