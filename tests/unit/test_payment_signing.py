@@ -171,6 +171,13 @@ def test_a_correctly_signed_body_that_is_not_an_event_is_malformed(stripe_callba
         stripe_callbacks.verify(body, {"Stripe-Signature": header}, clock())
 
 
+def test_a_correctly_signed_body_that_is_not_utf8_is_malformed(stripe_callbacks, clock):
+    body = b'{"id": "evt_\xff"}'
+    header = signing.sign("whsec_new", int(clock().timestamp()), body)
+    with pytest.raises(MalformedEvent):
+        stripe_callbacks.verify(body, {"Stripe-Signature": header}, clock())
+
+
 def test_the_fake_providers_signed_request_verifies(stripe_callbacks, clock, pay_ctx):
     from tests.unit.test_payment_service import place
 

@@ -214,3 +214,28 @@ def test_failures_log_stripes_request_id_but_never_the_key_or_the_customer(ctx):
     # neither reaches the logs.
     assert wire.form()["customer_email"] == order.customer.email
     assert order.customer.email not in everything and "erika@" not in everything
+
+
+def test_the_deployed_client_reads_its_key_from_ssm_once(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    from chalicelib import bootstrap
+    from chalicelib.payments.stripe_api import StripeApi
+
+    asked = []
+
+    def get_parameter(name, **options):
+        asked.append((name, options))
+        return "sk_live_from_ssm"
+
+    monkeypatch.setenv("SHOP_TABLE_NAME", "shop-unit")
+    monkeypatch.setenv("SHOP_STRIPE_API_KEY_PARAMETER", "/shop/unit/stripe-api-key")
+    monkeypatch.setattr(parameters, "get_parameter", get_parameter)
+    bootstrap.reset()
+    try:
+        client = bootstrap.stripe_client()
+        assert isinstance(client, StripeApi) and bootstrap.stripe_client() is client
+        assert asked == [("/shop/unit/stripe-api-key", {"decrypt": True})]
+        assert "sk_live_from_ssm" not in repr(client)
+    finally:
+        bootstrap.reset()
