@@ -1,9 +1,11 @@
-"""Payment callbacks: what a cold start pays for the stripe import, what a
-signature check costs, and how long the webhook and the consumer take per
-event on in-process moto (an upper bound: moto is slower than DynamoDB/SQS
-for single calls, and runs in this process). moto copies the whole table
-for every TransactWriteItems (to roll back), so ``consumer_apply_moto``
-grows with the table and says little about DynamoDB's ~10-20 ms.
+"""Payment callbacks: what a cold start pays for the card checkout client
+(ours on urllib, and the stripe library it replaced, a dev dependency now),
+what a signature check costs (ours, and the library's), and how long the
+webhook and the consumer take per event on in-process moto (an upper bound:
+moto is slower than DynamoDB/SQS for single calls, and runs in this
+process). moto copies the whole table for every TransactWriteItems (to roll
+back), so ``consumer_apply_moto`` grows with the table and says little about
+DynamoDB's ~10-20 ms.
 
 Prints a table, then one JSON object as the very last line.
 """
@@ -40,8 +42,13 @@ def ms(values: list[float]) -> dict[str, float]:
     }
 
 
-def cold_import(module: str) -> float:
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+def cold_import(module: str, then: str = "", after: str = "") -> float:
+    """Median seconds to import ``module`` (and run ``then``) in a fresh
+    process that has imported ``after`` already (not timed)."""
+    code = (
+        f"import time; {after + '; ' if after else ''}t = time.perf_counter(); "
+        f"import {module}; {then + '; ' if then else ''}print(time.perf_counter() - t)"
+    )
     runs = [
         float(
             subprocess.run(
@@ -64,7 +71,18 @@ def main() -> None:
     from chalicelib.payments import signing
 
     results: dict[str, object] = {"events": N}
-    results["import_stripe_s"] = round(cold_import("stripe"), 3)
+    # The card checkout's first call in a warm-ish Lambda (app.py imported by
+    # the cold start): its client, built as bootstrap.stripe_client() builds it.
+    results["checkout_client_after_app_s"] = round(
+        cold_import("chalicelib.payments.stripe_api as m", "m.StripeApi('k')", after="import app"),
+        3,
+    )
+    results["stripe_library_after_app_s"] = round(
+        cold_import(
+            "stripe", "stripe.StripeClient('k', max_network_retries=2)", after="import app"
+        ),
+        3,
+    )
     results["import_app_s"] = round(cold_import("app"), 3)
 
     body = json.dumps(

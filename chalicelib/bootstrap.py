@@ -17,6 +17,7 @@ from chalicelib.services.context import Context
 if TYPE_CHECKING:
     from chalicelib.notify.service import Notifier
     from chalicelib.payments.fake import FakeStripe
+    from chalicelib.payments.stripe_api import StripeApi
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -123,13 +124,13 @@ def fake_stripe() -> FakeStripe:
 
 
 @functools.cache
-def stripe_client() -> Any:
-    import stripe
+def stripe_client() -> StripeApi:
     from aws_lambda_powertools.utilities import parameters
 
+    from chalicelib.payments.stripe_api import StripeApi
+
     api_key = parameters.get_parameter(get_settings().stripe_api_key_parameter, decrypt=True)
-    # Two network retries (Stripe's client adds idempotency keys to them).
-    return stripe.StripeClient(str(api_key), max_network_retries=2)
+    return StripeApi(str(api_key))
 
 
 def _secret_list(parameter: str) -> list[str]:

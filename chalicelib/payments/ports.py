@@ -1,8 +1,9 @@
 """What the payment services need from providers, and the facts providers
-report back. Adapters: stripe.py (the Stripe API and Stripe's signed
-callbacks), hmac.py (our documented signed callback format), fake.py (local
-runs and tests: Stripe's API replaced, no network), manual.py (bank
-transfers: the merchant moves the money)."""
+report back. Adapters: stripe_adapter.py (the Stripe API through
+stripe_api.py, and Stripe's signed callbacks), hmac_adapter.py (our
+documented signed callback format), fake.py (local runs and tests: Stripe's
+API replaced, no network), manual.py (bank transfers: the merchant moves the
+money)."""
 
 from __future__ import annotations
 

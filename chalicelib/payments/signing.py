@@ -25,19 +25,26 @@ class SignatureHeader:
 
 
 def parse_header(header: str | None) -> SignatureHeader:
+    """Read the header as Stripe's own libraries read it (tests compare
+    verdicts with stripe-python): the first ``t`` counts, every ``v1`` is a
+    candidate, other schemes (``v0``) and unknown entries are ignored."""
     if not header:
         raise InvalidSignature("the signature header is missing")
-    timestamp: int | None = None
-    signatures: list[str] = []
+    found: dict[str, list[str]] = {"t": [], "v1": []}
     for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1" and value:
-            signatures.append(value)
+        name, equals, rest = part.partition("=")
+        if name in found:
+            if not equals:
+                raise InvalidSignature("the signature header has an entry without a value")
+            found[name].append(rest.split("=", 1)[0])
+    try:
+        timestamp = int(found["t"][0])
+    except (IndexError, ValueError):
+        timestamp = None
+    signatures = tuple(value for value in found["v1"] if value)
     if timestamp is None or not signatures:
         raise InvalidSignature("the signature header needs t=<timestamp> and v1=<signature>")
-    return SignatureHeader(timestamp, tuple(signatures))
+    return SignatureHeader(timestamp, signatures)
 
 
 def check_timestamp(header: SignatureHeader, now: datetime, tolerance: int) -> None:
@@ -67,12 +74,16 @@ def verify(
 ) -> None:
     """Raise unless one active secret signed this body within the window."""
     header = parse_header(header_value)
+    # A blank secret (a slip in the SSM list) would let anyone sign: never
+    # use one. The stripe library refuses blank secrets the same way.
+    active = [secret for secret in secrets if secret.strip(" \t\r\n\f\v")]
     matched = False
-    for secret in secrets:
+    for secret in active:
         expected = signature(secret, header.timestamp, raw_body)
         for presented in header.signatures:
             # No early exit: every pair is compared, each in constant time.
-            matched |= hmac.compare_digest(expected, presented)
-    if not secrets or not matched:
+            # As bytes: compare_digest refuses str with non-ASCII characters.
+            matched |= hmac.compare_digest(expected.encode(), presented.encode())
+    if not active or not matched:
         raise InvalidSignature("the signature does not match")
     check_timestamp(header, now, tolerance)

@@ -1,16 +1,13 @@
-"""Stripe: Checkout Sessions and refunds through the ``stripe`` library,
-and Stripe's signed webhook events.
-
-The library is imported inside the functions that need it: it costs about
-0.3 s of import, which no other route of the API should pay on a cold start.
-"""
+"""Stripe: Checkout Sessions and refunds through Stripe's REST API
+(stripe_api.py, the standard library; why not the ``stripe`` library: see
+there), and Stripe's signed webhook events, checked by signing.py."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -20,7 +17,6 @@ from chalicelib.payments import signing
 from chalicelib.payments.ports import (
     Checkout,
     CheckoutRequest,
-    InvalidSignature,
     MalformedEvent,
     NothingLeftToRefund,
     PaymentProviderUnavailable,
@@ -28,6 +24,10 @@ from chalicelib.payments.ports import (
     RefundResult,
     VerifiedCallback,
 )
+from chalicelib.payments.stripe_api import StripeApiError
+
+if TYPE_CHECKING:
+    from chalicelib.payments.stripe_api import StripeApi
 
 PROVIDER = "stripe"
 SIGNATURE_HEADER = "stripe-signature"
@@ -78,42 +78,44 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
 
 
 class StripeProvider:
-    """The PaymentProvider port on Stripe's API. ``client`` builds a
-    ``stripe.StripeClient`` (lazily: the API key comes from SSM)."""
+    """The PaymentProvider port on Stripe's API. ``client`` returns the
+    StripeApi (lazily: the API key comes from SSM)."""
 
-    def __init__(self, client: Callable[[], Any]) -> None:
+    def __init__(self, client: Callable[[], StripeApi]) -> None:
         self._client = client
 
     def start_checkout(self, request: CheckoutRequest) -> Checkout:
-        import stripe
-
         try:
-            session = self._client().v1.checkout.sessions.create(
-                params=checkout_params(request),
+            session = self._client().create_checkout_session(
+                checkout_params(request),
                 # Stripe replays the first answer for 24 h: a retried
                 # placement gets the same session, not a second one.
-                options={"idempotency_key": f"checkout:{request.order.id}"},
+                idempotency_key=f"checkout:{request.order.id}",
             )
-        except stripe.StripeError as exc:
+        except StripeApiError as exc:
             raise PaymentProviderUnavailable(
                 "the payment provider did not answer; try again", provider=PROVIDER
             ) from exc
-        return Checkout(session_id=session.id, redirect_url=session.url)
+        session_id, url = session.get("id"), session.get("url")
+        if not isinstance(session_id, str) or not isinstance(url, str):
+            raise PaymentProviderUnavailable(
+                "the payment provider's answer has no checkout page", provider=PROVIDER
+            )
+        return Checkout(session_id=session_id, redirect_url=url)
 
     def refund(
         self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
     ) -> RefundResult:
-        import stripe
-
         params: dict[str, Any] = {"payment_intent": reference, "expand": ["charge"]}
         if amount is not None:
             params["amount"] = amount  # absent: Stripe refunds what is left
         try:
-            refund = self._client().v1.refunds.create(
-                params=params,
-                options={"idempotency_key": idempotency_key},
-            )
-        except stripe.InvalidRequestError as exc:
+            refund = self._client().create_refund(params, idempotency_key=idempotency_key)
+        except StripeApiError as exc:
+            if not exc.invalid_request:  # no answer, 5xx, rate limited, key in use, ...
+                raise PaymentProviderUnavailable(
+                    "the payment provider did not answer; try again", provider=PROVIDER
+                ) from exc
             if exc.code == "charge_already_refunded":
                 raise NothingLeftToRefund(
                     "the payment is refunded in full already", provider=PROVIDER
@@ -121,14 +123,13 @@ class StripeProvider:
             raise RefundRejected(
                 "the payment provider refused the refund", provider=PROVIDER, code=exc.code
             ) from exc
-        except stripe.StripeError as exc:
+        refund_id, charge = refund.get("id"), refund.get("charge")
+        if not isinstance(refund_id, str):
             raise PaymentProviderUnavailable(
-                "the payment provider did not answer; try again", provider=PROVIDER
-            ) from exc
-        # StripeObjects are not dicts (16.x): read the plain form.
-        charge = refund.to_dict().get("charge")
+                "the payment provider's answer names no refund", provider=PROVIDER
+            )
         total = charge.get("amount_refunded") if isinstance(charge, Mapping) else None
-        return RefundResult(refund_id=str(refund.id), refunded_total=total)
+        return RefundResult(refund_id=refund_id, refunded_total=total)
 
 
 # --- webhooks -------------------------------------------------------------------------
@@ -182,11 +183,11 @@ class _Event(_Loose):
 
 
 class StripeCallbacks:
-    """The CallbackVerifier port for Stripe's ``Stripe-Signature`` scheme.
-
-    The signature is checked by the ``stripe`` library, once per active
-    secret (rotation: old and new secret both valid for a while); the
-    timestamp against our clock, in both directions."""
+    """The CallbackVerifier port for Stripe's ``Stripe-Signature`` scheme
+    (signing.py: HMAC-SHA256 over ``<t>.<body>``), every active secret tried
+    (rotation: old and new secret both valid for a while); the timestamp
+    against our clock, in both directions. tests/unit/test_payment_signing.py
+    proves it accepts exactly what the stripe library accepts."""
 
     def __init__(
         self, secrets: Callable[[], Sequence[str]], tolerance: int = signing.TOLERANCE_SECONDS
@@ -197,25 +198,13 @@ class StripeCallbacks:
     def verify(
         self, raw_body: bytes, headers: Mapping[str, str], now: datetime
     ) -> VerifiedCallback:
-        import stripe
-
-        header_value = _header(headers, SIGNATURE_HEADER)
-        header = signing.parse_header(header_value)
+        signing.verify(
+            raw_body, _header(headers, SIGNATURE_HEADER), self._secrets(), now, self._tolerance
+        )
         try:
             payload = raw_body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidSignature("the signature does not match") from exc
-        matched = False
-        for secret in self._secrets():
-            try:
-                # tolerance=None: the window is checked below, against our clock.
-                stripe.WebhookSignature.verify_header(payload, header_value, secret, None)
-                matched = True
-            except stripe.SignatureVerificationError:
-                continue
-        if not matched:
-            raise InvalidSignature("the signature does not match")
-        signing.check_timestamp(header, now, self._tolerance)
+            raise MalformedEvent("the body is not a Stripe event") from exc
         return parse_event(payload)
 
 
