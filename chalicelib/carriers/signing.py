@@ -13,14 +13,14 @@ be active while one is rotated; every pair is compared in constant time.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.payments import signing as scheme
+from chalicelib.payments.ports import InvalidSignature, StaleSignature
 
-TOLERANCE_SECONDS = 300
+TOLERANCE_SECONDS = scheme.TOLERANCE_SECONDS
 HEADER = "carrier-signature"
 
 
@@ -28,15 +28,11 @@ class InvalidCarrierSignature(DomainError):
     code = "invalid_signature"
 
 
-def signature(secret: str, timestamp: int, raw_body: bytes) -> str:
-    return hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256
-    ).hexdigest()
-
-
-def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
-    """The header value for ``raw_body`` signed at ``timestamp``."""
-    return f"t={timestamp},v1={signature(secret, timestamp, raw_body)}"
+#: The scheme is the payment callbacks' one (payments/signing.py): one
+#: implementation, read exactly as Stripe reads its header, with blank
+#: secrets never used and malformed headers refused, not crashed on.
+signature = scheme.signature
+sign = scheme.sign
 
 
 def verify(
@@ -48,31 +44,19 @@ def verify(
 ) -> None:
     """Raise InvalidCarrierSignature unless an active secret signed this body
     within the tolerance window."""
-    timestamp: int | None = None
-    presented: list[str] = []
-    for part in (header or "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1" and value:
-            presented.append(value)
-    if timestamp is None or not presented:
+    if not header:
         raise InvalidCarrierSignature("send `Carrier-Signature: t=<unix seconds>,v1=<hex hmac>`")
-    matched = False
-    for secret in secrets:
-        expected = signature(secret, timestamp, raw_body)
-        for candidate in presented:
-            # No early exit: every pair is compared, each in constant time.
-            matched |= hmac.compare_digest(expected, candidate)
-    if not secrets or not matched:
-        raise InvalidCarrierSignature("the signature does not match")
-    # Checked after the signature, so the answer says nothing about the
-    # timestamp to someone who cannot sign.
-    if abs(now.timestamp() - timestamp) > tolerance:
+    try:
+        scheme.verify(raw_body, header, secrets, now, tolerance)
+    except StaleSignature as exc:
+        # Checked after the signature, so the answer says nothing about the
+        # timestamp to someone who cannot sign.
         raise InvalidCarrierSignature(
             "the signature timestamp is outside the tolerance window",
             tolerance_seconds=tolerance,
-        )
+        ) from exc
+    except InvalidSignature as exc:
+        raise InvalidCarrierSignature(exc.message) from exc
 
 
 def webhook_secrets() -> list[str]:
@@ -97,5 +81,5 @@ def parse_secrets(value: str) -> list[str]:
     import json
 
     if value.lstrip().startswith("["):
-        return [str(s) for s in json.loads(value) if str(s)]
+        return [str(s) for s in json.loads(value) if str(s).strip()]
     return [value.strip()] if value.strip() else []

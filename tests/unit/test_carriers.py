@@ -63,6 +63,10 @@ def test_a_signature_from_any_active_secret_within_the_window_is_accepted():
         signing.sign("other", int(NOW.timestamp()), BODY),
         signing.sign("new", int(NOW.timestamp()) - 301, BODY),
         signing.sign("new", int(NOW.timestamp()) + 301, BODY),
+        # Malformed in ways that used to raise ValueError/TypeError (a 500):
+        f"t=\u00b2,v1={'0' * 64}",
+        f"t={int(NOW.timestamp())},v1=\u00e9{'0' * 63}",
+        "t,v1",
     ],
 )
 def test_missing_wrong_or_stale_signatures_are_refused(header):
@@ -81,9 +85,19 @@ def test_no_active_secret_accepts_nothing():
         signing.verify(BODY, signing.sign("", int(NOW.timestamp()), BODY), [], NOW)
 
 
+@pytest.mark.parametrize("blank", ["", " ", "\t\n"])
+def test_a_blank_secret_is_never_used_to_sign(blank):
+    # Anyone can compute an HMAC with a blank key: a slip in the parameter
+    # must not open the callback to everyone.
+    forged = signing.sign(blank, int(NOW.timestamp()), BODY)
+    with pytest.raises(signing.InvalidCarrierSignature):
+        signing.verify(BODY, forged, [blank, "new"], NOW)
+
+
 def test_secrets_parameter_is_one_secret_or_a_json_list():
     assert signing.parse_secrets("plain-secret\n") == ["plain-secret"]
     assert signing.parse_secrets('["a", "b"]') == ["a", "b"]
+    assert signing.parse_secrets('["a", " ", ""]') == ["a"]
     assert signing.parse_secrets("") == []
 
 
