@@ -21,7 +21,7 @@ from chalicelib.api.fulfilment_schemas import (
     ShipmentIn,
     ShipmentOut,
 )
-from chalicelib.api.http import parse_body, route
+from chalicelib.api.http import parse_body, parse_query, route
 from chalicelib.documents import packing_slip
 from chalicelib.domain import errors, shipment
 from chalicelib.domain.fulfilment import ReturnedLine
@@ -48,7 +48,7 @@ def _actor() -> str:
     errors=(errors.InvalidRequest, shipment.InvalidCursor, 422),
 )
 def list_orders() -> dict[str, Any]:
-    params = DeskQueryIn.model_validate(admin_orders.current_request.query_params or {})
+    params = parse_query(admin_orders.current_request, DeskQueryIn)
     filters = params.model_dump(exclude={"limit", "cursor"})
     listing = order_desk.list_orders(
         DeskQuery(**filters), page_size=params.limit, cursor=params.cursor, ctx=bootstrap.context()

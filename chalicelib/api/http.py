@@ -39,6 +39,21 @@ def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -
     return model.model_validate_json(raw)
 
 
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query parameters, each given once, as ``model``."""
+    params: Any = request.query_params or {}
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        # Silently taking one of them could hide a filter the caller meant.
+        raise RequestError(
+            400,
+            "repeated_query_parameter",
+            "give each query parameter once",
+            parameters=repeated,
+        )
+    return model.model_validate({name: params[name] for name in params})
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
