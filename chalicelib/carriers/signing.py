@@ -52,7 +52,8 @@ def verify(
     presented: list[str] = []
     for part in (header or "").split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        if name == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif name == "v1" and value:
             presented.append(value)

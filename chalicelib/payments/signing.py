@@ -31,7 +31,8 @@ def parse_header(header: str | None) -> SignatureHeader:
     signatures: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        if name == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
