@@ -50,6 +50,7 @@ from chalicelib.payments import signing as payment_signing
 from tests.conftest import (
     ADMIN_KEY,
     HMAC_SECRETS,
+    STRIPE_SECRETS,
     Api,
     address,
     new_key,
@@ -899,3 +900,145 @@ def assert_names_the_field(case: Case, error: dict[str, Any]) -> None:
         assert error["code"] == "validation_error", error
         locs = [tuple(f["loc"]) for f in error["details"]["fields"]]
         assert any(loc[: len(case.field_loc)] == case.field_loc for loc in locs), locs
+
+
+# --- signatures: forged, for another provider, replayed -------------------------------------
+
+
+@dataclass(frozen=True)
+class Provider:
+    path: str
+    header: str
+    secret: str
+    #: What a refused signature answers (payments: 400, carriers: 401).
+    status: int
+
+
+PROVIDERS = {
+    "stripe": Provider("/webhooks/payments/stripe", "Stripe-Signature", STRIPE_SECRETS[1], 400),
+    "hmac": Provider("/webhooks/payments/hmac", "Shop-Signature", HMAC_SECRETS[0], 400),
+    "carrier": Provider("/webhooks/carriers/dhl", "Carrier-Signature", CARRIER_SECRET, 401),
+}
+
+
+def event_body(provider: str, world: Mapping[str, Any], event_id: str) -> bytes:
+    """A valid event of the provider's format, new each time."""
+    if provider == "stripe":
+        from chalicelib import bootstrap
+
+        order = bootstrap.context().orders.get(world["order_b"]).order
+        event = bootstrap.fake_stripe().pay(order)
+        event["id"] = f"evt_{event_id}"
+        return json.dumps(event).encode()
+    if provider == "hmac":
+        body = {**_hmac_event(), "id": event_id, "created": W("now")}
+        return encode(body, {**world, "now": int(time.time())})
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "tracking_number": "TRK-000001",
+            "status": "in_transit",
+            "occurred_at": "2026-11-24T09:00:00Z",
+        }
+    ).encode()
+
+
+def sign(secret: str, body: bytes, at: float | None = None) -> str:
+    return payment_signing.sign(secret, int(time.time() if at is None else at), body)
+
+
+#: forgery -> (body, headers) from the valid body and the provider's header and secret
+FORGERIES: dict[str, Callable[[bytes, Provider], tuple[bytes, dict[str, str]]]] = {
+    "no signature": lambda b, p: (b, {}),
+    "garbage header": lambda b, p: (b, {p.header: "nonsense"}),
+    "empty parts": lambda b, p: (b, {p.header: "t=,v1="}),
+    "superscript digit as time": lambda b, p: (
+        b,
+        {p.header: sign(p.secret, b).replace("t=", "t=\u00b2", 1)},
+    ),
+    "huge time": lambda b, p: (b, {p.header: f"t={'9' * 40},v1=" + "0" * 64}),
+    "huge time, signed": lambda b, p: (
+        b,
+        {p.header: payment_signing.sign(p.secret, int("9" * 40), b)},
+    ),
+    "wrong secret": lambda b, p: (b, {p.header: sign("not-the-secret", b)}),
+    "signature of another body": lambda b, p: (b + b" ", {p.header: sign(p.secret, b)}),
+    "body tampered after signing": lambda b, p: (
+        b[:-1] + b',"amount_paid":1}',
+        {p.header: sign(p.secret, b)},
+    ),
+    "signed an hour ago": lambda b, p: (b, {p.header: sign(p.secret, b, time.time() - 3600)}),
+    "signed just outside the window": lambda b, p: (
+        b,
+        {p.header: sign(p.secret, b, time.time() - 301)},
+    ),
+    "signed in the future": lambda b, p: (b, {p.header: sign(p.secret, b, time.time() + 301)}),
+    "v1 of another scheme": lambda b, p: (
+        b,
+        {p.header: sign(p.secret, b).replace("v1=", "v0=")},
+    ),
+}
+#: provider -> the other providers' headers and secrets, each signing its body
+OTHERS = {name: [o for other, o in PROVIDERS.items() if other != name] for name in PROVIDERS}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_forged_signature_is_refused_and_changes_nothing(shop, provider, forgery):
+    api, table, world = shop
+    p = PROVIDERS[provider]
+    body, headers = FORGERIES[forgery](event_body(provider, world, new_key()), p)
+    before, queued = snapshot(table), payment_queue_depth()
+    r = answer(api, "POST", p.path, headers, body)
+    assert r.status_code == p.status, r.json
+    assert_error_body(r)
+    assert snapshot(table) == before
+    assert payment_queue_depth() == queued
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_signature_of_another_provider_is_refused(shop, provider):
+    api, table, world = shop
+    p = PROVIDERS[provider]
+    body = event_body(provider, world, new_key())
+    before = snapshot(table)
+    for other in OTHERS[provider]:
+        for header in (other.header, p.header):
+            r = answer(api, "POST", p.path, {header: sign(other.secret, body)}, body)
+            assert r.status_code == p.status, (other, header, r.json)
+            assert_error_body(r)
+    assert snapshot(table) == before
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_replayed_callback_is_a_2xx_no_op_and_outside_the_window_refused(shop, provider):
+    api, table, world = shop
+    p = PROVIDERS[provider]
+    body = event_body(provider, world, new_key())
+    headers = {p.header: sign(p.secret, body)}
+    first = answer(api, "POST", p.path, headers, body)
+    assert first.status_code == 200, first.json
+    after_first, queued = snapshot(table), payment_queue_depth()
+
+    again = answer(api, "POST", p.path, headers, body)
+    assert again.status_code == 200, again.json
+    assert again.json["outcome"] in ("duplicate", "ignored"), again.json
+    assert snapshot(table) == after_first
+    assert payment_queue_depth() == queued
+
+    late = answer(api, "POST", p.path, {p.header: sign(p.secret, body, time.time() - 301)}, body)
+    assert late.status_code == p.status, late.json
+    assert_error_body(late)
+    assert snapshot(table) == after_first
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_callback_is_taken_as_the_provider_sends_it_with_a_charset(shop, provider):
+    # Stripe sends `application/json; charset=utf-8`; the signature covers the
+    # raw bytes, which are never re-serialised.
+    api, _, world = shop
+    p = PROVIDERS[provider]
+    body = event_body(provider, world, new_key())
+    headers = {p.header: sign(p.secret, body), "Content-Type": "application/json; charset=utf-8"}
+    r = answer(api, "POST", p.path, headers, body)
+    assert r.status_code == 200, r.json
