@@ -505,6 +505,16 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
 
     if route.method in ("POST", "PUT"):
         yield from media_cases(spec, case)
+        yield case(
+            "body over the size limit",
+            body=b"List-Unsubscribe=One-Click&x=" + b"x" * MAX_BODY,
+            headers={**spec.headers, "Content-Type": spec.media[0]},
+            statuses=(413,),
+            code="body_too_large",
+            signed=None,
+        )
+    for header in op.headers:
+        yield from header_cases(header.name, spec, case)
     if spec.body is not None:
         yield from body_cases(spec, op, case)
         yield from field_cases(spec, case)
@@ -529,6 +539,23 @@ def media_cases(spec: Spec, case: Callable[..., Case]) -> Iterator[Case]:
                 code="unsupported_media_type",
                 signed=None,
             )
+
+
+HEADER_VALUES = {
+    "NUL": "key-0123456789abcdef\x00",
+    "CRLF": "key-0123456789abcdef\r\nX-Admin: 1",
+    "emoji": "key-0123456789abcdef\U0001f600",
+    "RTL override": "key-0123456789abcdef\u202e",
+    "space inside": "key 0123456789abcdef",
+    "too short": "key-0123",
+    "overlong": "k" * 201,
+    "empty": "",
+}
+
+
+def header_cases(name: str, spec: Spec, case: Callable[..., Case]) -> Iterator[Case]:
+    for what, value in HEADER_VALUES.items():
+        yield case(f"header {name} {what}", headers={**spec.headers, name: value}, statuses=(400,))
 
 
 def body_cases(spec: Spec, op: Operation, case: Callable[..., Case]) -> Iterator[Case]:
