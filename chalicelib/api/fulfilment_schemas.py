@@ -68,6 +68,12 @@ class DeskQueryIn(Request):
         return value.upper() if isinstance(value, str) else value
 
 
+class PackingSlipQueryIn(Request):
+    shipment_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = Field(
+        default=None, description="only this shipment's lines"
+    )
+
+
 class ShipmentLineIn(Request):
     sku: Sku
     quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)

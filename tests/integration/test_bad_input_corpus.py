@@ -522,6 +522,17 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
     yield from auth_cases(spec, op, case)
     if route.path == "/admin/orders":
         yield from query_cases(case)
+    if route.path.endswith("/packing-slip"):
+        for what, query in {
+            "unknown shipment": "shipment_id=shp_0000000000000000",
+            "shipment_id injection": "shipment_id=" + quote("' OR 1=1--", safe=""),
+            "shipment_id traversal": "shipment_id=..%2F..%2Fadmin",
+            "shipment_id NUL": "shipment_id=shp_1%00",
+            "shipment_id overlong": "shipment_id=" + "s" * 3000,
+            "repeated shipment_id": "shipment_id=a&shipment_id=b",
+            "unknown parameter": "format=pdf",
+        }.items():
+            yield case(f"query {what}", query=query)
 
 
 def media_cases(spec: Spec, case: Callable[..., Case]) -> Iterator[Case]:
