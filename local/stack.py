@@ -190,13 +190,22 @@ def provision(seed: bool) -> Provisioned:
     return created
 
 
+def gateway_answer(status: int, body: bytes, request_id: str) -> tuple[int, bytes]:
+    """Chalice local's own answer (an authorizer refusal, an unknown path) as
+    the deployment's gateway responses give it (chalicelib/api/gateway.py)."""
+    from chalicelib.api import gateway
+
+    unknown_path = b"Missing Authentication Token" in body or b"Credential" in body
+    status = 404 if unknown_path else status
+    return status, gateway.error_body(status, request_id)
+
+
 def api_server(host: str, port: int) -> Any:
     """Chalice's local server, with keep-alive clients answered at once."""
     from chalice.cli import factory
     from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
     from app import app
-    from chalicelib.api import gateway
 
     class Handler(ChaliceRequestHandler):
         # Without TCP_NODELAY a keep-alive client waits ~40 ms on each
@@ -211,11 +220,9 @@ def api_server(host: str, port: int) -> Any:
             # paths) in our error shape, as the deployment's gateway
             # responses do (chalicelib/api/gateway.py).
             request_id = error.headers.get("x-amzn-RequestId", "")
-            body = error.body or b""
-            unknown_path = b"Missing Authentication Token" in body or b"Credential" in body
-            status = 404 if unknown_path else error.CODE
+            status, body = gateway_answer(error.CODE, error.body or b"", request_id)
             headers = {"Content-Type": "application/json", "X-Request-Id": request_id}
-            self._send_http_response(status, headers, gateway.error_body(status, request_id))
+            self._send_http_response(status, headers, body)
 
     config = factory.CLIFactory(
         project_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

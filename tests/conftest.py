@@ -92,6 +92,12 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def table(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    yield from open_table(monkeypatch)
+
+
+def open_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh table with the admin key, payment secrets and queue, deleted
+    afterwards; for fixtures of any scope (the moto mock must be running)."""
     import boto3
 
     from chalicelib import bootstrap

@@ -17,11 +17,12 @@ from chalicelib.api.fulfilment_schemas import (
     MerchantCancelIn,
     NoteIn,
     OrderDetailOut,
+    PackingSlipQueryIn,
     ReturnIn,
     ShipmentIn,
     ShipmentOut,
 )
-from chalicelib.api.http import parse_body, route
+from chalicelib.api.http import parse_body, parse_query, route
 from chalicelib.documents import packing_slip
 from chalicelib.domain import errors, shipment
 from chalicelib.domain.fulfilment import ReturnedLine
@@ -48,7 +49,7 @@ def _actor() -> str:
     errors=(errors.InvalidRequest, shipment.InvalidCursor, 422),
 )
 def list_orders() -> dict[str, Any]:
-    params = DeskQueryIn.model_validate(admin_orders.current_request.query_params or {})
+    params = parse_query(admin_orders.current_request, DeskQueryIn)
     filters = params.model_dump(exclude={"limit", "cursor"})
     listing = order_desk.list_orders(
         DeskQuery(**filters), page_size=params.limit, cursor=params.cursor, ctx=bootstrap.context()
@@ -167,15 +168,16 @@ def cancel(order_id: str) -> dict[str, Any]:
 @documented(
     "The packing slip of an order (or of one shipment) as a printable page",
     ok={200: HTML},
-    query={"shipment_id": {"type": "string", "description": "only this shipment's lines"}},
+    query=PackingSlipQueryIn,
     auth="admin_key",
-    errors=(errors.OrderNotFound, shipment.ShipmentNotFound),
+    errors=(errors.OrderNotFound, shipment.ShipmentNotFound, 422),
 )
 def print_packing_slip(order_id: str) -> Response:
     ctx = bootstrap.context()
-    params: Any = admin_orders.current_request.query_params or {}
-    shipment_id = params.get("shipment_id")
-    html = packing_slip.render(order_desk.show_order(order_id, ctx), ctx.settings, shipment_id)
+    params = parse_query(admin_orders.current_request, PackingSlipQueryIn)
+    html = packing_slip.render(
+        order_desk.show_order(order_id, ctx), ctx.settings, params.shipment_id
+    )
     return Response(
         body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"}
     )

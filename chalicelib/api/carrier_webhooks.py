@@ -12,7 +12,7 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api.contract import documented
 from chalicelib.api.fulfilment_schemas import TrackingAckOut, TrackingEventIn
-from chalicelib.api.http import parse_body, route
+from chalicelib.api.http import parse_body, raw_body, route
 from chalicelib.carriers import links, signing
 from chalicelib.domain import shipment
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
@@ -34,10 +34,10 @@ carrier_webhooks = Blueprint(__name__)
 def receive_tracking_event(carrier: str) -> dict[str, Any]:
     request = carrier_webhooks.current_request
     ctx = bootstrap.context()
-    # The signature is checked on the raw bytes before anything is parsed.
-    raw = request.raw_body or b""
+    # The signature is checked on the raw bytes before anything is parsed
+    # (and their size before the signature).
     signing.verify(
-        raw if isinstance(raw, bytes) else raw.encode(),
+        raw_body(request),
         request.headers.get(signing.HEADER),
         signing.webhook_secrets(),
         ctx.clock(),

@@ -21,7 +21,7 @@ from chalicelib import bootstrap
 from chalicelib.api.bodies import Answer
 from chalicelib.api.contract import HTML, documented
 from chalicelib.api.cors import storefront_cors
-from chalicelib.api.http import bearer_token, parse_body, route
+from chalicelib.api.http import bearer_token, parse_body, raw_body, route
 from chalicelib.api.schemas import Email, LineIn, Locale, Request
 from chalicelib.domain import errors
 from chalicelib.domain.cart import (
@@ -158,11 +158,11 @@ def opt_out_page(token: str) -> Response:
 @documented(
     "Opt out of cart reminder emails (RFC 8058 one-click, or the page's button)",
     ok={200: HTML},
-    errors=(OptOutLinkUnknown, 415),
+    errors=(OptOutLinkUnknown, 413, 415),
     tags=("opt-out",),
 )
 def opt_out(token: str) -> Response:
-    one_click = b"List-Unsubscribe=One-Click" in (cart_routes.current_request.raw_body or b"")
+    one_click = b"List-Unsubscribe=One-Click" in raw_body(cart_routes.current_request)
     source = "one_click" if one_click else "opt_out_page"
     carts.opt_out(valid_token(token), bootstrap.context(), source=source)
     return _html(_DONE_PAGE)

@@ -32,7 +32,9 @@ TrackingNumber = Annotated[
     str,
     Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{2,63}$", description="as the carrier prints it"),
 ]
-HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]{4,500}$")]
+# Printable ASCII only (a URL is percent-encoded on the wire): no control
+# characters, spaces or bidi overrides in a link the customer's email shows.
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[\x21-\x7e]{4,500}$")]
 Money = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="minor units")]
 
 
@@ -65,6 +67,12 @@ class DeskQueryIn(Request):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+class PackingSlipQueryIn(Request):
+    shipment_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = Field(
+        default=None, description="only this shipment's lines"
+    )
 
 
 class ShipmentLineIn(Request):

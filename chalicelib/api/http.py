@@ -29,14 +29,37 @@ def route(
     return register
 
 
-def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
+def raw_body(request: Request) -> bytes:
+    """The body's bytes as sent, refused with 413 over the limit before
+    anything (parsing, a signature's HMAC) looks at them."""
     raw = request.raw_body or b""
+    raw = raw if isinstance(raw, bytes) else raw.encode()
     limit = get_settings().max_body_bytes
     if len(raw) > limit:
         raise RequestError(413, "body_too_large", "the request body is too large", max_bytes=limit)
+    return raw
+
+
+def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
+    raw = raw_body(request)
     if not raw.strip() and allow_empty:
         raw = b"{}"
     return model.model_validate_json(raw)
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query parameters, each given once, as ``model``."""
+    params: Any = request.query_params or {}
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        # Silently taking one of them could hide a filter the caller meant.
+        raise RequestError(
+            400,
+            "repeated_query_parameter",
+            "give each query parameter once",
+            parameters=repeated,
+        )
+    return model.model_validate({name: params[name] for name in params})
 
 
 def bearer_token(request: Request) -> str:

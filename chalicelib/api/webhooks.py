@@ -8,10 +8,8 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.api.contract import documented
-from chalicelib.api.errors import RequestError
-from chalicelib.api.http import route
+from chalicelib.api.http import raw_body, route
 from chalicelib.api.payment_schemas import CallbackAckOut, ProviderEventIn
-from chalicelib.config import get_settings
 from chalicelib.payments import ports as payment_ports
 from chalicelib.services import payments
 
@@ -38,10 +36,7 @@ webhooks = Blueprint(__name__)
 )
 def payment_callback(provider: str) -> dict[str, Any]:
     request = webhooks.current_request
-    raw = request.raw_body or b""
-    raw = raw if isinstance(raw, bytes) else raw.encode()
-    if len(raw) > get_settings().max_body_bytes:
-        raise RequestError(413, "body_too_large", "the request body is too large")
+    raw = raw_body(request)
     # The signature covers the exact bytes: the body is never re-serialised.
     ack = payments.accept_callback(provider, raw, dict(request.headers), bootstrap.context())
     return CallbackAckOut(outcome=ack.outcome, event_id=ack.event_id).model_dump()

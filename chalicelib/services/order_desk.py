@@ -49,7 +49,8 @@ def encode_cursor(query: DeskQuery, position: DeskPosition) -> str:
 
 def decode_cursor(query: DeskQuery, cursor: str) -> DeskPosition:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        # validate: characters outside base64url are refused, not skipped.
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         data = json.loads(raw)
     except (binascii.Error, ValueError):
         raise InvalidCursor("the cursor is not one this API issued") from None

@@ -150,7 +150,8 @@ def test_a_cursor_only_works_with_the_filters_it_was_issued_for(ctx):
         order_desk.list_orders(
             DeskQuery(status="paid"), page_size=3, cursor=listing.cursor, ctx=ctx
         )
-    for bad in ("not-a-cursor!", "e30", listing.cursor[:-3], "eyJ2IjoxfQ"):
+    spoiled = (listing.cursor + "\x00", listing.cursor + "!", "!" + listing.cursor)
+    for bad in ("not-a-cursor!", "e30", listing.cursor[:-3], "eyJ2IjoxfQ", *spoiled):
         with pytest.raises(InvalidCursor):
             order_desk.list_orders(DeskQuery(status="shipped"), page_size=3, cursor=bad, ctx=ctx)
 

@@ -58,6 +58,7 @@ def test_a_signature_from_any_active_secret_within_the_window_is_accepted():
         None,
         "",
         "t=abc,v1=00",
+        "t=\u00b2,v1=00",  # a digit to str.isdigit, not to int()
         "v1=00",
         f"t={int(NOW.timestamp())}",
         signing.sign("other", int(NOW.timestamp()), BODY),

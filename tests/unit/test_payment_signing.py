@@ -102,6 +102,7 @@ def test_accepts_a_timestamp_just_inside_the_tolerance(stripe_callbacks, clock):
         {},
         {"Stripe-Signature": ""},
         {"Stripe-Signature": "t=abc,v1=00"},
+        {"Stripe-Signature": "t=\u00b2,v1=00"},  # a digit to str.isdigit, not to int()
         {"Stripe-Signature": "t=1"},
     ],
 )
