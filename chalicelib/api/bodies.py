@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+#: Free text on one line (names, address lines, cities, product names, bank
+#: references): no control characters. A NUL, a line break or a tab in a name
+#: cannot be printed on a parcel label or put in an email header, and breaks
+#: the CSV exports and ERPs downstream; no real name has one. Bidi marks and
+#: emoji are text, not control characters, and stay allowed.
+ONE_LINE = r"^[^\x00-\x1F\x7F-\x9F]*$"
+#: Free text that may run over lines (reasons, notes, descriptions): line
+#: breaks and tabs allowed, no other control character.
+PARAGRAPHS = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+
 
 class Request(BaseModel):
     """Unknown fields are refused, strings stripped, values frozen."""

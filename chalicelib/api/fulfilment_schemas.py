@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.api.bodies import Answer
+from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer
 from chalicelib.api.schemas import Request, Sku
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
@@ -99,16 +99,20 @@ class ReturnIn(Request):
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     refund: Money = Field(default=0, description="paid back through the payment provider")
     surcharge: Money = Field(default=0, description="fees withheld, e.g. return shipping")
-    reason: Annotated[str, Field(min_length=1, max_length=500)] = "returned by customer"
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
+        "returned by customer"
+    )
 
 
 class NoteIn(Request):
-    note: Annotated[str, Field(min_length=1, max_length=2000)]
+    note: Annotated[str, Field(min_length=1, max_length=2000, pattern=PARAGRAPHS)]
     visibility: Literal["customer", "internal"] = "internal"
 
 
 class MerchantCancelIn(Request):
-    reason: Annotated[str, Field(min_length=1, max_length=500)] = "cancelled by the shop"
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
+        "cancelled by the shop"
+    )
 
 
 class TrackingEventIn(Request):
@@ -126,8 +130,8 @@ class TrackingEventIn(Request):
         "returned_to_sender",
     ]
     occurred_at: AwareDatetime
-    location: Annotated[str, Field(max_length=200)] | None = None
-    description: Annotated[str, Field(max_length=500)] | None = None
+    location: Annotated[str, Field(max_length=200, pattern=ONE_LINE)] | None = None
+    description: Annotated[str, Field(max_length=500, pattern=PARAGRAPHS)] | None = None
 
 
 # --- answers (the presenters validate through these; api/openapi.py documents them) ---

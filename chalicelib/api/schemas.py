@@ -14,15 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.api.bodies import Answer, Request
+from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Request
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Sku = Annotated[str, Field(pattern=SKU_PATTERN)]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-ShortText = Annotated[str, Field(min_length=1, max_length=40)]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
+ShortText = Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
@@ -151,7 +151,9 @@ class PlaceOrderIn(Request):
 
 
 class CancelIn(Request):
-    reason: Annotated[str, Field(min_length=1, max_length=500)] = "cancelled by customer"
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
+        "cancelled by customer"
+    )
 
 
 class LineOut(Answer):

@@ -148,3 +148,42 @@ def test_unknown_routes_and_methods_answer_with_the_json_error_body(api):
     r = api.call("DELETE", "/orders")
     assert r.status_code == 405
     assert r.json["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Erika\x00M"),
+        ("name", "Erika\r\nBcc: evil@example.com"),
+        ("name", "Erika\tM"),
+        ("line1", "Hauptstr.\n1"),
+        ("city", "Ber\x7flin"),
+        ("postal_code", "101\x8515"),
+    ],
+)
+def test_control_characters_in_names_and_addresses_are_refused(api, table, field, value):
+    """One-line text (api/bodies.py ONE_LINE) takes no control character: a
+    NUL or a line break cannot go on a parcel label or into a mail header."""
+    api.add_product("tea", available=5)
+    if field == "name":
+        body = with_(customer={"email": "e@example.com", "name": value})
+    else:
+        body = with_(shipping_address={**GOOD["shipping_address"], field: value})
+    before = table_snapshot(table)
+    r = api.place(body)
+    assert r.status_code == 422, r.json
+    assert r.json["error"]["code"] == "validation_error"
+    assert field in json.dumps(r.json["error"]["details"])
+    assert table_snapshot(table) == before
+
+
+def test_reasons_and_notes_may_run_over_lines_but_take_no_other_control_character(api, table):
+    api.add_product("tea", available=5)
+    placed = api.place(GOOD).json
+    r = api.admin("POST", f"/admin/orders/{placed['id']}/notes", {"note": "a\x00b"})
+    assert r.status_code == 422, r.json
+    note = "Called the customer.\nShe wants it gift-wrapped:\tyes"
+    r = api.admin("POST", f"/admin/orders/{placed['id']}/notes", {"note": note})
+    assert r.status_code == 201, r.json
+    notes = api.admin("GET", f"/admin/orders/{placed['id']}").json["notes"]
+    assert [n["note"] for n in notes] == [note]

@@ -1190,7 +1190,9 @@ def test_odd_text_in_reasons_notes_names_and_references_comes_back_intact_or_is_
 
 
 def test_odd_names_render_literally_and_escaped_in_the_emails_and_inject_no_header(api, pipeline):
-    name = "<script>alert(1)</script> {{7*7}} {% raw %}x{% endraw %}\r\nBcc: evil@example.com"
+    # A line break in a name is refused (api/bodies.py ONE_LINE; see
+    # test_bad_input.py); what is left to try is markup and template syntax.
+    name = "<script>alert(1)</script> {{7*7}} {% raw %}x{% endraw %} Bcc: evil@example.com"
     api.add_product("tea", available=5)
     r = api.place(
         order_body([("tea", 1)], locale="en", customer={"email": "zoe@example.com", "name": name})
