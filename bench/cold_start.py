@@ -199,17 +199,13 @@ class World:
         return placed
 
     def stream_records(self) -> list[dict[str, Any]]:
-        records = []
+        from local.delivery import stream_lambda_records
+
+        records: list[dict[str, Any]] = []
         for i, iterator in enumerate(self.iterators):
             response = self.streams.get_records(ShardIterator=iterator)
             self.iterators[i] = response["NextShardIterator"]
-            for record in response["Records"]:
-                # Lambda hands it over as epoch seconds; boto3 parsed it.
-                created = record["dynamodb"]["ApproximateCreationDateTime"]
-                record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
-                records.append(
-                    {**record, "eventSourceARN": self.stream_arn, "awsRegion": "eu-central-1"}
-                )
+            records.extend(stream_lambda_records(response["Records"], self.stream_arn))
         return records
 
     def signed_payment(self, order_id: str) -> tuple[bytes, dict[str, str]]:

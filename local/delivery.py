@@ -35,6 +35,27 @@ def invoke(handler_map: dict[str, Handler], name: str, event: dict[str, Any]) ->
     return handler_map[name](event, LambdaContext(name, memory_size=512, max_runtime_ms=30_000))
 
 
+def stream_lambda_records(records: list[dict[str, Any]], stream_arn: str) -> list[dict[str, Any]]:
+    """Records from GetRecords as Lambda's DynamoDB event source hands them
+    over: with the stream's ARN and region, and the creation time in epoch
+    seconds (boto3 parsed it into a datetime)."""
+    out = []
+    for record in records:
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if created is not None and hasattr(created, "timestamp"):
+            dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+        out.append(
+            {
+                **record,
+                "dynamodb": dynamodb,
+                "eventSourceARN": stream_arn,
+                "awsRegion": stream_arn.split(":")[3],
+            }
+        )
+    return out
+
+
 def sqs_lambda_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     """Messages from ReceiveMessage as Lambda's SQS event source hands them over."""
     return {
@@ -125,11 +146,8 @@ class StreamPump(Worker):
         busy = False
         for shard, iterator in list(self._iterators.items()):
             response = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)
-            records = response.get("Records", [])
+            records = stream_lambda_records(response.get("Records", []), self._arn)
             if records:
-                for record in records:
-                    record.setdefault("eventSourceARN", self._arn)
-                    record.setdefault("awsRegion", self._arn.split(":")[3])
                 # Raises on failure: the iterator is not advanced, so the
                 # same batch is delivered again on the next step.
                 invoke(self._handlers, self._handler, {"Records": records})

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from infrastructure.definitions import RULES, Definitions
-from local.delivery import sqs_lambda_event
+from local.delivery import sqs_lambda_event, stream_lambda_records
 from tests.conftest import order_body
 
 REGION = "eu-central-1"
@@ -130,9 +130,7 @@ class Pipeline:
         for i, iterator in enumerate(self.iterators):
             response = self.streams.get_records(ShardIterator=iterator)
             self.iterators[i] = response["NextShardIterator"]
-            for record in response["Records"]:
-                record["dynamodb"].pop("ApproximateCreationDateTime", None)
-                records.append({**record, "eventSourceARN": self.stream_arn})
+            records.extend(stream_lambda_records(response["Records"], self.stream_arn))
         return records
 
     def publish(self, records: list[dict[str, Any]]) -> None:
