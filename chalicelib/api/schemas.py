@@ -35,7 +35,12 @@ def _valid_email(address: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        return validate_email(address, check_deliverability=False).normalized
+        # SES speaks no SMTPUTF8: the part before the @ must be ASCII, and an
+        # international domain goes out in its ASCII (Punycode) form. An
+        # address SES would refuse is refused here, while the customer can
+        # still correct it, instead of parking their emails in the DLQ.
+        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        return str(checked.ascii_email or checked.normalized)
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
 

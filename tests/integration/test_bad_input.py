@@ -187,3 +187,20 @@ def test_reasons_and_notes_may_run_over_lines_but_take_no_other_control_characte
     assert r.status_code == 201, r.json
     notes = api.admin("GET", f"/admin/orders/{placed['id']}").json["notes"]
     assert [n["note"] for n in notes] == [note]
+
+
+def test_an_address_ses_cannot_mail_is_refused_and_an_international_domain_is_kept_ascii(
+    api, table
+):
+    """SES does not support SMTPUTF8: a non-ASCII local part could never be
+    mailed; an international domain is mailed in its Punycode form."""
+    api.add_product("tea", available=5)
+    before = table_snapshot(table)
+    r = api.place(with_(customer={"email": "zoë@example.com", "name": "Zoë"}))
+    assert r.status_code == 422, r.json
+    assert "customer" in json.dumps(r.json["error"]["details"])
+    assert table_snapshot(table) == before
+
+    r = api.place(with_(customer={"email": "erika@münchen.de", "name": "Erika"}))
+    assert r.status_code == 201, r.json
+    assert r.json["customer"]["email"] == "erika@xn--mnchen-3ya.de"
