@@ -39,6 +39,20 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def count_orders(api: str, status: str) -> int:
+    """Orders in ``status``, through the order desk (every page)."""
+    count, cursor = 0, None
+    while True:
+        params = {"status": status, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = requests.get(f"{api}/admin/orders", params=params, headers=ADMIN, timeout=30)
+        page.raise_for_status()
+        body = page.json()
+        count += len(body["orders"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            return count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=200)
@@ -49,6 +63,9 @@ def main() -> int:
     stack = start_stack("--speed", "60")
     latencies: dict[str, list[float]] = {"checkout": [], "pay": [], "cancel": []}
     statuses: dict[int, int] = {}
+    #: (operation, status) -> the first body, for any answer other than the
+    #: expected ones (201/200/303/409), so a surprise can be read, not guessed.
+    surprises: dict[tuple[str, int], str] = {}
     lock = threading.Lock()
     try:
         requests.put(
@@ -70,6 +87,8 @@ def main() -> int:
             with lock:
                 latencies[kind].append((time.perf_counter() - began) * 1000)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code not in (200, 201, 303, 409):
+                    surprises.setdefault((kind, response.status_code), response.text[:300])
             return response
 
         def buyer(index: int) -> None:
@@ -123,6 +142,10 @@ def main() -> int:
             for sku, *_ in DEMO_CATALOG
         }
         stock = stocks[SKU]
+        by_status = {
+            status: count_orders(stack.api, status)
+            for status in ("pending_payment", "paid", "cancelled", "expired")
+        }
     finally:
         stop_stack(stack)
         # The first error the stack logged, for whoever reads a failed run.
@@ -148,6 +171,10 @@ def main() -> int:
         for s in stocks.values()
     )
     held = stock["reserved"] + stock["shipped"]  # units held by live orders
+    # Every order takes one unit: the live ones hold exactly the counted
+    # units, and every accepted order is live, cancelled or expired.
+    live = by_status["pending_payment"] + by_status["paid"]
+    accounted = live == held and sum(by_status.values()) == sold_ok
     oversold = held > args.units
     print(f"{'operation':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for kind, values in latencies.items():
@@ -158,6 +185,9 @@ def main() -> int:
         f"checkouts accepted {sold_ok}, refused (409) {refused}, 5xx {five_xx}, wall {wall:.1f} s"
     )
     print(f"stock after: {stock}")
+    print(f"orders by status: {by_status} (live orders hold the reserved units: {accounted})")
+    for (kind, status), body in sorted(surprises.items()):
+        print(f"unexpected {kind} {status}: {body}")
     print(
         json.dumps(
             {
@@ -170,6 +200,8 @@ def main() -> int:
                 "stock_conserved": conserved,
                 "units_held": held,
                 "oversold": oversold,
+                "orders_by_status": by_status,
+                "orders_accounted": accounted,
                 "checkout_p50_ms": round(statistics.median(latencies["checkout"]), 1)
                 if latencies["checkout"]
                 else 0,
@@ -178,7 +210,8 @@ def main() -> int:
             }
         )
     )
-    return 0 if (five_xx == 0 and unanswered == 0 and conserved and not oversold) else 1
+    ok = five_xx == 0 and unanswered == 0 and conserved and not oversold and accounted
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

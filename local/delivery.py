@@ -31,8 +31,19 @@ from chalicelib.observability import logger
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+#: One invocation at a time in this process, as in one Lambda instance.
+#: Chalice keeps the request being handled on the app object
+#: (``app.current_request``) and powertools keeps its logger keys on the one
+#: logger: with the API server's threads and the delivery workers running
+#: handlers side by side, concurrent requests read each other's headers and
+#: bodies (aws/chalice#759; tests/integration/test_local_api_server.py). moto
+#: answers one request at a time anyway (local/aws.py), so little is lost.
+INVOCATION_LOCK = threading.RLock()
+
+
 def invoke(handler_map: dict[str, Handler], name: str, event: dict[str, Any]) -> Any:
-    return handler_map[name](event, LambdaContext(name, memory_size=512, max_runtime_ms=30_000))
+    with INVOCATION_LOCK:
+        return handler_map[name](event, LambdaContext(name, memory_size=512, max_runtime_ms=30_000))
 
 
 def stream_lambda_records(records: list[dict[str, Any]], stream_arn: str) -> list[dict[str, Any]]:

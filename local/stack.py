@@ -22,7 +22,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from local.aws import EmbeddedAWS
-from local.delivery import QueuePoller, Scheduler, StreamPump, Worker
+from local.delivery import INVOCATION_LOCK, QueuePoller, Scheduler, StreamPump, Worker
 from local.devpage import create_app
 from local.resources import Provisioned
 
@@ -214,6 +214,15 @@ def api_server(host: str, port: int) -> Any:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs each request itself, as JSON
+
+        def _generic_handle(self) -> None:
+            # The connection threads read and write concurrently; the app
+            # handles one request at a time (see INVOCATION_LOCK).
+            with INVOCATION_LOCK:
+                super()._generic_handle()
+
+        # chalice binds these to its own _generic_handle at class creation.
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
         def _send_error_response(self, error: Any) -> None:
             # What API Gateway answers itself (authorizer refusals, unknown
