@@ -238,6 +238,27 @@ def test_a_dashboard_refund_is_reconciled_through_the_payment_reference(api, lam
     assert after.payment_status.value == "partially_refunded"
 
 
+def test_a_refund_callback_that_overtakes_its_payment_is_refused_until_the_payment_is_known(
+    api, table, lambdas
+):
+    # Found by the whole-API state machine: answered 200 "ignored", Stripe
+    # never sent the refund again and the order missed it for good.
+    order = order_of(placed(api)["id"])
+    stripe = bootstrap.fake_stripe()
+    paid = stripe.pay(order)
+    refunded = stripe.refund_in_dashboard(paid["data"]["object"]["payment_intent"], 400)
+    before = table_snapshot(table)
+    early = post_stripe(api, refunded)
+    assert (early.status_code, early.json["error"]["code"]) == (404, "payment_not_found")
+    assert table_snapshot(table) == before and queue_depth() == 0
+    assert post_stripe(api, paid).json["outcome"] == "queued"
+    assert post_stripe(api, refunded).json["outcome"] == "queued"  # Stripe's retry
+    consume(lambdas)
+    after = order_of(order.id)
+    assert (after.payments[0].amount, after.payments[0].refunded) == (1000, 400)
+    assert after.payment_status.value == "partially_refunded"
+
+
 def test_the_generic_hmac_format_pays_an_order(api, lambdas):
     order = order_of(placed(api)["id"])
     body = json.dumps(
