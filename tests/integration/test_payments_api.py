@@ -309,6 +309,24 @@ def test_admin_marks_a_bank_transfer_paid(api):
     assert again.status_code == 200 and len(again.json["payments"]) == 1
 
 
+def test_accepting_a_held_payment_publishes_an_order_paid_the_receipt_email_can_use(
+    api, lambdas, pipeline
+):
+    # Found by the whole-API state machine: the OrderPaid of an accepted hold
+    # had no amount or currency, so its detail failed the event schema and
+    # the notification consumer failed it on every retry (no receipt sent).
+    order = order_of(placed(api)["id"])
+    post_stripe(api, bootstrap.fake_stripe().pay(order, amount=999))
+    consume(lambdas)
+    assert order_of(order.id).status.value == "on_hold"
+    r = api.admin("POST", f"/admin/orders/{order.id}/payments", {"bank_reference": "accepted"})
+    assert (r.status_code, r.json["status"]) == (200, "paid")
+    event = pipeline.flow()
+    assert pipeline.consume(event) == []
+    (receipt,) = [m for m in pipeline.mails() if m.subject.startswith("Zahlung erhalten")]
+    assert "9,99" in receipt.text
+
+
 def test_admin_marks_many_bank_transfers_paid_with_a_result_each(api):
     first, second = placed(api, "bank_transfer"), placed(api, "bank_transfer")
     r = api.admin(
