@@ -54,6 +54,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     payment_ports.StaleSignature: 400,
     payment_ports.MalformedEvent: 400,
     payment_ports.UnknownPaymentProvider: 404,
+    payment_ports.PaymentNotFound: 404,
     payment_ports.RefundRejected: 409,
     payment_ports.PaymentProviderUnavailable: 502,
 }

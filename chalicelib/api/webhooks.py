@@ -20,7 +20,8 @@ webhooks = Blueprint(__name__)
 @documented(
     "A payment provider's signed event (Stripe's format, or our HMAC format)",
     description="Verified against the raw body, recorded once and queued; a repeated "
-    "or stale event is acknowledged with 200 and changes nothing (`outcome`).",
+    "or stale event is acknowledged with 200 and changes nothing (`outcome`). A refund "
+    "of a payment not known yet is 404 `payment_not_found` (the provider retries).",
     ok={200: CallbackAckOut},
     body=ProviderEventIn,
     auth=("stripe_signature", "hmac_signature"),
@@ -29,6 +30,7 @@ webhooks = Blueprint(__name__)
         payment_ports.StaleSignature,
         payment_ports.MalformedEvent,
         payment_ports.UnknownPaymentProvider,
+        payment_ports.PaymentNotFound,
     ),
     path_parameters={
         "provider": {"type": "string", "description": "stripe, hmac (fake: local stack only)"}

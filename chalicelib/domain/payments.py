@@ -419,12 +419,20 @@ def mark_paid(order: Order, *, reference: str, actor: str, at: datetime) -> Orde
     """The merchant saw the bank transfer arrive (pending -> paid), or
     accepts a payment held for review (on_hold -> paid)."""
     if order.status is OrderStatus.ON_HOLD:
+        held = [p for p in order.payments if not p.refund_due]
         entry = HistoryEntry(
             at=at,
             event="OrderPaid",
             actor=actor,
             message="Payment accepted",
-            data={"reference": reference, "accepted_hold": True},
+            # OrderPaid's documented detail: the amount received (the held
+            # payment's, which is why it was held) and its currency.
+            data={
+                "amount": sum(p.amount for p in held),
+                "currency": held[0].currency if held else order.currency,
+                "reference": reference,
+                "accepted_hold": True,
+            },
         )
         return order.change(OrderStatus.PAID, at=at, history=[entry])
     payment = Payment(

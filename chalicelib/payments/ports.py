@@ -35,6 +35,14 @@ class MalformedEvent(DomainError):
     code = "malformed_event"
 
 
+class PaymentNotFound(DomainError):
+    """An event about a payment we have no record of (yet): a refund can
+    arrive before the callback of the payment it refunds. The provider
+    retries on a non-2xx answer, and by then the payment is known."""
+
+    code = "payment_not_found"
+
+
 class UnknownPaymentProvider(DomainError):
     code = "unknown_payment_provider"
 

@@ -21,6 +21,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.payments.ports import (
     CheckoutRequest,
     NothingLeftToRefund,
+    PaymentNotFound,
     PaymentPorts,
     UnknownPaymentProvider,
 )
@@ -133,12 +134,18 @@ def accept_callback(
     if not event.order_id:
         order_id = ports.records.order_for_payment(event.provider, event.reference or "")
         if order_id is None:
+            # Not acknowledged: a refund that overtook its payment's callback
+            # would be lost for good (the provider does not send it again
+            # after a 2xx). Refused, it comes back once the payment is known.
             logger.warning(
                 "payment callback for an unknown payment",
                 provider=provider,
                 event_type=callback.event_type,
             )
-            return CallbackAck("ignored", callback.event_id)
+            raise PaymentNotFound(
+                "no payment with this reference is known (yet); retry later",
+                provider=event.provider,
+            )
         event = _with_order(event, order_id)
     if event.kind is PaymentEventKind.SUCCEEDED and event.reference:
         # Before queueing: a refund reported right after may otherwise find

@@ -238,6 +238,27 @@ def test_a_dashboard_refund_is_reconciled_through_the_payment_reference(api, lam
     assert after.payment_status.value == "partially_refunded"
 
 
+def test_a_refund_callback_that_overtakes_its_payment_is_refused_until_the_payment_is_known(
+    api, table, lambdas
+):
+    # Found by the whole-API state machine: answered 200 "ignored", Stripe
+    # never sent the refund again and the order missed it for good.
+    order = order_of(placed(api)["id"])
+    stripe = bootstrap.fake_stripe()
+    paid = stripe.pay(order)
+    refunded = stripe.refund_in_dashboard(paid["data"]["object"]["payment_intent"], 400)
+    before = table_snapshot(table)
+    early = post_stripe(api, refunded)
+    assert (early.status_code, early.json["error"]["code"]) == (404, "payment_not_found")
+    assert table_snapshot(table) == before and queue_depth() == 0
+    assert post_stripe(api, paid).json["outcome"] == "queued"
+    assert post_stripe(api, refunded).json["outcome"] == "queued"  # Stripe's retry
+    consume(lambdas)
+    after = order_of(order.id)
+    assert (after.payments[0].amount, after.payments[0].refunded) == (1000, 400)
+    assert after.payment_status.value == "partially_refunded"
+
+
 def test_the_generic_hmac_format_pays_an_order(api, lambdas):
     order = order_of(placed(api)["id"])
     body = json.dumps(
@@ -286,6 +307,24 @@ def test_admin_marks_a_bank_transfer_paid(api):
         "POST", f"/admin/orders/{order['id']}/payments", {"bank_reference": "SEPA-123"}
     )
     assert again.status_code == 200 and len(again.json["payments"]) == 1
+
+
+def test_accepting_a_held_payment_publishes_an_order_paid_the_receipt_email_can_use(
+    api, lambdas, pipeline
+):
+    # Found by the whole-API state machine: the OrderPaid of an accepted hold
+    # had no amount or currency, so its detail failed the event schema and
+    # the notification consumer failed it on every retry (no receipt sent).
+    order = order_of(placed(api)["id"])
+    post_stripe(api, bootstrap.fake_stripe().pay(order, amount=999))
+    consume(lambdas)
+    assert order_of(order.id).status.value == "on_hold"
+    r = api.admin("POST", f"/admin/orders/{order.id}/payments", {"bank_reference": "accepted"})
+    assert (r.status_code, r.json["status"]) == (200, "paid")
+    event = pipeline.flow()
+    assert pipeline.consume(event) == []
+    (receipt,) = [m for m in pipeline.mails() if m.subject.startswith("Zahlung erhalten")]
+    assert "9,99" in receipt.text
 
 
 def test_admin_marks_many_bank_transfers_paid_with_a_result_each(api):

@@ -22,6 +22,7 @@ from chalicelib.domain.order import (
 )
 from chalicelib.payments import fake
 from chalicelib.payments.ports import (
+    PaymentNotFound,
     PaymentProviderUnavailable,
     UnknownPaymentProvider,
 )
@@ -340,10 +341,31 @@ def test_an_unknown_provider_is_refused(pay_ctx):
         payments.accept_callback("paypal-classic", b"{}", {}, pay_ctx)
 
 
-def test_a_refund_for_a_payment_we_never_saw_is_ignored(pay_ctx, payment_queue, payment_records):
-    event = fake.charge_refunded_event("pi_foreign", 500, 500, "EUR")
-    assert deliver(pay_ctx, event) == "ignored"
+def test_a_refund_for_a_payment_not_seen_yet_is_refused_for_a_retry_and_writes_nothing(
+    pay_ctx, payment_queue, payment_records
+):
+    event = fake.charge_refunded_event("pi_not_seen_yet", 500, 500, "EUR")
+    with pytest.raises(PaymentNotFound):
+        deliver(pay_ctx, event)
     assert payment_queue.messages == [] and payment_records.receipts == {}
+
+
+def test_a_refund_that_overtook_its_payment_is_recorded_when_the_provider_retries_it(
+    pay_ctx, fake_stripe, payment_queue
+):
+    # Found by the whole-API state machine: acknowledged as "ignored", the
+    # refund was never sent again and the ledger missed it for good.
+    order = place(pay_ctx).order
+    paid = fake_stripe.pay(order)
+    refunded = fake_stripe.refund_in_dashboard(paid["data"]["object"]["payment_intent"], 400)
+    with pytest.raises(PaymentNotFound):
+        deliver(pay_ctx, refunded)  # the refund's callback arrives first
+    assert deliver(pay_ctx, paid) == "queued"
+    assert deliver(pay_ctx, refunded) == "queued"  # the provider's retry
+    consume(pay_ctx, payment_queue)
+    after = pay_ctx.orders.get(order.id).order
+    assert (after.payments[0].amount, after.payments[0].refunded) == (1000, 400)
+    assert after.payment_status is PaymentStatus.PARTIALLY_REFUNDED
 
 
 def test_a_queue_outage_leaves_the_receipt_open_and_the_retry_queues_it(
