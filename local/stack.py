@@ -241,6 +241,10 @@ def api_server(host: str, port: int) -> Any:
         # The stdlib's default listen backlog is 5: a burst of storefront
         # clients (or the load bench's 200) would see connection resets.
         request_queue_size = 256
+        # Ctrl-C does not wait for a browser's idle keep-alive connection, or
+        # for a request still queued for its turn (INVOCATION_LOCK).
+        daemon_threads = True
+        block_on_close = False
 
     return LocalDevServer(app, config, host, port, handler_cls=Handler, server_cls=Server)
 
@@ -330,8 +334,11 @@ class LocalStack:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        # Five seconds for all of them together: each finishes its current
+        # invocation, which may first wait for its turn (INVOCATION_LOCK).
+        deadline = time.monotonic() + 5
         for worker in self.workers:
-            worker.join(timeout=5)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.dev is not None:
             self.dev.shutdown()
             self.dev.server_close()

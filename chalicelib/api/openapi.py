@@ -92,6 +92,11 @@ _BODY_ERRORS = {
     415: "unsupported_media_type",
     422: "validation_error: `details.fields` names each invalid field",
 }
+# api/http.py parse_query: each parameter once, then the model's bounds.
+_QUERY_ERRORS = {
+    400: "repeated_query_parameter: a query parameter was given more than once",
+    422: "validation_error: `details.fields` names each invalid parameter",
+}
 _AUTH_ERRORS: dict[str, dict[int, str]] = {
     "order_token": {401: "unauthorized: no `Authorization: Bearer <order token>`"},
     "cart_token": {401: "unauthorized: no `Authorization: Bearer <cart token>`"},
@@ -229,6 +234,8 @@ def error_statuses(op: Operation) -> dict[int, list[str]]:
 
     if op.body is not None:
         add(_BODY_ERRORS)
+    if op.query is not None:
+        add(_QUERY_ERRORS)
     for scheme in op.auth:
         add(_AUTH_ERRORS[scheme])
     for header in op.headers:
