@@ -84,6 +84,15 @@ STATUS_BY_ERROR.update(
 )
 
 
+def status_of(error: type[Exception]) -> int:
+    """The status of a domain error, or of its nearest ancestor in the table
+    (NothingLeftToRefund is a RefundRejected: 409); 400 if none is listed."""
+    for cls in error.__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
 #: Seconds a client should wait before sending a request again that we
 #: answered 503 (the Retry-After header).
 RETRY_AFTER_SECONDS = 1
@@ -142,7 +151,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         except ValidationError as exc:
             return from_validation_error(exc)
         except domain.DomainError as exc:
-            status = STATUS_BY_ERROR.get(type(exc), 400)
+            status = status_of(type(exc))
             return error_response(status, exc.code, exc.message, exc.details, _retry_after(status))
         except Exception as exc:
             if _throttled(exc):

@@ -223,7 +223,7 @@ def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], Any]]:
 
 def error_statuses(op: Operation) -> dict[int, list[str]]:
     """Every error status the operation can answer, with what each means."""
-    from chalicelib.api.errors import STATUS_BY_ERROR
+    from chalicelib.api.errors import status_of
 
     statuses: dict[int, list[str]] = {}
 
@@ -245,7 +245,7 @@ def error_statuses(op: Operation) -> dict[int, list[str]]:
         if isinstance(error, int):
             add({error: _REASONS.get(error, "error").lower()})
         else:
-            status = STATUS_BY_ERROR.get(error, 400)  # type: ignore[arg-type]
+            status = status_of(error)
             add({status: str(getattr(error, "code", error.__name__))})
     add(_SERVER_ERROR)
     return dict(sorted(statuses.items()))
