@@ -81,6 +81,7 @@ def main() -> None:
         "load_five_xx": load["five_xx"],
         "load_stock_conserved": load["stock_conserved"],
         "load_oversold": load["oversold"],
+        "load_orders_accounted": load["orders_accounted"],
         "load_checkout_p50_ms": load["checkout_p50_ms"],
         "load_checkout_p95_ms": load["checkout_p95_ms"],
     }
