@@ -10,6 +10,7 @@ developer gets a clean, seeded shop on every start.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import signal
 import socket
@@ -374,10 +375,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     stopping.wait()
     print("stopping...", flush=True)
+    # If stopping ever hangs, say where every thread is (to the output the
+    # developer or the test harness reads).
+    faulthandler.dump_traceback_later(15)
     stack.stop()
+    faulthandler.cancel_dump_traceback_later()
     print("stopped", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything was stopped in order; do not wait at exit for a daemon
+    # thread still busy with a request that was queued for its turn.
+    os._exit(code)

@@ -102,7 +102,9 @@ def stop_stack(stack: RunningStack) -> int:
         return stack.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         stack.process.kill()
-        raise
+        # The stack dumps its threads' stacks if stopping hangs: show them.
+        tail = "".join(stack.output[-200:])
+        raise AssertionError(f"stack did not stop within 30 s:\n{tail[-20000:]}") from None
 
 
 @pytest.fixture(scope="module")
