@@ -29,7 +29,7 @@ def top_level(name: str) -> str:
     return first
 
 
-def main() -> None:
+def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
             [str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod", out],
@@ -70,7 +70,8 @@ def main() -> None:
             }
         )
     )
+    return 1 if shipped_forbidden else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
