@@ -204,6 +204,12 @@ class Api:
     def place(self, body: dict[str, Any], key: str | None = None) -> Any:
         return self.call("POST", "/orders", body, {"Idempotency-Key": key or new_key()})
 
+    def cancel(self, placed: dict[str, Any], reason: str | None = None) -> Any:
+        """The customer cancels ``placed`` (the placement's answer) with its token."""
+        body = None if reason is None else {"reason": reason}
+        headers = {"Authorization": f"Bearer {placed['token']}"}
+        return self.call("POST", f"/orders/{placed['id']}/cancel", body, headers)
+
     def stock(self, sku: str) -> dict[str, Any]:
         r = self.admin("GET", f"/admin/stock/{sku}")
         assert r.status_code == 200, r.json

@@ -1160,9 +1160,7 @@ def test_odd_text_in_reasons_notes_names_and_references_comes_back_intact_or_is_
 
     placed = order()
     before = snapshot(table)
-    r = api.call(
-        "POST", f"/orders/{placed['id']}/cancel", {"reason": value}, bearer(placed["token"])
-    )
+    r = api.cancel(placed, value)
     if accepted_or_refused(r, table, before, 200, what):
         assert r.json["cancel_reason"] == value
 

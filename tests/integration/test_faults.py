@@ -629,12 +629,7 @@ def test_every_stream_record_and_every_message_delivered_twice_mails_each_email_
     kept, paid, cancelled = place_orders(api, 3, methods=["card", "bank_transfer", "card"])
     r = api.admin("POST", f"/admin/orders/{paid['id']}/payments", {"bank_reference": "SEPA-001"})
     assert r.status_code == 200, r.json
-    r = api.call(
-        "POST",
-        f"/orders/{cancelled['id']}/cancel",
-        {"reason": "ordered the wrong tea"},
-        {"Authorization": f"Bearer {cancelled['token']}"},
-    )
+    r = api.cancel(cancelled, "ordered the wrong tea")
     assert r.status_code == 200, r.json
 
     received = 0

@@ -50,12 +50,7 @@ def test_the_same_sqs_message_twice_sends_no_duplicate(api, pipeline):
 def test_cancelling_through_the_api_mails_the_reason(api, pipeline):
     order = place(api, locale="en")
     pipeline.consume(pipeline.flow())
-    r = api.call(
-        "POST",
-        f"/orders/{order['id']}/cancel",
-        {"reason": "ordered the wrong tea"},
-        {"Authorization": f"Bearer {order['token']}"},
-    )
+    r = api.cancel(order, "ordered the wrong tea")
     assert r.status_code == 200, r.json
     event = pipeline.flow()
     assert [json.loads(r["body"])["detail-type"] for r in event["Records"]] == ["OrderCancelled"]

@@ -208,12 +208,7 @@ def test_the_consumer_reports_only_the_failed_message(api, lambdas):
 
 def test_a_late_payment_is_refunded_through_the_provider_and_never_paid(api, lambdas):
     body = placed(api)
-    r = api.call(
-        "POST",
-        f"/orders/{body['id']}/cancel",
-        {"reason": "too slow"},
-        {"Authorization": f"Bearer {body['token']}"},
-    )
+    r = api.cancel(body, "too slow")
     assert r.status_code == 200, r.json
     stripe = bootstrap.fake_stripe()
     post_stripe(api, stripe.pay(order_of(body["id"])))
@@ -288,9 +283,7 @@ def test_a_customer_cancelling_a_paid_order_gets_a_refund(api, lambdas):
     stripe = bootstrap.fake_stripe()
     post_stripe(api, stripe.pay(order_of(body["id"])))
     consume(lambdas)
-    r = api.call(
-        "POST", f"/orders/{body['id']}/cancel", None, {"Authorization": f"Bearer {body['token']}"}
-    )
+    r = api.cancel(body)
     assert r.status_code == 200, r.json
     assert (r.json["status"], r.json["payment_status"]) == ("cancelled", "refunded")
     assert [c["made"] for c in stripe.refund_calls] == [2000]

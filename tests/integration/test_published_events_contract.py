@@ -22,12 +22,7 @@ def test_placed_and_cancelled_events_on_the_bus_match_their_published_schemas(
 
     published = json.loads(SCHEMA_FILE.read_text())
     order = place(api, locale="en")
-    r = api.call(
-        "POST",
-        f"/orders/{order['id']}/cancel",
-        {"reason": "changed my mind"},
-        {"Authorization": f"Bearer {order['token']}"},
-    )
+    r = api.cancel(order, "changed my mind")
     assert r.status_code == 200, r.json
     received = [json.loads(m["body"]) for m in pipeline.flow()["Records"]]
     assert sorted(e["detail-type"] for e in received) == ["OrderCancelled", "OrderPlaced"]
