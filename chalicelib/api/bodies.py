@@ -8,7 +8,9 @@ measures it).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 #: Free text on one line (names, address lines, cities, product names, bank
 #: references): no control characters. A NUL, a line break or a tab in a name
@@ -19,6 +21,9 @@ ONE_LINE = r"^[^\x00-\x1F\x7F-\x9F]*$"
 #: Free text that may run over lines (reasons, notes, descriptions): line
 #: breaks and tabs allowed, no other control character.
 PARAGRAPHS = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+#: Why something was cancelled, returned or refunded (kept in the history,
+#: and quoted in the customer's email).
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)]
 
 
 class Request(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer
+from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Reason
 from chalicelib.api.schemas import Request, Sku
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
@@ -99,9 +99,7 @@ class ReturnIn(Request):
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     refund: Money = Field(default=0, description="paid back through the payment provider")
     surcharge: Money = Field(default=0, description="fees withheld, e.g. return shipping")
-    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
-        "returned by customer"
-    )
+    reason: Reason = "returned by customer"
 
 
 class NoteIn(Request):
@@ -110,9 +108,7 @@ class NoteIn(Request):
 
 
 class MerchantCancelIn(Request):
-    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
-        "cancelled by the shop"
-    )
+    reason: Reason = "cancelled by the shop"
 
 
 class TrackingEventIn(Request):

@@ -7,11 +7,10 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Request
+from chalicelib.api.bodies import ONE_LINE, Answer, Reason, Request
 
 OrderNumber = Annotated[str, Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")]
 BankReference = Annotated[str, Field(min_length=1, max_length=140, pattern=ONE_LINE)]
-Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)]
 
 MAX_BULK_PAYMENTS = 100
 

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Request
+from chalicelib.api.bodies import ONE_LINE, Answer, Reason, Request
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
@@ -156,9 +156,7 @@ class PlaceOrderIn(Request):
 
 
 class CancelIn(Request):
-    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)] = (
-        "cancelled by customer"
-    )
+    reason: Reason = "cancelled by customer"
 
 
 class LineOut(Answer):
