@@ -1,6 +1,14 @@
 """Cold start: what a new Lambda instance of ours costs against the smallest
 Chalice + boto3 app with the same handlers (bench/minimal_app.py).
 
+Both apps run as Lambda runs them: from their packages. Each is built with
+``chalice package`` and the deployment's bytecode step (bench/package.py,
+infrastructure/bytecode.py) and unpacked; a child Python sees only that
+directory and boto3 with its dependencies (what the Lambda runtime
+provides), not .venv's site-packages, and writes no bytecode (/var/task is
+read-only). So the figure includes compiling whatever the package ships
+uncompiled, as a real cold start does.
+
 For every handler, a fresh interpreter (as a new Lambda instance is) times
 two things: importing the module Lambda loads for it (``app`` for the API,
 the job's own module for queue, stream and schedule handlers, as in
@@ -20,13 +28,17 @@ Prints a table, then one JSON object as the very last line.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,17 +92,51 @@ print(json.dumps({
 """
 
 
-def run_child(module: str, handler: str, event: dict[str, Any]) -> dict[str, Any]:
+#: What the Lambda Python runtime provides besides the standard library.
+RUNTIME_PROVIDES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+class Task:
+    """One app unpacked from its deployment.zip, as in Lambda's /var/task."""
+
+    def __init__(self, archive: Path, task: Path, runtime: Path) -> None:
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(task)
+        self.task = task
+        self.path = f"{task}{os.pathsep}{runtime}"
+
+
+def runtime_dir(root: Path) -> Path:
+    """boto3 and its dependencies from .venv, and nothing else of it."""
+    root.mkdir()
+    for name in RUNTIME_PROVIDES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (root / source.name).symlink_to(source)
+    return root
+
+
+def minimal_project(root: Path) -> Path:
+    """bench/minimal_app.py as a chalice project of its own."""
+    (root / ".chalice").mkdir(parents=True)
+    shutil.copy(ROOT / "bench" / "minimal_app.py", root / "app.py")
+    config = {"version": "2.0", "app_name": "minimal", "stages": {"prod": {}}}
+    (root / ".chalice" / "config.json").write_text(json.dumps(config))
+    return root
+
+
+def run_child(task: Task, module: str, handler: str, event: dict[str, Any]) -> dict[str, Any]:
     spec = {"module": module, "handler": handler, "event": event}
-    path = f"{ROOT}{os.pathsep}{ROOT / 'bench'}"
     done = subprocess.run(
-        [sys.executable, "-c", CHILD],
+        [sys.executable, "-S", "-c", CHILD],
         input=json.dumps(spec, default=str),
         check=False,
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": path},
+        cwd=task.task,
+        env={**os.environ, "PYTHONPATH": task.path, "PYTHONDONTWRITEBYTECODE": "1"},
         timeout=120,
     )
     if done.returncode != 0:
@@ -296,6 +342,7 @@ def main() -> None:
     # Before anything imports the logger: the children inherit it too, and
     # a log line per request would only interleave with the table.
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    from bench.package import build_package
     from local.aws import EmbeddedAWS
     from local.stack import (
         faster_clock_environment,
@@ -303,6 +350,12 @@ def main() -> None:
         local_environment,
         provision,
     )
+
+    work = Path(tempfile.mkdtemp(prefix="cold-start-"))
+    runtime = runtime_dir(work / "runtime")
+    ours_task = Task(build_package(ROOT, work / "ours"), work / "ours-task", runtime)
+    minimal_archive = build_package(minimal_project(work / "minimal-project"), work / "minimal")
+    minimal_task = Task(minimal_archive, work / "minimal-task", runtime)
 
     aws = EmbeddedAWS(port=0).start()
     os.environ.update(local_environment(aws))
@@ -319,13 +372,14 @@ def main() -> None:
     for _ in range(RUNS):
         events = world.events()
         for name, module in HANDLERS.items():
-            ours = run_child(module, handler_name(name), events[name])
-            minimal = run_child("minimal_app", handler_name(name), events[name])
+            ours = run_child(ours_task, module, handler_name(name), events[name])
+            minimal = run_child(minimal_task, "app", handler_name(name), events[name])
             samples[name]["ours_import"].append(ours["import_ms"])
             samples[name]["ours_first"].append(ours["first_ms"])
             samples[name]["min_import"].append(minimal["import_ms"])
             samples[name]["min_first"].append(minimal["first_ms"])
     aws.stop()
+    shutil.rmtree(work)
 
     rows = []
     for name in HANDLERS:

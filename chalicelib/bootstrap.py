@@ -3,6 +3,11 @@
 Everything is built lazily on first use and cached for the warm Lambda;
 nothing is created at import time (a client made at import escapes moto in
 tests and slows every cold start). ``reset()`` drops the caches for tests.
+
+Importing this module loads nothing of ours and not pydantic: the queue
+consumers import it before powertools' batch utility, which builds every
+one of its pydantic parser models (~100 ms) if pydantic is already loaded
+(chalicelib/jobs/batches.py).
 """
 
 from __future__ import annotations
@@ -10,18 +15,23 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import get_settings
-from chalicelib.payments.ports import PaymentPorts, PaymentProvider
-from chalicelib.services.context import Context
-
 if TYPE_CHECKING:
+    from chalicelib.config import Settings
     from chalicelib.notify.service import Notifier
     from chalicelib.payments.fake import FakeStripe
+    from chalicelib.payments.ports import PaymentPorts, PaymentProvider
     from chalicelib.payments.stripe_api import StripeApi
+    from chalicelib.services.context import Context
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
 _RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+def get_settings() -> Settings:
+    from chalicelib.config import get_settings as cached_settings
+
+    return cached_settings()
 
 
 @functools.cache
@@ -44,6 +54,7 @@ def aws_client(service: str) -> Any:
 
 @functools.cache
 def context() -> Context:
+    from chalicelib.services.context import Context
     from chalicelib.store.carts import DynamoCarts
     from chalicelib.store.catalog import DynamoCatalog
     from chalicelib.store.desk import DynamoOrderDesk
@@ -91,6 +102,7 @@ def payment_ports() -> PaymentPorts:
     """Providers, callback verifiers, receipts and the queue (docs/payments.md)."""
     from chalicelib.payments.hmac_adapter import HmacCallbacks
     from chalicelib.payments.manual import ManualRefunds
+    from chalicelib.payments.ports import PaymentPorts
     from chalicelib.payments.queue import SqsPaymentEvents
     from chalicelib.payments.stripe_adapter import StripeCallbacks, StripeProvider
     from chalicelib.store.payments import DynamoPaymentRecords
@@ -151,11 +163,13 @@ def reset() -> None:
     """Forget every cached client, store and setting (tests)."""
     from aws_lambda_powertools.utilities import parameters
 
+    from chalicelib.config import get_settings as cached_settings
+
     aws_client.cache_clear()
     context.cache_clear()
     notifier.cache_clear()
     payment_ports.cache_clear()
     fake_stripe.cache_clear()
     stripe_client.cache_clear()
-    get_settings.cache_clear()
+    cached_settings.cache_clear()
     parameters.clear_caches()

@@ -16,8 +16,6 @@ from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.observability import logger
-from chalicelib.payments.messages import from_message
-from chalicelib.services import payments
 
 PAYMENT_EVENTS_QUEUE = "payment-events.fifo"  # infrastructure/definitions.py QUEUES
 
@@ -25,6 +23,11 @@ payment_jobs = Blueprint(__name__)
 
 
 def _apply(record: Any) -> str:
+    # Imported here: the batch utility must load before pydantic does
+    # (chalicelib/jobs/batches.py).
+    from chalicelib.payments.messages import from_message
+    from chalicelib.services import payments
+
     return payments.apply_payment_event(from_message(record.body), bootstrap.context())
 
 

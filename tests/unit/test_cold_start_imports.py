@@ -1,0 +1,84 @@
+"""What a function's cold start loads, checked in a fresh interpreter: the
+consumers must reach powertools' batch utility before pydantic, or it builds
+parser models we never use (chalicelib/jobs/batches.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PARSER_MODELS = "aws_lambda_powertools.utilities.parser.models"
+
+
+#: One SQS message no consumer can read: it fails without any AWS call.
+UNREADABLE = {
+    "Records": [
+        {
+            "messageId": "m-1",
+            "receiptHandle": "r-1",
+            "body": "not json",
+            "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": "order-1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:q",
+            "awsRegion": "eu-central-1",
+        }
+    ]
+}
+
+
+FAILED = [{"itemIdentifier": "m-1"}]
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules loaded once ``code`` has run in a new interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "module", ["chalicelib.jobs.notifications", "chalicelib.jobs.payment_events"]
+)
+def test_a_consumer_module_loads_no_pydantic(module: str) -> None:
+    assert "pydantic" not in loaded_after(f"import {module}")
+
+
+@pytest.mark.parametrize(
+    ("module", "process", "outcome"),
+    [
+        ("chalicelib.jobs.notifications", "process", repr({"batchItemFailures": FAILED})),
+        # A FIFO batch that failed whole is raised (the batch is retried).
+        ("chalicelib.jobs.payment_events", "process_batch", "BatchProcessingError"),
+    ],
+)  # fmt: skip
+def test_a_consumers_first_batch_builds_no_parser_models(
+    module: str, process: str, outcome: str
+) -> None:
+    loaded = loaded_after(
+        f"import {module} as consumer\n"
+        "try:\n"
+        f"    answer = repr(consumer.{process}({json.dumps(UNREADABLE)}))\n"
+        "except Exception as error:\n"
+        "    answer = type(error).__name__\n"
+        f"assert answer == {outcome!r}, answer\n"
+    )
+
+    assert "aws_lambda_powertools.utilities.batch" in loaded
+    assert "pydantic" in loaded
+    assert PARSER_MODELS not in loaded
+
+
+def test_the_api_loads_no_batch_utility() -> None:
+    loaded = loaded_after("import app")
+
+    assert "aws_lambda_powertools.utilities.batch" not in loaded
+    assert PARSER_MODELS not in loaded

@@ -1,0 +1,143 @@
+"""The Lambda package's bytecode step (infrastructure/bytecode.py), on a
+small package of the same shape as chalice's: what ships as what, and that
+Python really loads it that way from a read-only copy."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infrastructure.bytecode import add_bytecode, runtime_of_this_python
+
+PACKAGE = {
+    "app.py": "from chalicelib.greeting import GREETING\n",
+    "chalicelib/__init__.py": "",
+    "chalicelib/greeting.py": "GREETING = 'from our code'\n",
+    importlib.util.cache_from_source("chalicelib/greeting.py"): "stale bytes from a checkout",
+    "chalicelib/templates/mail.txt": "Hello {{ name }}\n",
+    "pydantic/__init__.py": "VERSION = 'library'\n",
+    "pydantic/v1/__init__.py": "LEGACY = True\n",
+    "aws_lambda_powertools/__init__.py": "",
+    "aws_lambda_powertools/logging/__init__.py": "LOGGER = 'powertools'\n",
+    "aws_lambda_powertools/utilities/__init__.py": "",
+    "aws_lambda_powertools/utilities/idempotency/__init__.py": "UNUSED = True\n",
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.js": "/* js */",
+    "dns/__init__.py": "RESOLVER = True\n",
+    "some_other_lib/__init__.py": "X = 1\n",
+}
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, text in PACKAGE.items():
+            z.writestr(name, text)
+    return archive
+
+
+def names(archive: Path) -> set[str]:
+    with zipfile.ZipFile(archive) as z:
+        return set(z.namelist())
+
+
+def test_our_code_keeps_its_source_and_gains_unchecked_bytecode(package: Path) -> None:
+    report = add_bytecode(package, runtime_of_this_python())
+
+    shipped = names(package)
+    for module in ("app.py", "chalicelib/__init__.py", "chalicelib/greeting.py"):
+        assert module in shipped
+        compiled = importlib.util.cache_from_source(module)
+        assert compiled in shipped
+        with zipfile.ZipFile(package) as z:
+            header = z.read(compiled)[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, unchecked
+    assert "chalicelib/templates/mail.txt" in shipped
+    assert report.ours_compiled == 3
+
+
+def test_loaded_libraries_ship_as_bytecode_only_and_the_rest_as_source(package: Path) -> None:
+    report = add_bytecode(package, runtime_of_this_python())
+
+    shipped = names(package)
+    assert {"pydantic/__init__.pyc", "aws_lambda_powertools/logging/__init__.pyc"} <= shipped
+    assert "pydantic/__init__.py" not in shipped
+    assert "aws_lambda_powertools/logging/__init__.py" not in shipped
+    # Not loaded by us: source only, as chalice packaged it.
+    for source_only in (
+        "pydantic/v1/__init__.py",
+        "aws_lambda_powertools/utilities/idempotency/__init__.py",
+        "some_other_lib/__init__.py",
+    ):
+        assert source_only in shipped
+        assert source_only + "c" not in shipped
+    assert report.libraries_compiled == 4
+
+
+def test_never_loaded_code_and_stale_caches_are_dropped(package: Path) -> None:
+    report = add_bytecode(package, runtime_of_this_python())
+
+    shipped = names(package)
+    assert not any(n.startswith(("dns/", "aws_lambda_powertools/event_handler/")) for n in shipped)
+    with zipfile.ZipFile(package) as z:
+        fresh = z.read(importlib.util.cache_from_source("chalicelib/greeting.py"))
+    assert b"stale bytes" not in fresh
+    assert report.dropped == 3
+
+
+def test_python_loads_the_package_as_shipped_without_reading_our_source(
+    package: Path, tmp_path: Path
+) -> None:
+    add_bytecode(package, runtime_of_this_python())
+    task = tmp_path / "task"
+    with zipfile.ZipFile(package) as z:
+        z.extractall(task)
+    # Proof that the bytecode, not the source, is what runs: a changed
+    # source is never read (unchecked), as in Lambda's read-only /var/task.
+    (task / "chalicelib" / "greeting.py").write_text("raise SystemExit('source was read')\n")
+
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", "import app, pydantic; print(app.GREETING, pydantic.VERSION)"],
+        cwd=task,
+        env={"PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == ["from", "our", "code", "library"]
+
+
+def test_a_package_for_another_python_is_refused(package: Path) -> None:
+    before = package.read_bytes()
+
+    with pytest.raises(RuntimeError, match="would not load"):
+        add_bytecode(package, "python3.9")
+
+    assert package.read_bytes() == before
+
+
+def test_email_checks_never_load_dnspython() -> None:
+    """dnspython is left out of the package; checking an address must not need it."""
+    probe = (
+        "import sys; sys.modules['dns'] = None\n"
+        "from chalicelib.api.schemas import _valid_email\n"
+        "print(_valid_email('erika@bücher.example'))\n"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == "erika@xn--bcher-kva.example"
