@@ -382,3 +382,27 @@ def test_gateway_answers_carry_our_error_body_and_request_id(synthesis: Synthesi
             in response["ResponseTemplates"]["application/json"]
         )
         assert response["ResponseParameters"]["Headers"]["X-Request-Id"] == "context.requestId"
+
+
+# --- the package ---------------------------------------------------------------
+
+
+def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> None:
+    """infrastructure/bytecode.py runs inside the construct, before the zip
+    becomes the functions' code asset (a cold start compiles nothing of ours)."""
+    import importlib.util
+    import zipfile
+
+    (package,) = [
+        path
+        for path in synthesis.assembly.glob("asset.*.zip")
+        if "app.py" in zipfile.ZipFile(path).namelist()
+    ]
+    names = set(zipfile.ZipFile(package).namelist())
+    ours = [
+        n for n in names if n.endswith(".py") and (n == "app.py" or n.startswith("chalicelib/"))
+    ]
+
+    assert ours
+    assert [n for n in ours if importlib.util.cache_from_source(n) not in names] == []
+    assert not any(n.startswith("dns/") for n in names)
