@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.clock import utc_now
 from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.emails import Email, Shop
 from chalicelib.notify.receipts import AlreadySent, EmailReceipts, ReceiptKey
 from chalicelib.notify.ses import Mailer, SendFailed
 from chalicelib.observability import logger, metrics
-from chalicelib.services.context import utc_now
 
 
 @dataclass(frozen=True)

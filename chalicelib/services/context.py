@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from chalicelib.clock import utc_now
 from chalicelib.config import Settings
 from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
@@ -23,10 +24,6 @@ from chalicelib.services.ports import (
 
 if TYPE_CHECKING:
     from chalicelib.services.fulfilment import Refunds
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,15 @@ def test_the_api_loads_no_batch_utility() -> None:
 
     assert "aws_lambda_powertools.utilities.batch" not in loaded
     assert PARSER_MODELS not in loaded
+
+
+def test_sending_emails_does_not_load_the_order_domain() -> None:
+    """The notifications function works from the events alone; the order
+    domain and services (~100 dataclasses) are another function's cold start."""
+    loaded = loaded_after(
+        "import chalicelib.jobs.notifications as consumer\n"
+        "from chalicelib.notify.service import send_event_emails\n"
+    )
+
+    assert "chalicelib.domain.order" not in loaded
+    assert "chalicelib.services.context" not in loaded
