@@ -10,7 +10,6 @@ Prints a table, then one JSON object as the very last line.
 from __future__ import annotations
 
 import collections
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,6 +19,14 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infrastructure.bytecode import (  # noqa: E402  (after the path above)
+    add_bytecode,
+    ours_without_bytecode,
+    package_runtime,
+)
+
 TARGET_MB = 5.0
 MUST_NOT_SHIP = ("boto3", "botocore", "s3transfer", "moto", "local", "tests", "bench")
 
@@ -34,9 +41,6 @@ def top_level(name: str) -> str:
 def build_package(project: Path, out: Path, stage: str = "prod") -> Path:
     """``chalice package`` of ``project`` into ``out``, then the same bytecode
     step as the deployment (infrastructure/stack.py); the deployment.zip."""
-    sys.path.insert(0, str(ROOT))
-    from infrastructure.bytecode import add_bytecode, package_runtime
-
     subprocess.run(
         [str(Path(sys.executable).parent / "chalice"), "package", "--stage", stage, str(out)],
         cwd=project,
@@ -64,11 +68,7 @@ def main() -> int:
     names = {entry.filename for entry in entries}
     # Every module of ours must ship its bytecode (a cold start would
     # otherwise compile it, on every cold start).
-    uncompiled = sorted(
-        n for n in names
-        if n.endswith(".py") and (n == "app.py" or n.startswith("chalicelib/"))
-        and importlib.util.cache_from_source(n) not in names
-    )  # fmt: skip
+    uncompiled = ours_without_bytecode(names)
     compiled = sum(1 for n in names if n.endswith(".pyc"))
 
     print(f"{'in deployment.zip':32}{'zipped MB':>11}{'unzipped MB':>13}")

@@ -46,9 +46,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Our code: source plus unchecked bytecode in __pycache__.
-OURS = ("app.py", "chalicelib/")
-
 #: Libraries the functions load, shipped as bytecode instead of source.
 COMPILED = (
     "annotated_types/",
@@ -101,7 +98,17 @@ def runtime_of_this_python() -> str:
 
 
 def is_ours(name: str) -> bool:
+    """Our code: shipped as source plus unchecked bytecode in __pycache__."""
     return name == "app.py" or name.startswith("chalicelib/")
+
+
+def ours_without_bytecode(names: set[str]) -> list[str]:
+    """The modules of ours in a package's file list that lack their bytecode."""
+    return sorted(
+        n
+        for n in names
+        if n.endswith(".py") and is_ours(n) and importlib.util.cache_from_source(n) not in names
+    )
 
 
 def ships_compiled_only(name: str) -> bool:

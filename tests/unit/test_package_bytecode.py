@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.bytecode import add_bytecode, runtime_of_this_python
+from infrastructure.bytecode import add_bytecode, ours_without_bytecode, runtime_of_this_python
 
 PACKAGE = {
     "app.py": "from chalicelib.greeting import GREETING\n",
@@ -47,6 +47,8 @@ def names(archive: Path) -> set[str]:
 
 
 def test_our_code_keeps_its_source_and_gains_unchecked_bytecode(package: Path) -> None:
+    assert ours_without_bytecode(names(package)) == ["app.py", "chalicelib/__init__.py"]
+
     report = add_bytecode(package, runtime_of_this_python())
 
     shipped = names(package)
@@ -59,6 +61,7 @@ def test_our_code_keeps_its_source_and_gains_unchecked_bytecode(package: Path) -
         assert header[:4] == importlib.util.MAGIC_NUMBER
         assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, unchecked
     assert "chalicelib/templates/mail.txt" in shipped
+    assert ours_without_bytecode(shipped) == []
     assert report.ours_compiled == 3
 
 
