@@ -10,6 +10,7 @@ from typing import Any
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
+from chalicelib import bootstrap
 from chalicelib.config import get_settings
 from chalicelib.observability import logger
 
@@ -19,15 +20,9 @@ admin_auth = Blueprint(__name__)
 def admin_key_hashes() -> list[str]:
     """The sha256 hex digests of the valid admin keys, cached per warm
     Lambda for ``admin_keys_cache_seconds`` (rotation takes that long)."""
-    # Deferred: only the authorizer function needs the parameters utility.
-    from aws_lambda_powertools.utilities import parameters
-
     settings = get_settings()
-    hashes = parameters.get_parameter(
-        settings.admin_keys_parameter,
-        decrypt=True,
-        transform="json",
-        max_age=settings.admin_keys_cache_seconds,
+    hashes = bootstrap.secret_parameter(
+        settings.admin_keys_parameter, transform="json", max_age=settings.admin_keys_cache_seconds
     )
     return [str(h) for h in hashes]
 

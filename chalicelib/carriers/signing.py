@@ -62,15 +62,13 @@ def verify(
 def webhook_secrets() -> list[str]:
     """The active signing secrets (SSM, cached per warm Lambda): a JSON list
     of secrets while rotating, or one secret as plain text."""
-    from aws_lambda_powertools.utilities import parameters
-
+    from chalicelib import bootstrap
     from chalicelib.config import get_settings
 
     settings = get_settings()
     value = str(
-        parameters.get_parameter(
+        bootstrap.secret_parameter(
             settings.carrier_webhook_secrets_parameter,
-            decrypt=True,
             max_age=settings.carrier_secrets_cache_seconds,
         )
     )

@@ -94,3 +94,26 @@ def test_sending_emails_does_not_load_the_order_domain() -> None:
 
     assert "chalicelib.domain.order" not in loaded
     assert "chalicelib.services.context" not in loaded
+
+
+def test_reading_a_secret_makes_no_boto3_session_of_its_own(table, monkeypatch):
+    """powertools' ``get_parameter`` builds a Session per provider, which
+    reads botocore's endpoint data again (~75 ms of the webhook's cold start).
+    Ours asks SSM through the one client cache."""
+    import boto3.session
+
+    from chalicelib import bootstrap
+    from tests.conftest import STRIPE_SECRETS
+
+    sessions = []
+    original = boto3.session.Session.__init__
+
+    def counting(self, *args, **kwargs):
+        sessions.append(args or kwargs)
+        original(self, *args, **kwargs)
+
+    bootstrap.aws_client("dynamodb")  # the default session exists from here on
+    monkeypatch.setattr(boto3.session.Session, "__init__", counting)
+    parameter = bootstrap.get_settings().stripe_webhook_secrets_parameter
+    assert bootstrap.secret_parameter(parameter, transform="json", max_age=60) == STRIPE_SECRETS
+    assert sessions == []

@@ -216,26 +216,26 @@ def test_failures_log_stripes_request_id_but_never_the_key_or_the_customer(ctx):
     assert order.customer.email not in everything and "erika@" not in everything
 
 
-def test_the_deployed_client_reads_its_key_from_ssm_once(monkeypatch):
-    from aws_lambda_powertools.utilities import parameters
+def test_the_deployed_client_reads_its_key_from_ssm_once(aws, monkeypatch):
+    import boto3
 
     from chalicelib import bootstrap
     from chalicelib.payments.stripe_api import StripeApi
 
-    asked = []
-
-    def get_parameter(name, **options):
-        asked.append((name, options))
-        return "sk_live_from_ssm"
-
+    parameter = "/shop/unit/stripe-api-key"
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=parameter, Value="sk_live_from_ssm", Type="SecureString")
     monkeypatch.setenv("SHOP_TABLE_NAME", "shop-unit")
-    monkeypatch.setenv("SHOP_STRIPE_API_KEY_PARAMETER", "/shop/unit/stripe-api-key")
-    monkeypatch.setattr(parameters, "get_parameter", get_parameter)
+    monkeypatch.setenv("SHOP_STRIPE_API_KEY_PARAMETER", parameter)
     bootstrap.reset()
     try:
         client = bootstrap.stripe_client()
+        # Rotated after the first read: this warm instance keeps its key.
+        ssm.put_parameter(Name=parameter, Value="sk_live_rotated", Type="SecureString",
+                          Overwrite=True)  # fmt: skip
         assert isinstance(client, StripeApi) and bootstrap.stripe_client() is client
-        assert asked == [("/shop/unit/stripe-api-key", {"decrypt": True})]
+        assert client._api_key == "sk_live_from_ssm"
         assert "sk_live_from_ssm" not in repr(client)
     finally:
+        ssm.delete_parameter(Name=parameter)
         bootstrap.reset()
