@@ -5,7 +5,8 @@ Both apps run as Lambda runs them: from their packages. Each is built with
 ``chalice package`` and the deployment's bytecode step (bench/package.py,
 infrastructure/bytecode.py) and unpacked; a child Python sees only that
 directory and boto3 with its dependencies (what the Lambda runtime
-provides), not .venv's site-packages, and writes no bytecode (/var/task is
+provides), not .venv's site-packages, gets its function's environment
+variables from the package's sam.json, and writes no bytecode (/var/task is
 read-only). So the figure includes compiling whatever the package ships
 uncompiled, as a real cold start does.
 
@@ -97,13 +98,40 @@ RUNTIME_PROVIDES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "
 
 
 class Task:
-    """One app unpacked from its deployment.zip, as in Lambda's /var/task."""
+    """One app unpacked from its deployment.zip, as in Lambda's /var/task,
+    with each function's environment variables from the package's sam.json
+    (.chalice/config.json's, such as PYDANTIC_DISABLE_PLUGINS)."""
 
     def __init__(self, archive: Path, task: Path, runtime: Path) -> None:
         with zipfile.ZipFile(archive) as z:
             z.extractall(task)
         self.task = task
         self.path = f"{task}{os.pathsep}{runtime}"
+        self.environments = function_environments(archive.parent / "sam.json")
+
+    def environment(self, module: str, handler: str) -> dict[str, str]:
+        """What Lambda sets for the function whose handler this is; the
+        bench's own variables (the embedded AWS's endpoints and names, its
+        log level) win where both set one."""
+        attribute = "app" if handler == "api" else handler
+        deployed = self.environments.get(f"{module}.{attribute}", {})
+        return {**deployed, **os.environ}
+
+
+def function_environments(sam: Path) -> dict[str, dict[str, str]]:
+    """Handler -> its literal environment variables (references, which the
+    infrastructure resolves, are left out: the bench sets those itself)."""
+    template = json.loads(sam.read_text())
+    found: dict[str, dict[str, str]] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        variables = properties.get("Environment", {}).get("Variables", {})
+        found[properties["Handler"]] = {
+            name: value for name, value in variables.items() if isinstance(value, str)
+        }
+    return found
 
 
 def runtime_dir(root: Path) -> Path:
@@ -136,7 +164,11 @@ def run_child(task: Task, module: str, handler: str, event: dict[str, Any]) -> d
         capture_output=True,
         text=True,
         cwd=task.task,
-        env={**os.environ, "PYTHONPATH": task.path, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={
+            **task.environment(module, handler),
+            "PYTHONPATH": task.path,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
         timeout=120,
     )
     if done.returncode != 0:
