@@ -58,8 +58,14 @@ def render(kind: str, locale: str, values: dict[str, Any]) -> tuple[str, str]:
 
 def render_string(source: str, locale: str, values: dict[str, Any]) -> str:
     """A one-line template such as a subject (never autoescaped: it is a header)."""
-    env = environment().overlay(autoescape=False)
-    return str(env.from_string(source).render({**values, "locale": locale}) or "").strip()
+    return str(_string_template(source).render({**values, "locale": locale}) or "").strip()
+
+
+@functools.cache
+def _string_template(source: str) -> Any:
+    """Compiled once per warm Lambda: the subjects are a fixed set (emails.py),
+    and compiling one costs more than rendering it."""
+    return environment().overlay(autoescape=False).from_string(source)
 
 
 def template_names() -> list[str]:

@@ -200,3 +200,22 @@ def test_make_emails_writes_a_browsable_preview_of_every_template(settings, tmp_
             assert f'href="{path.name}"' in index
     assert (tmp_path / "OrderPlaced.new_order.en.html").exists()
     assert (tmp_path / "OrderPlaced.new_order.de.html").exists()
+
+
+def test_a_subject_template_is_compiled_once_and_renders_each_readers_values(monkeypatch):
+    import jinja2
+
+    from chalicelib.notify.render import render_string
+
+    compiled = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self, *args, **kwargs):
+        compiled.append(args[0])
+        return compile_source(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    source = "Order {{ number }} <{{ locale }}> (compiled once)"
+    assert render_string(source, "de", {"number": "A-1"}) == "Order A-1 <de> (compiled once)"
+    assert render_string(source, "en", {"number": "B-2"}) == "Order B-2 <en> (compiled once)"
+    assert compiled == [source]
