@@ -44,9 +44,10 @@ def main() -> None:
     from chalicelib.services import order_desk
     from chalicelib.services.context import Context
     from chalicelib.services.ports import DeskQuery
+    from chalicelib.store.attributes import to_dynamo
     from chalicelib.store.desk import READ_FACTOR, DynamoOrderDesk
     from chalicelib.store.keys import order_number
-    from chalicelib.store.mapping import order_to_item, to_dynamo
+    from chalicelib.store.mapping import order_to_item
     from chalicelib.store.orders import DynamoOrders
     from local.resources import create_table
     from tests.desk_orders import NOW, customer_email, varied_orders

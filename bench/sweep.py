@@ -53,8 +53,9 @@ def main() -> None:
     )
     from chalicelib.services import sweeps
     from chalicelib.services.context import Context
+    from chalicelib.store.attributes import to_dynamo
     from chalicelib.store.catalog import DynamoCatalog
-    from chalicelib.store.mapping import order_to_item, to_dynamo
+    from chalicelib.store.mapping import order_to_item
     from chalicelib.store.orders import DynamoOrders
     from chalicelib.store.sweeps import DynamoSweepIndex
     from local.resources import create_table

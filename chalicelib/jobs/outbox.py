@@ -62,7 +62,7 @@ def new_items(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The new images of inserted items; history entries are never updated."""
     # Here, not at import: the mapping pulls in boto3, which the API
     # functions that share this package should not load at cold start.
-    from chalicelib.store.mapping import from_dynamo
+    from chalicelib.store.attributes import from_dynamo
 
     return [
         from_dynamo(record["dynamodb"]["NewImage"])

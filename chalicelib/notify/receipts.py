@@ -56,8 +56,8 @@ class DynamoEmailReceipts:
         from botocore.exceptions import ClientError
 
         from chalicelib.store import keys
+        from chalicelib.store.attributes import from_dynamo, to_dynamo
         from chalicelib.store.errors import is_conditional_check_failure
-        from chalicelib.store.mapping import from_dynamo, to_dynamo
 
         token = secrets.token_hex(8)
         item = {
@@ -94,8 +94,8 @@ class DynamoEmailReceipts:
         from botocore.exceptions import ClientError
 
         from chalicelib.store import keys
+        from chalicelib.store.attributes import to_dynamo
         from chalicelib.store.errors import is_conditional_check_failure
-        from chalicelib.store.mapping import to_dynamo
 
         try:
             self._client.delete_item(
@@ -112,7 +112,7 @@ class DynamoEmailReceipts:
         from botocore.exceptions import ClientError
 
         from chalicelib.store import keys
-        from chalicelib.store.mapping import to_dynamo
+        from chalicelib.store.attributes import to_dynamo
 
         try:
             self._client.update_item(

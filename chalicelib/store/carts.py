@@ -32,12 +32,12 @@ from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.order import CartConversion
 from chalicelib.services.ports import AddressSuppressed
 from chalicelib.store import keys
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import (
     RETRYABLE_CANCELLATION_CODES,
     cancellation_reasons,
     is_conditional_check_failure,
 )
-from chalicelib.store.mapping import from_dynamo, to_dynamo
 
 #: Carts (and the email address they hold) are deleted by TTL this long after
 #: their last change; a cart nobody touched for that long is not coming back.

@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import ConcurrentUpdate, ProductNotFound
 from chalicelib.store import keys
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
-from chalicelib.store.mapping import from_dynamo, product_from_item, to_dynamo
+from chalicelib.store.mapping import product_from_item
 
 _BATCH_GET_LIMIT = 100
 

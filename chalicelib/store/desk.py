@@ -17,7 +17,8 @@ from typing import Any
 
 from chalicelib.services.ports import DeskPage, DeskPosition, DeskQuery
 from chalicelib.store import keys, schema
-from chalicelib.store.mapping import from_dynamo, order_from_item, to_dynamo
+from chalicelib.store.attributes import from_dynamo, to_dynamo
+from chalicelib.store.mapping import order_from_item
 
 #: A page reads at most this many items per order it may return. A rare
 #: combination of filters then yields short pages with a next cursor rather

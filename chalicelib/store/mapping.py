@@ -1,7 +1,7 @@
 """Domain objects to DynamoDB items and back.
 
-Items are built as plain Python values and converted to DynamoDB's typed
-JSON with boto3's (de)serializer at the edge of the store.
+Items are built as plain Python values here; the stores convert them to
+DynamoDB's typed JSON and back at their edge (store/attributes.py).
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import DomainError
@@ -38,28 +36,6 @@ from chalicelib.domain.shipment import (
     TrackingStatus,
 )
 from chalicelib.store import keys
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in item.items() if value is not None}
-
-
-def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; ours are all integers."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:

@@ -20,19 +20,18 @@ from chalicelib.services.ports import (
     OrderRecord,
 )
 from chalicelib.store import keys
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.carts import conversion_update, explain_conversion_failure
 from chalicelib.store.errors import RETRYABLE_CANCELLATION_CODES, cancellation_reasons
 from chalicelib.store.mapping import (
     claim_item,
     claim_refused,
-    from_dynamo,
     history_from_item,
     history_to_item,
     order_from_item,
     order_to_item,
     shipment_from_item,
     shipment_to_item,
-    to_dynamo,
 )
 
 _COUNTERS = ("available", "reserved", "shipped", "restocked")

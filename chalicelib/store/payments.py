@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.store import keys
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
-from chalicelib.store.mapping import from_dynamo, to_dynamo
 
 
 def receipt_key(provider: str, event_id: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.store import keys
-from chalicelib.store.mapping import from_dynamo, to_dynamo
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 
 
 class DynamoSuppressions:

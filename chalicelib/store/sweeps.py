@@ -16,9 +16,10 @@ from chalicelib.domain.cart import Cart
 from chalicelib.domain.order import Order, PaymentMethod
 from chalicelib.services.ports import DuePage
 from chalicelib.store import schema
+from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.carts import cart_from_item
 from chalicelib.store.keys import due_at
-from chalicelib.store.mapping import from_dynamo, order_from_item, to_dynamo
+from chalicelib.store.mapping import order_from_item
 
 T = TypeVar("T")
 #: How many index items a filtered sweep (the reminders) may read per match it

@@ -58,7 +58,7 @@ def table_items(entity: str) -> list[dict[str, Any]]:
     """All items of one entity. A Scan: acceptable in a dev tool on moto,
     never in chalicelib (the shipped code serves every pattern by key/index)."""
     from chalicelib import bootstrap
-    from chalicelib.store.mapping import from_dynamo
+    from chalicelib.store.attributes import from_dynamo
 
     client = bootstrap.aws_client("dynamodb")
     name = bootstrap.context().settings.table_name

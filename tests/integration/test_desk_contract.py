@@ -14,9 +14,10 @@ from chalicelib.domain.shipment import InvalidCursor
 from chalicelib.services import order_desk
 from chalicelib.services.context import Context
 from chalicelib.services.ports import DeskQuery
+from chalicelib.store.attributes import to_dynamo
 from chalicelib.store.desk import READ_FACTOR, DynamoOrderDesk, matches
 from chalicelib.store.keys import order_number
-from chalicelib.store.mapping import order_to_item, to_dynamo
+from chalicelib.store.mapping import order_to_item
 from chalicelib.store.orders import DynamoOrders
 from tests.conftest import Clock
 from tests.desk_orders import NOW, customer_email, varied_orders

@@ -96,6 +96,51 @@ def test_sending_emails_does_not_load_the_order_domain() -> None:
     assert "chalicelib.services.context" not in loaded
 
 
+#: A stream record of a new history item, as Lambda hands it to the outbox.
+HISTORY_RECORD = {
+    "eventName": "INSERT",
+    "dynamodb": {
+        "NewImage": {
+            "PK": {"S": "ORDER#o-1"},
+            "SK": {"S": "HISTORY#0001"},
+            "entity": {"S": "history"},
+            "event": {"S": "OrderPlaced"},
+            "at": {"S": "2026-11-23T10:00:00+00:00"},
+            "data": {"M": {"lines": {"N": "2"}}},
+        }
+    },
+}
+
+
+def test_the_outbox_and_the_email_receipts_convert_items_without_the_order_domain() -> None:
+    """DynamoDB's typed JSON lives apart from the domain mapping
+    (store/attributes.py), so the outbox and the notifications function
+    convert items without creating the order domain's classes."""
+    loaded = loaded_after(
+        "from chalicelib.jobs.outbox import event_for, new_items\n"
+        f"items = new_items([{HISTORY_RECORD!r}])\n"
+        "detail_type, detail = event_for(items[0])\n"
+        "assert detail_type == 'OrderPlaced' and detail['data'] == {'lines': 2}, detail\n"
+        "from chalicelib.notify.receipts import DynamoEmailReceipts, ReceiptKey\n"
+        "class Table:\n"
+        "    calls = []\n"
+        "    def put_item(self, **request): self.calls.append(request)\n"
+        "    def update_item(self, **request): self.calls.append(request)\n"
+        "table = Table()\n"
+        "receipts = DynamoEmailReceipts(table, 'shop')\n"
+        "key = ReceiptKey('o-1', 'order_confirmation', 'e-1')\n"
+        "token = receipts.claim(key, now=100, lease_seconds=60, ttl_seconds=3600)\n"
+        "receipts.complete(key, token, message_id='m-1', now=101)\n"
+        "put, update = table.calls\n"
+        "assert put['Item']['lease_until'] == {'N': '160'}, put\n"
+        "assert update['ExpressionAttributeValues'][':mid'] == {'S': 'm-1'}, update\n"
+    )
+
+    assert "chalicelib.store.attributes" in loaded
+    assert "chalicelib.domain.order" not in loaded
+    assert "chalicelib.store.mapping" not in loaded
+
+
 def test_reading_a_secret_makes_no_boto3_session_of_its_own(table, monkeypatch):
     """powertools' ``get_parameter`` builds a Session per provider, which
     reads botocore's endpoint data again (~75 ms of the webhook's cold start).
