@@ -6,7 +6,8 @@ Both apps run as Lambda runs them: from their packages. Each is built with
 infrastructure/bytecode.py) and unpacked; a child Python sees only that
 directory and boto3 with its dependencies (what the Lambda runtime
 provides), not .venv's site-packages, gets its function's environment
-variables from the package's sam.json, and writes no bytecode (/var/task is
+variables from the package's sam.json and Lambda's ``_HANDLER``, and writes
+no bytecode (/var/task is
 read-only). So the figure includes compiling whatever the package ships
 uncompiled, as a real cold start does.
 
@@ -118,7 +119,9 @@ class Task:
         log level) win where both set one."""
         attribute = "app" if handler == "api" else handler
         deployed = self.environments.get(f"{module}.{attribute}", {})
-        return {**deployed, **os.environ}
+        # Reserved, set by Lambda for every function: what it prepares at init
+        # depends on it (chalicelib/bootstrap.py prepare_at_init).
+        return {**deployed, **os.environ, "_HANDLER": f"{module}.{attribute}"}
 
 
 def function_environments(sam: Path) -> dict[str, dict[str, str]]:

@@ -48,3 +48,6 @@ def admin_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
 def principal(context: dict[str, Any]) -> str:
     return str(context.get("authorizer", {}).get("principalId", "merchant"))
+
+
+bootstrap.prepare_at_init(__name__, bootstrap.secure_parameters)

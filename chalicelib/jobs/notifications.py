@@ -41,3 +41,17 @@ def process(event: dict[str, Any]) -> dict[str, Any]:
 @notifications.on_sqs_message(queue="notifications", batch_size=10, name="send_notifications")
 def send_notifications(event: SQSEvent) -> dict[str, Any]:
     return process(event.to_dict())
+
+
+def prepare() -> None:
+    """What the first email needs, made at init (bootstrap.prepare_at_init):
+    the batch utility before pydantic (jobs/batches.py), then the event
+    models, the templates' environment, and the receipts' and SES clients."""
+    import chalicelib.jobs.batches  # noqa: F401
+    from chalicelib.notify import render, service  # noqa: F401
+
+    render.environment()
+    bootstrap.notifier()
+
+
+bootstrap.prepare_at_init(__name__, prepare)

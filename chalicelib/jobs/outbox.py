@@ -110,3 +110,14 @@ def publish_records(records: Iterable[dict[str, Any]]) -> int:
 )
 def publish_order_events(event: DynamoDBEvent) -> None:
     publish_records(event.to_dict().get("Records", []))
+
+
+def prepare() -> None:
+    """The EventBridge client and the item conversion, made at init
+    (bootstrap.prepare_at_init)."""
+    import chalicelib.store.attributes  # noqa: F401
+
+    bootstrap.aws_client("events")
+
+
+bootstrap.prepare_at_init(__name__, prepare)

@@ -54,3 +54,17 @@ def process_batch(raw_event: dict[str, Any], lambda_context: Any = None) -> dict
 def apply_payment_events(event: SQSEvent) -> dict[str, Any]:
     logger.clear_state()
     return process_batch(event.to_dict(), event.context)
+
+
+def prepare() -> None:
+    """What the first batch needs, made at init (bootstrap.prepare_at_init):
+    the batch utility before pydantic, then the message models, the payment
+    service and the stores."""
+    import chalicelib.jobs.batches  # noqa: F401
+    from chalicelib.payments import messages  # noqa: F401
+    from chalicelib.services import payments  # noqa: F401
+
+    bootstrap.context()
+
+
+bootstrap.prepare_at_init(__name__, prepare)

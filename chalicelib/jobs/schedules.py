@@ -53,3 +53,6 @@ def summary(report: sweeps.SweepReport) -> dict[str, int]:
         "errors": report.errors,
         "items_read": report.items_read,
     }
+
+
+bootstrap.prepare_at_init(__name__, bootstrap.context)

@@ -162,3 +162,73 @@ def test_reading_a_secret_makes_no_boto3_session_of_its_own(table, monkeypatch):
     parameter = bootstrap.get_settings().stripe_webhook_secrets_parameter
     assert bootstrap.secret_parameter(parameter, transform="json", max_age=60) == STRIPE_SECRETS
     assert sessions == []
+
+
+#: Each Lambda function's handler (sam.json's "Handler") -> the AWS clients
+#: it makes at init, before its first invocation.
+PREPARED_CLIENTS = {
+    "app.app": ["dynamodb"],
+    "chalicelib.api.auth.admin_key_authorizer": ["ssm"],
+    "chalicelib.jobs.notifications.send_notifications": ["dynamodb", "sesv2"],
+    "chalicelib.jobs.payment_events.apply_payment_events": ["dynamodb"],
+    "chalicelib.jobs.outbox.publish_order_events": ["events"],
+    "chalicelib.jobs.schedules.expire_unpaid_orders": ["dynamodb"],
+}
+
+
+def imported_as_lambda(handler: str | None, module: str) -> tuple[list[str], set[str]]:
+    """(the boto3 clients made, the modules loaded) once ``module`` is
+    imported in a new interpreter with Lambda's ``_HANDLER`` set to ``handler``."""
+    import os
+
+    probe = (
+        "import boto3, json, sys\n"
+        "made = []\n"
+        "real = boto3.client\n"
+        "def client(service, **options):\n"
+        "    made.append(service)\n"
+        "    return real(service, **options)\n"
+        "boto3.client = client\n"
+        f"import {module}\n"
+        "print(json.dumps([made, sorted(sys.modules)]))\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "_HANDLER"))},
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "SHOP_TABLE_NAME": "shop-unit",
+    }
+    if handler is not None:
+        env["_HANDLER"] = handler
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    made, modules = json.loads(done.stdout.splitlines()[-1])
+    return made, set(modules)
+
+
+@pytest.mark.parametrize(("handler", "clients"), PREPARED_CLIENTS.items())
+def test_in_lambda_each_function_makes_its_own_clients_at_init(handler, clients):
+    """Lambda's init phase runs on a full vCPU, the first invocation on the
+    function's share (bootstrap.prepare_at_init); app.py imports every job
+    module, yet the API function makes only its own client."""
+    module = handler.rpartition(".")[0]
+    made, loaded = imported_as_lambda(handler, module)
+
+    assert made == clients
+    # The consumers still load the batch utility before pydantic.
+    assert PARSER_MODELS not in loaded
+
+
+def test_the_api_prepares_the_checkouts_email_validation_at_init():
+    _, loaded = imported_as_lambda("app.app", "app")
+
+    assert "email_validator" in loaded
+
+
+@pytest.mark.parametrize("module", ["app", "chalicelib.jobs.notifications", "chalicelib.api.auth"])
+def test_outside_lambda_nothing_is_made_at_import(module):
+    made, _ = imported_as_lambda(None, module)
+
+    assert made == []
