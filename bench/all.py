@@ -63,6 +63,7 @@ def main() -> None:
         "cold_start_ratio": cold["cold_start_ratio"],
         "cold_start_worst_handler": cold["cold_start_worst_handler"],
         "import_ratio": cold["import_ratio"],
+        "first_call_ratio_max": cold["first_call_ratio_max"],
         "package_mb": package["package_mb"],
         "round_trips_max": placement["round_trips_max"],
         "round_trips_warm_max": placement["round_trips_warm_max"],
