@@ -159,13 +159,16 @@ def payment_ports() -> PaymentPorts:
     else:
         stripe = StripeProvider(stripe_client)
     manual = ManualRefunds()
+    max_age = settings.payment_secrets_cache_seconds
     return PaymentPorts(
         providers={"stripe": stripe, "hmac": manual, "bank_transfer": manual},
         callbacks={
             "stripe": StripeCallbacks(
-                lambda: _secret_list(settings.stripe_webhook_secrets_parameter)
+                lambda: secret_list(settings.stripe_webhook_secrets_parameter, max_age=max_age)
             ),
-            "hmac": HmacCallbacks(lambda: _secret_list(settings.hmac_webhook_secrets_parameter)),
+            "hmac": HmacCallbacks(
+                lambda: secret_list(settings.hmac_webhook_secrets_parameter, max_age=max_age)
+            ),
         },
         records=DynamoPaymentRecords(aws_client("dynamodb"), settings.table_name),
         queue=SqsPaymentEvents(lambda: aws_client("sqs"), settings.payment_events_queue_name),
@@ -192,12 +195,11 @@ def stripe_client() -> StripeApi:
     return StripeApi(str(api_key))
 
 
-def _secret_list(parameter: str) -> list[str]:
-    """Active webhook secrets, cached like the admin keys (rotation is
-    editing the JSON list: add the new secret, later drop the old one)."""
-    values = secret_parameter(
-        parameter, transform="json", max_age=get_settings().payment_secrets_cache_seconds
-    )
+def secret_list(parameter: str, *, max_age: int) -> list[str]:
+    """A SecureString parameter holding a JSON list (webhook secrets, admin
+    key hashes): rotation is editing the list, adding the new value and
+    later dropping the old one."""
+    values = secret_parameter(parameter, transform="json", max_age=max_age)
     return [str(v) for v in values]
 
 

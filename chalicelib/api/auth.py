@@ -21,10 +21,9 @@ def admin_key_hashes() -> list[str]:
     """The sha256 hex digests of the valid admin keys, cached per warm
     Lambda for ``admin_keys_cache_seconds`` (rotation takes that long)."""
     settings = get_settings()
-    hashes = bootstrap.secret_parameter(
-        settings.admin_keys_parameter, transform="json", max_age=settings.admin_keys_cache_seconds
+    return bootstrap.secret_list(
+        settings.admin_keys_parameter, max_age=settings.admin_keys_cache_seconds
     )
-    return [str(h) for h in hashes]
 
 
 def is_admin_key(presented: str, hashes: list[str]) -> bool:
