@@ -7,9 +7,8 @@ infrastructure/bytecode.py) and unpacked; a child Python sees only that
 directory and boto3 with its dependencies (what the Lambda runtime
 provides), not .venv's site-packages, gets its function's environment
 variables from the package's sam.json and Lambda's ``_HANDLER``, and writes
-no bytecode (/var/task is
-read-only). So the figure includes compiling whatever the package ships
-uncompiled, as a real cold start does.
+no bytecode (/var/task is read-only). So the figure includes compiling
+whatever the package ships uncompiled, as a real cold start does.
 
 For every handler, a fresh interpreter (as a new Lambda instance is) times
 two things: importing the module Lambda loads for it (``app`` for the API,
@@ -131,12 +130,10 @@ class Task:
 def function_environments(sam: Path) -> dict[str, dict[str, str]]:
     """Handler -> its literal environment variables (references, which the
     infrastructure resolves, are left out: the bench sets those itself)."""
-    template = json.loads(sam.read_text())
+    from infrastructure.bytecode import function_properties
+
     found: dict[str, dict[str, str]] = {}
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        properties = resource["Properties"]
+    for properties in function_properties(sam):
         variables = properties.get("Environment", {}).get("Variables", {})
         found[properties["Handler"]] = {
             name: value for name, value in variables.items() if isinstance(value, str)

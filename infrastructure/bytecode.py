@@ -45,6 +45,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: Libraries the functions load, shipped as bytecode instead of source.
 COMPILED = (
@@ -182,13 +183,15 @@ def _like(entry: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
     return info
 
 
-def package_runtime(sam_template: Path) -> str:
-    """The one Lambda runtime of a ``chalice package`` output's functions."""
+def function_properties(sam_template: Path) -> list[dict[str, Any]]:
+    """The Properties of each function in a ``chalice package`` output's sam.json."""
     import json
 
     resources = json.loads(sam_template.read_text())["Resources"].values()
-    runtimes = {
-        r["Properties"]["Runtime"] for r in resources if r["Type"] == "AWS::Serverless::Function"
-    }
-    (runtime,) = runtimes
+    return [r["Properties"] for r in resources if r["Type"] == "AWS::Serverless::Function"]
+
+
+def package_runtime(sam_template: Path) -> str:
+    """The one Lambda runtime of a ``chalice package`` output's functions."""
+    (runtime,) = {properties["Runtime"] for properties in function_properties(sam_template)}
     return str(runtime)

@@ -60,8 +60,9 @@ def event_for(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 def new_items(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The new images of inserted items; history entries are never updated."""
-    # Here, not at import: the mapping pulls in boto3, which the API
-    # functions that share this package should not load at cold start.
+    # Here, not at import: the conversion pulls in boto3, and app.py imports
+    # this module too; boto3 loads where a function needs it (in Lambda at
+    # init, bootstrap.prepare_at_init).
     from chalicelib.store.attributes import from_dynamo
 
     return [
