@@ -64,6 +64,8 @@ def main() -> None:
         "cold_start_worst_handler": cold["cold_start_worst_handler"],
         "import_ratio": cold["import_ratio"],
         "first_call_ratio_max": cold["first_call_ratio_max"],
+        "stack_floor_ratio_max": cold["stack_floor_ratio_max"],
+        "own_code_ratio_max": cold["own_code_ratio_max"],
         "package_mb": package["package_mb"],
         "round_trips_max": placement["round_trips_max"],
         "round_trips_warm_max": placement["round_trips_warm_max"],

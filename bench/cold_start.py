@@ -1,7 +1,7 @@
 """Cold start: what a new Lambda instance of ours costs against the smallest
 Chalice + boto3 app with the same handlers (bench/minimal_app.py).
 
-Both apps run as Lambda runs them: from their packages. Each is built with
+The apps run as Lambda runs them: from their packages. Each is built with
 ``chalice package`` and the deployment's bytecode step (bench/package.py,
 infrastructure/bytecode.py) and unpacked; a child Python sees only that
 directory and boto3 with its dependencies (what the Lambda runtime
@@ -13,16 +13,16 @@ whatever the package ships uncompiled, as a real cold start does.
 For every handler, a fresh interpreter (as a new Lambda instance is) times
 two things: importing the module Lambda loads for it (``app`` for the API,
 the job's own module for queue, stream and schedule handlers, as in
-sam.json) and the handler's first invocation with a real event. Both apps
+sam.json) and the handler's first invocation with a real event. All apps
 run in the same round against the same embedded AWS (moto server on
-loopback), alternating, so machine load hits both alike; each
+loopback), alternating, so machine load hits all alike; each
 figure is the median over ``BENCH_RUNS`` rounds. The events are made fresh
 for every round by driving our own app in this process (an order placed, its
 stream records, the notification and payment messages they led to), so no
 child ever gets a duplicate that our receipts would skip.
 
 The ratio per handler is (import + first invocation) ours / minimal's,
-taken per round (the two children run back to back, so a slow spell of a
+taken per round (the children run back to back, so a slow spell of a
 shared machine hits both) and reported as the median over the rounds, with
 the lowest and highest round beside it to show the noise. The JSON's
 ``cold_start_ratio`` is the worst handler's median (target <= 1.5).
@@ -30,6 +30,15 @@ the lowest and highest round beside it to show the noise. The JSON's
 ours / minimal's: in Lambda that is the part of a cold start that runs on
 the function's share of a vCPU, where the import (init) runs on a full one
 (chalicelib/bootstrap.py ``prepare_at_init``).
+
+A third app splits the ratio: the stack's floor (bench/stack_floor_app.py),
+the minimal app's handlers plus what the chosen stack makes every handler of
+ours do (parse with a pydantic model, log through powertools' Logger), packaged
+with our pins and our functions' common variables. Per handler, ``floor`` is
+floor / minimal (what the stack costs before a line of ours) and ``own`` is
+ours / floor (what our code adds); ratio = floor x own, round by round. The
+JSON's ``stack_floor_ratio_max`` and ``own_code_ratio_max`` are their worst
+handlers'.
 
 Prints a table, then one JSON object as the very last line.
 """
@@ -155,9 +164,43 @@ def runtime_dir(root: Path) -> Path:
 
 def minimal_project(root: Path) -> Path:
     """bench/minimal_app.py as a chalice project of its own."""
+    return chalice_project(root, "minimal", {"app.py": "minimal_app.py"})
+
+
+def floor_project(root: Path) -> Path:
+    """bench/stack_floor_app.py over the minimal app (as its
+    chalicelib/minimal.py), with our pins of pydantic and powertools and the
+    variables all our functions get (.chalice/config.json's top level, such
+    as PYDANTIC_DISABLE_PLUGINS)."""
+    ours = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    pinned = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.startswith(("pydantic==", "aws-lambda-powertools=="))
+    ]
+    assert len(pinned) == 2, pinned
+    return chalice_project(
+        root,
+        "stack-floor",
+        {"app.py": "stack_floor_app.py", "chalicelib/minimal.py": "minimal_app.py"},
+        requirements=tuple(pinned),
+        environment={**ours["environment_variables"], "BENCH_KEY_PREFIX": "FLOOR"},
+    )
+
+
+def chalice_project(root: Path, name: str, files: dict[str, str], *,
+                    requirements: tuple[str, ...] = (),
+                    environment: dict[str, str] | None = None) -> Path:  # fmt: skip
+    """A chalice project of bench/ files (project path -> bench file)."""
     (root / ".chalice").mkdir(parents=True)
-    shutil.copy(ROOT / "bench" / "minimal_app.py", root / "app.py")
-    config = {"version": "2.0", "app_name": "minimal", "stages": {"prod": {}}}
+    for target, source in files.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "bench" / source, root / target)
+    if (root / "chalicelib").is_dir():
+        (root / "chalicelib" / "__init__.py").touch()
+    (root / "requirements.txt").write_text("".join(f"{line}\n" for line in requirements))
+    config = {"version": "2.0", "app_name": name, "stages": {"prod": {}},
+              "environment_variables": environment or {}}  # fmt: skip
     (root / ".chalice" / "config.json").write_text(json.dumps(config))
     return root
 
@@ -179,14 +222,14 @@ def run_child(task: Task, module: str, handler: str, event: dict[str, Any]) -> d
         timeout=120,
     )
     if done.returncode != 0:
-        raise SystemExit(f"{module}.{handler} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{task.task.name}: {module}.{handler} failed:\n{done.stderr[-3000:]}")
     lines = [line for line in done.stdout.splitlines() if line.startswith('{"import_ms"')]
     outcome: dict[str, Any] = json.loads(lines[-1])
-    check_succeeded(module, handler, outcome["result"])
+    check_succeeded(f"{task.task.name}: {module}", handler, outcome["result"], done.stderr)
     return outcome
 
 
-def check_succeeded(module: str, handler: str, result: Any) -> None:
+def check_succeeded(module: str, handler: str, result: Any, stderr: str) -> None:
     """A cold start that failed would be cheap and meaningless."""
     if isinstance(result, dict) and "statusCode" in result:
         ok = 200 <= result["statusCode"] < 300
@@ -195,7 +238,9 @@ def check_succeeded(module: str, handler: str, result: Any) -> None:
     else:
         ok = True
     if not ok:
-        raise SystemExit(f"{module}.{handler} did not succeed: {json.dumps(result)[:2000]}")
+        raise SystemExit(
+            f"{module}.{handler} did not succeed: {json.dumps(result)[:2000]}\n{stderr[-3000:]}"
+        )
 
 
 # --- the parent: one embedded AWS, fresh events per round ----------------------------
@@ -373,6 +418,21 @@ def order_body() -> dict[str, Any]:
     }
 
 
+def round_ratios(sample: dict[str, list[float]], top: str, bottom: str) -> list[float]:
+    """(import + first invocation) of ``top`` / ``bottom``, per round."""
+    return [
+        (ti + tf) / (bi + bf)
+        for ti, tf, bi, bf in zip(
+            sample[f"{top}_import"], sample[f"{top}_first"], sample[f"{bottom}_import"],
+            sample[f"{bottom}_first"], strict=True,
+        )
+    ]  # fmt: skip
+
+
+def median_ratio(sample: dict[str, list[float]], top: str, bottom: str) -> float:
+    return round(statistics.median(round_ratios(sample, top, bottom)), 2)
+
+
 def handler_name(name: str) -> str:
     return "api" if " " in name else name
 
@@ -395,6 +455,9 @@ def main() -> None:
     ours_task = Task(build_package(ROOT, work / "ours"), work / "ours-task", runtime)
     minimal_archive = build_package(minimal_project(work / "minimal-project"), work / "minimal")
     minimal_task = Task(minimal_archive, work / "minimal-task", runtime)
+    floor_archive = build_package(floor_project(work / "floor-project"), work / "floor")
+    floor_task = Task(floor_archive, work / "floor-task", runtime)
+    apps = {"ours": ours_task, "floor": floor_task, "min": minimal_task}
 
     aws = EmbeddedAWS(port=0).start()
     os.environ.update(local_environment(aws))
@@ -405,18 +468,17 @@ def main() -> None:
     os.environ["BENCH_SENDER"] = world.settings.email_sender
 
     samples: dict[str, dict[str, list[float]]] = {
-        h: {k: [] for k in ("ours_import", "ours_first", "min_import", "min_first")}
-        for h in HANDLERS
+        h: {f"{a}_{part}": [] for a in apps for part in ("import", "first")} for h in HANDLERS
     }
     for _ in range(RUNS):
         events = world.events()
         for name, module in HANDLERS.items():
-            ours = run_child(ours_task, module, handler_name(name), events[name])
-            minimal = run_child(minimal_task, "app", handler_name(name), events[name])
-            samples[name]["ours_import"].append(ours["import_ms"])
-            samples[name]["ours_first"].append(ours["first_ms"])
-            samples[name]["min_import"].append(minimal["import_ms"])
-            samples[name]["min_first"].append(minimal["first_ms"])
+            for label, task in apps.items():
+                # Only ours splits its functions' modules; the others are one app.py.
+                child_module = module if label == "ours" else "app"
+                outcome = run_child(task, child_module, handler_name(name), events[name])
+                samples[name][f"{label}_import"].append(outcome["import_ms"])
+                samples[name][f"{label}_first"].append(outcome["first_ms"])
     aws.stop()
     shutil.rmtree(work)
 
@@ -424,16 +486,12 @@ def main() -> None:
     for name in HANDLERS:
         sample = samples[name]
         m = {k: statistics.median(v) for k, v in sample.items()}
-        ratios = [
-            (oi + of) / (mi + mf)
-            for oi, of, mi, mf in zip(
-                sample["ours_import"], sample["ours_first"], sample["min_import"],
-                sample["min_first"], strict=True,
-            )
-        ]  # fmt: skip
+        ratios = round_ratios(sample, "ours", "min")
         rows.append({"handler": name, **{k: round(v, 1) for k, v in m.items()},
                      "ratio": round(statistics.median(ratios), 2),
-                     "ratio_range": [round(min(ratios), 2), round(max(ratios), 2)]})  # fmt: skip
+                     "ratio_range": [round(min(ratios), 2), round(max(ratios), 2)],
+                     "floor_ratio": median_ratio(sample, "floor", "min"),
+                     "own_ratio": median_ratio(sample, "ours", "floor")})  # fmt: skip
     import_ratio = statistics.median(
         [r["ours_import"] / r["min_import"] for r in rows if r["min_import"]]
     )
@@ -444,15 +502,20 @@ def main() -> None:
     print(f"cold start, median of {RUNS} fresh interpreters per handler (ms)")
     header = (
         f"{'handler':32} {'import':>8} {'first':>8} {'min imp':>8} {'min 1st':>8} "
-        f"{'ratio':>6} {'range':>11}"
+        f"{'ratio':>6} {'range':>11} {'floor':>6} {'own':>5}"
     )
     print(header)
     for r in rows:
         low, high = r["ratio_range"]
         print(
             f"{r['handler']:32} {r['ours_import']:>8} {r['ours_first']:>8} "
-            f"{r['min_import']:>8} {r['min_first']:>8} {r['ratio']:>6} {f'{low}-{high}':>11}"
+            f"{r['min_import']:>8} {r['min_first']:>8} {r['ratio']:>6} {f'{low}-{high}':>11} "
+            f"{r['floor_ratio']:>6} {r['own_ratio']:>5}"
         )
+    print(
+        "floor: the stack alone (bench/stack_floor_app.py: the minimal app plus a pydantic "
+        "model and a powertools log line) / minimal; own: ours / that floor"
+    )
     worst = max(rows, key=lambda r: r["ratio"])
     print(
         json.dumps(
@@ -461,6 +524,8 @@ def main() -> None:
                 "cold_start_worst_handler": worst["handler"],
                 "import_ratio": round(import_ratio, 2),
                 "first_call_ratio_max": round(first_call_ratio, 2),
+                "stack_floor_ratio_max": max(r["floor_ratio"] for r in rows),
+                "own_code_ratio_max": max(r["own_ratio"] for r in rows),
                 "target": TARGET,
                 "runs": RUNS,
                 "handlers": rows,

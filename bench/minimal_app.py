@@ -35,6 +35,10 @@ def client(name):
 
 
 TABLE = os.environ.get("SHOP_TABLE_NAME", "shop")
+# Its own keys in the shared table: the stack floor (bench/stack_floor_app.py)
+# runs these handlers too, with the same events, and must not find the
+# minimal app's receipt of a callback already there.
+PREFIX = os.environ.get("BENCH_KEY_PREFIX", "MINIMAL")
 
 
 @app.route("/products/{sku}", methods=["GET"])
@@ -55,7 +59,7 @@ def place_order():
                 "Put": {
                     "TableName": TABLE,
                     "Item": {
-                        "PK": {"S": f"MINIMAL#{order_id}"},
+                        "PK": {"S": f"{PREFIX}#{order_id}"},
                         "SK": {"S": sk},
                         "lines": {"N": str(len(body["lines"]))},
                     },
@@ -78,7 +82,7 @@ def payment_callback(provider):
     event = json.loads(raw)
     client("dynamodb").put_item(
         TableName=TABLE,
-        Item={"PK": {"S": f"MINIMAL#{event['id']}"}, "SK": {"S": "RECEIPT"}},
+        Item={"PK": {"S": f"{PREFIX}#{event['id']}"}, "SK": {"S": "RECEIPT"}},
         ConditionExpression="attribute_not_exists(PK)",
     )
     client("sqs").send_message(
@@ -111,7 +115,7 @@ def apply_payment_events(event):
     for record in event:
         client("dynamodb").update_item(
             TableName=TABLE,
-            Key={"PK": {"S": f"MINIMAL#{record.receipt_handle[:40]}"}, "SK": {"S": "PAYMENT"}},
+            Key={"PK": {"S": f"{PREFIX}#{record.receipt_handle[:40]}"}, "SK": {"S": "PAYMENT"}},
             UpdateExpression="SET body = :b",
             ExpressionAttributeValues={":b": {"S": record.body[:100]}},
         )
@@ -138,6 +142,6 @@ def expire_unpaid_orders(event):
     found = client("dynamodb").query(
         TableName=TABLE,
         KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "MINIMAL#DUE"}},
+        ExpressionAttributeValues={":pk": {"S": f"{PREFIX}#DUE"}},
     )
     return {"due": found["Count"]}
