@@ -229,7 +229,7 @@ def run_child(task: Task, module: str, handler: str, event: dict[str, Any]) -> d
     return outcome
 
 
-def check_succeeded(module: str, handler: str, result: Any, stderr: str) -> None:
+def check_succeeded(child: str, handler: str, result: Any, stderr: str) -> None:
     """A cold start that failed would be cheap and meaningless."""
     if isinstance(result, dict) and "statusCode" in result:
         ok = 200 <= result["statusCode"] < 300
@@ -239,7 +239,7 @@ def check_succeeded(module: str, handler: str, result: Any, stderr: str) -> None
         ok = True
     if not ok:
         raise SystemExit(
-            f"{module}.{handler} did not succeed: {json.dumps(result)[:2000]}\n{stderr[-3000:]}"
+            f"{child}.{handler} did not succeed: {json.dumps(result)[:2000]}\n{stderr[-3000:]}"
         )
 
 
