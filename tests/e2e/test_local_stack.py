@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -100,6 +102,33 @@ def test_a_taken_port_is_reported_clearly_and_ctrl_c_stops_the_stack():
     finally:
         code = stop_stack(running)
         assert code == 0, "".join(running.output[-40:])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
+def test_only_the_main_thread_takes_a_stop_signal(stack):
+    """Ctrl-C must reach the thread that stops the stack. A signal sent to
+    the process goes to any thread that does not block it; if a worker or
+    server thread took it, the main thread slept on and Ctrl-C was ignored.
+    So every thread blocks the stop signals, and the main thread takes them
+    with sigwait."""
+    # Make the servers start their per-request threads too.
+    requests.get(f"{stack.api}/products/MUG-STONE-01", timeout=5)
+    requests.get(f"{stack.dev}/docs", timeout=10)
+    stop = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    pid = stack.process.pid
+    others = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if task.name == str(pid):
+            continue  # the main thread: in sigwait, which unblocks what it waits for
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except FileNotFoundError:
+            continue  # a request's thread, finished meanwhile
+        status = dict(line.split(":\t", 1) for line in lines)
+        others[f"{status['Name']} ({task.name})"] = int(status["SigBlk"], 16)
+    assert len(others) >= 3  # the servers and the delivery workers
+    unblocked = [name for name, blocked in others.items() if blocked & stop != stop]
+    assert unblocked == []
 
 
 def test_the_dev_page_serves_the_api_reference(stack):
