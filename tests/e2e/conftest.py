@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -60,40 +59,47 @@ def start_stack(*extra: str) -> RunningStack:
         text=True,
     )
     output: list[str] = []
-    assert process.stdout is not None
+    ready = threading.Event()
+    reader = drain(process, output, ready)
     deadline = started + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
-            output.append(line)
-            if line.startswith("ready in"):
-                drain(process, output)
-                return RunningStack(
-                    process,
-                    f"http://127.0.0.1:{api_port}",
-                    f"http://127.0.0.1:{aws_port}",
-                    f"http://127.0.0.1:{dev_port}",
-                    time.monotonic() - started,
-                    output,
-                )
-    process.kill()
-    raise AssertionError(f"stack not ready within {READY_WITHIN_SECONDS}s:\n{''.join(output)}")
+    while not ready.wait(0.1):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            reader.join(timeout=5)  # the rest of what it said before it ended
+            raise AssertionError(
+                f"stack not ready within {READY_WITHIN_SECONDS}s:\n{''.join(output)}"
+            )
+    return RunningStack(
+        process,
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{aws_port}",
+        f"http://127.0.0.1:{dev_port}",
+        time.monotonic() - started,
+        output,
+    )
 
 
-def drain(process: subprocess.Popen[str], output: list[str]) -> None:
-    """Keep reading the stack's output after it is ready: once the pipe's
-    buffer (64 KiB) is full, every thread of the stack that logs would block
-    on the write, holding the logging lock, and the stack would hang."""
+def drain(
+    process: subprocess.Popen[str], output: list[str], ready: threading.Event
+) -> threading.Thread:
+    """Read the stack's output from the start, in a thread of its own, and
+    set ``ready`` at its "ready in" line. One reader throughout: select()
+    beside a buffered readline() misses lines the buffer already holds (a
+    "ready in" read in one chunk with the line before it would wait out the
+    deadline). And it keeps reading after the start: once the pipe's buffer
+    (64 KiB) is full, every thread of the stack that logs would block on the
+    write, holding the logging lock, and the stack would hang."""
 
     def read() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             output.append(line)
+            if line.startswith("ready in"):
+                ready.set()
 
-    threading.Thread(target=read, name="stack output", daemon=True).start()
+    reader = threading.Thread(target=read, name="stack output", daemon=True)
+    reader.start()
+    return reader
 
 
 def stop_stack(stack: RunningStack) -> int:
