@@ -221,11 +221,12 @@ def run_child(task: Task, module: str, handler: str, event: dict[str, Any]) -> d
         },
         timeout=120,
     )
+    child = f"{task.task.name}: {module}"
     if done.returncode != 0:
-        raise SystemExit(f"{task.task.name}: {module}.{handler} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{child}.{handler} failed:\n{done.stderr[-3000:]}")
     lines = [line for line in done.stdout.splitlines() if line.startswith('{"import_ms"')]
     outcome: dict[str, Any] = json.loads(lines[-1])
-    check_succeeded(f"{task.task.name}: {module}", handler, outcome["result"], done.stderr)
+    check_succeeded(child, handler, outcome["result"], done.stderr)
     return outcome
 
 

@@ -37,6 +37,7 @@ Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import py_compile
 import shutil
@@ -185,8 +186,6 @@ def _like(entry: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
 
 def function_properties(sam_template: Path) -> list[dict[str, Any]]:
     """The Properties of each function in a ``chalice package`` output's sam.json."""
-    import json
-
     resources = json.loads(sam_template.read_text())["Resources"].values()
     return [r["Properties"] for r in resources if r["Type"] == "AWS::Serverless::Function"]
 
