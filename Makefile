@@ -1,8 +1,11 @@
 # Two commands matter: `make run` and `make test`. Each sets itself up first.
 # Everything CI needs is installed from here; nothing is assumed on the machine
-# beyond python3 (3.11+).
+# beyond a Python 3.13, the Lambda runtime the functions run on (python3.13 on
+# Amazon Linux 2023): tests, the local stack and the packaging all run on it, so
+# the bytecode and the compiled wheels (pydantic-core) that ship are the ones
+# Lambda loads. local/find_python.sh finds it (PATH, then pyenv's versions).
 
-PYTHON ?= python3
+PYTHON ?= $(shell sh local/find_python.sh 3.13)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -14,7 +17,9 @@ setup: $(STAMP)
 
 # Re-installs when a requirements file changes; otherwise a no-op.
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "no Python 3.13 found (PATH or pyenv): the Lambda runtime is python3.13"; exit 1; }
+	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
@@ -78,7 +83,8 @@ STAGE ?= dev
 infra-setup: $(STAMP_INFRA)
 
 $(STAMP_INFRA): requirements.txt requirements-infra.txt
-	@test -x $(PY_INFRA) || $(PYTHON) -m venv $(VENV_INFRA)
+	@test -x $(PY_INFRA) && $(PY_INFRA) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	  || { rm -rf $(VENV_INFRA); $(PYTHON) -m venv $(VENV_INFRA); }
 	$(PY_INFRA) -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
 	@touch $(STAMP_INFRA)
 
