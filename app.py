@@ -14,12 +14,14 @@ from chalicelib.api.docs import api_docs
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.storefront import storefront
 from chalicelib.api.webhooks import webhooks
+from chalicelib.api.wiring import wire
 from chalicelib.jobs.notifications import notifications
 from chalicelib.jobs.outbox import outbox
 from chalicelib.jobs.payment_events import payment_jobs
 from chalicelib.jobs.schedules import schedules
 
 app = Chalice(app_name="shop-orders")
+wire(bootstrap.context)
 register_middleware(app)
 app.register_blueprint(admin_auth)
 app.register_blueprint(storefront)

@@ -7,8 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import bootstrap
-from chalicelib.api import presenters
+from chalicelib.api import presenters, wiring
 from chalicelib.api.auth import admin_key_authorizer
 from chalicelib.api.contract import documented
 from chalicelib.api.errors import RequestError
@@ -33,7 +32,7 @@ def put_product(sku: str) -> dict[str, Any]:
     # The path is the product's key: an SKU no order line could name is refused.
     if not re.fullmatch(SKU_PATTERN, sku):
         raise RequestError(422, "invalid_sku", "the SKU is 1-64 letters, digits, '.', '_', '-'")
-    product = catalog.save_product(sku, **body.model_dump(), ctx=bootstrap.context())
+    product = catalog.save_product(sku, **body.model_dump(), ctx=wiring.context())
     return presenters.stock(product)
 
 
@@ -47,7 +46,7 @@ def put_product(sku: str) -> dict[str, Any]:
 )
 def put_stock(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, StockIn)
-    return presenters.stock(catalog.count_stock(sku, body.available, bootstrap.context()))
+    return presenters.stock(catalog.count_stock(sku, body.available, wiring.context()))
 
 
 @route(admin, "/admin/stock/{sku}", methods=["GET"], authorizer=admin_key_authorizer)
@@ -58,4 +57,4 @@ def put_stock(sku: str) -> dict[str, Any]:
     errors=(errors.ProductNotFound,),
 )
 def get_stock(sku: str) -> dict[str, Any]:
-    return presenters.stock(catalog.show_product(sku, bootstrap.context()))
+    return presenters.stock(catalog.show_product(sku, wiring.context()))

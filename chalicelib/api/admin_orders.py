@@ -7,8 +7,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import bootstrap
 from chalicelib.api import fulfilment_presenters as present
+from chalicelib.api import wiring
 from chalicelib.api.auth import admin_key_authorizer, principal
 from chalicelib.api.contract import HTML, documented
 from chalicelib.api.fulfilment_schemas import (
@@ -52,7 +52,7 @@ def list_orders() -> dict[str, Any]:
     params = parse_query(admin_orders.current_request, DeskQueryIn)
     filters = params.model_dump(exclude={"limit", "cursor"})
     listing = order_desk.list_orders(
-        DeskQuery(**filters), page_size=params.limit, cursor=params.cursor, ctx=bootstrap.context()
+        DeskQuery(**filters), page_size=params.limit, cursor=params.cursor, ctx=wiring.context()
     )
     return present.listing(listing)
 
@@ -65,7 +65,7 @@ def list_orders() -> dict[str, Any]:
     errors=(errors.OrderNotFound,),
 )
 def show_order(order_id: str) -> dict[str, Any]:
-    return present.order_detail(order_desk.show_order(order_id, bootstrap.context()))
+    return present.order_detail(order_desk.show_order(order_id, wiring.context()))
 
 
 @route(admin_orders, "/admin/orders/{order_id}/notes", methods=["POST"], **_AUTH)
@@ -79,7 +79,7 @@ def show_order(order_id: str) -> dict[str, Any]:
 def add_note(order_id: str) -> Response:
     body = parse_body(admin_orders.current_request, NoteIn)
     record = fulfilment.add_note(
-        order_id, body.note, Visibility(body.visibility), actor=_actor(), ctx=bootstrap.context()
+        order_id, body.note, Visibility(body.visibility), actor=_actor(), ctx=wiring.context()
     )
     return Response(body=present.order_detail(record), status_code=201)
 
@@ -108,7 +108,7 @@ def ship(order_id: str) -> Response:
         tracking_url=body.tracking_url,
         lines=tuple(ShipmentLine(line.sku, line.quantity) for line in body.lines),
     )
-    shipment = fulfilment.ship(order_id, command, actor=_actor(), ctx=bootstrap.context())
+    shipment = fulfilment.ship(order_id, command, actor=_actor(), ctx=wiring.context())
     return Response(body=present.shipment(shipment), status_code=201)
 
 
@@ -137,7 +137,7 @@ def record_return(order_id: str) -> Response:
         surcharge=body.surcharge,
         reason=body.reason,
     )
-    record = fulfilment.record_return(order_id, command, actor=_actor(), ctx=bootstrap.context())
+    record = fulfilment.record_return(order_id, command, actor=_actor(), ctx=wiring.context())
     return Response(body=present.order_detail(record), status_code=201)
 
 
@@ -159,7 +159,7 @@ def record_return(order_id: str) -> Response:
 def cancel(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_orders.current_request, MerchantCancelIn, allow_empty=True)
     record = fulfilment.cancel_as_merchant(
-        order_id, body.reason, actor=_actor(), ctx=bootstrap.context()
+        order_id, body.reason, actor=_actor(), ctx=wiring.context()
     )
     return present.order_detail(record)
 
@@ -173,7 +173,7 @@ def cancel(order_id: str) -> dict[str, Any]:
     errors=(errors.OrderNotFound, shipment.ShipmentNotFound, 422),
 )
 def print_packing_slip(order_id: str) -> Response:
-    ctx = bootstrap.context()
+    ctx = wiring.context()
     params = parse_query(admin_orders.current_request, PackingSlipQueryIn)
     html = packing_slip.render(
         order_desk.show_order(order_id, ctx), ctx.settings, params.shipment_id

@@ -7,8 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import bootstrap
-from chalicelib.api import presenters
+from chalicelib.api import presenters, wiring
 from chalicelib.api.auth import admin_key_authorizer, principal
 from chalicelib.api.contract import documented
 from chalicelib.api.http import parse_body, route
@@ -68,9 +67,7 @@ def order_with_payments(record: OrderRecord) -> dict[str, Any]:
 )
 def mark_paid(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, MarkPaidIn)
-    record = payments.mark_paid(
-        order_id, body.bank_reference, actor=_actor(), ctx=bootstrap.context()
-    )
+    record = payments.mark_paid(order_id, body.bank_reference, actor=_actor(), ctx=wiring.context())
     return order_with_payments(record)
 
 
@@ -91,7 +88,7 @@ def mark_paid(order_id: str) -> dict[str, Any]:
 def mark_paid_in_bulk() -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, BulkMarkPaidIn)
     seen = [payments.BankTransferSeen(p.number, p.bank_reference) for p in body.payments]
-    results = payments.mark_paid_in_bulk(seen, actor=_actor(), ctx=bootstrap.context())
+    results = payments.mark_paid_in_bulk(seen, actor=_actor(), ctx=wiring.context())
     return BulkMarkPaidOut(results=[MarkPaidResultOut(**asdict(r)) for r in results]).model_dump()
 
 
@@ -119,6 +116,6 @@ def mark_paid_in_bulk() -> dict[str, Any]:
 def refund(order_id: str) -> dict[str, Any]:
     body = parse_body(admin_payments.current_request, RefundIn, allow_empty=True)
     record = payments.refund_order(
-        order_id, body.amount, reason=body.reason, actor=_actor(), ctx=bootstrap.context()
+        order_id, body.amount, reason=body.reason, actor=_actor(), ctx=wiring.context()
     )
     return order_with_payments(record)

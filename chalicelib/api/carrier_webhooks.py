@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import bootstrap
+from chalicelib.api import wiring
 from chalicelib.api.contract import documented
 from chalicelib.api.fulfilment_schemas import TrackingAckOut, TrackingEventIn
 from chalicelib.api.http import parse_body, raw_body, route
@@ -33,7 +33,7 @@ carrier_webhooks = Blueprint(__name__)
 )
 def receive_tracking_event(carrier: str) -> dict[str, Any]:
     request = carrier_webhooks.current_request
-    ctx = bootstrap.context()
+    ctx = wiring.context()
     # The signature is checked on the raw bytes before anything is parsed
     # (and their size before the signature).
     signing.verify(

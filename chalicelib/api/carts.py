@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from chalice import Blueprint, Response
 from pydantic import Field, StrictBool
 
-from chalicelib import bootstrap
+from chalicelib.api import wiring
 from chalicelib.api.bodies import Answer
 from chalicelib.api.contract import HTML, documented
 from chalicelib.api.cors import storefront_cors
@@ -97,7 +97,7 @@ class CreatedCartOut(CartOut):
 )
 def create_cart() -> Response:
     body = parse_body(cart_routes.current_request, CartIn, allow_empty=True)
-    created = carts.create_cart(to_content(body), bootstrap.context())
+    created = carts.create_cart(to_content(body), wiring.context())
     return Response(
         body=CreatedCartOut(**present(created.view), token=created.token).model_dump(mode="json"),
         status_code=201,
@@ -114,7 +114,7 @@ def create_cart() -> Response:
 )
 def get_cart(cart_id: str) -> dict[str, Any]:
     token = bearer_token(cart_routes.current_request)
-    return CartOut(**present(carts.view_cart(cart_id, token, bootstrap.context()))).model_dump(
+    return CartOut(**present(carts.view_cart(cart_id, token, wiring.context()))).model_dump(
         mode="json"
     )
 
@@ -138,7 +138,7 @@ def put_cart(cart_id: str) -> dict[str, Any]:
     request = cart_routes.current_request
     token = bearer_token(request)
     body = parse_body(request, CartIn)
-    view = carts.update_cart(cart_id, token, to_content(body), bootstrap.context())
+    view = carts.update_cart(cart_id, token, to_content(body), wiring.context())
     return CartOut(**present(view)).model_dump(mode="json")
 
 
@@ -150,7 +150,7 @@ def put_cart(cart_id: str) -> dict[str, Any]:
     tags=("opt-out",),
 )
 def opt_out_page(token: str) -> Response:
-    carts.check_opt_out_link(valid_token(token), bootstrap.context())
+    carts.check_opt_out_link(valid_token(token), wiring.context())
     return _html(_CONFIRM_PAGE)
 
 
@@ -164,7 +164,7 @@ def opt_out_page(token: str) -> Response:
 def opt_out(token: str) -> Response:
     one_click = b"List-Unsubscribe=One-Click" in raw_body(cart_routes.current_request)
     source = "one_click" if one_click else "opt_out_page"
-    carts.opt_out(valid_token(token), bootstrap.context(), source=source)
+    carts.opt_out(valid_token(token), wiring.context(), source=source)
     return _html(_DONE_PAGE)
 
 

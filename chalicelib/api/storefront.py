@@ -6,8 +6,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import bootstrap
-from chalicelib.api import presenters
+from chalicelib.api import presenters, wiring
 from chalicelib.api.contract import IDEMPOTENCY_KEY, documented
 from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
@@ -27,7 +26,7 @@ storefront = Blueprint(__name__)
     errors=(errors.ProductNotFound,),
 )
 def get_product(sku: str) -> dict[str, Any]:
-    return presenters.product(catalog.show_product(sku, bootstrap.context()))
+    return presenters.product(catalog.show_product(sku, wiring.context()))
 
 
 @route(storefront, "/orders", methods=["POST"], cors=storefront_cors())
@@ -57,10 +56,10 @@ def place_order() -> Response:
     body = parse_body(request, PlaceOrderIn)
     if body.cart_id is not None and body.cart_token is not None:
         placed = carts.place_order_from_cart(
-            body.cart_id, body.cart_token, to_command(body), key, bootstrap.context()
+            body.cart_id, body.cart_token, to_command(body), key, wiring.context()
         )
     else:
-        placed = placement.place_order(to_command(body), key, bootstrap.context())
+        placed = placement.place_order(to_command(body), key, wiring.context())
     return Response(
         body=presenters.placed_order(placed.order, placed.token, placed.payment),
         status_code=201 if placed.created else 200,
@@ -77,7 +76,7 @@ def place_order() -> Response:
 )
 def get_order(order_id: str) -> dict[str, Any]:
     token = bearer_token(storefront.current_request)
-    return presenters.order(placement.view_order(order_id, token, bootstrap.context()))
+    return presenters.order(placement.view_order(order_id, token, wiring.context()))
 
 
 @route(storefront, "/orders/{order_id}/cancel", methods=["POST"], cors=storefront_cors())
@@ -94,7 +93,7 @@ def cancel_order(order_id: str) -> dict[str, Any]:
     request = storefront.current_request
     token = bearer_token(request)
     body = parse_body(request, CancelIn, allow_empty=True)
-    record = placement.cancel_order_as_customer(order_id, token, body.reason, bootstrap.context())
+    record = placement.cancel_order_as_customer(order_id, token, body.reason, wiring.context())
     return presenters.order(record)
 
 
