@@ -39,6 +39,7 @@ from chalicelib.domain.order import (
 )
 from chalicelib.domain.payments import PaymentEvent
 from chalicelib.domain.shipment import Claim, Shipment
+from chalicelib.payments.ports import PaymentPorts, PaymentProvider
 from chalicelib.services.ports import (
     AddressSuppressed,
     DeskPage,
@@ -557,3 +558,36 @@ class FakePaymentQueue:
     def drain(self) -> list[PaymentEvent]:
         taken, self.messages = self.messages, []
         return taken
+
+
+def fake_payment_ports(
+    table: FakeTable,
+    *,
+    stripe: PaymentProvider | None = None,
+    queue: FakePaymentQueue | None = None,
+    records: FakePaymentRecords | None = None,
+    stripe_secret: str = "whsec_unit",
+    hmac_secret: str = "hmac_unit",
+) -> PaymentPorts:
+    """The payment ports of a context built on fakes: the fake Stripe (no
+    network), manual refunds for bank transfers and the HMAC provider, the
+    real callback verifiers with fixed secrets, fake receipts and queue."""
+    from chalicelib.payments.fake import FakeStripe
+    from chalicelib.payments.hmac_adapter import HmacCallbacks
+    from chalicelib.payments.manual import ManualRefunds
+    from chalicelib.payments.stripe_adapter import StripeCallbacks
+
+    manual = ManualRefunds()
+    return PaymentPorts(
+        providers={
+            "stripe": FakeStripe() if stripe is None else stripe,
+            "hmac": manual,
+            "bank_transfer": manual,
+        },
+        callbacks={
+            "stripe": StripeCallbacks(lambda: [stripe_secret]),
+            "hmac": HmacCallbacks(lambda: [hmac_secret]),
+        },
+        records=FakePaymentRecords(table) if records is None else records,
+        queue=FakePaymentQueue() if queue is None else queue,
+    )

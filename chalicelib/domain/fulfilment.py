@@ -19,13 +19,11 @@ from chalicelib.domain.order import (
     Order,
     OrderChange,
     OrderStatus,
-    PaymentStatus,
     StockMove,
     Visibility,
 )
 from chalicelib.domain.shipment import (
     Claim,
-    RefundExceedsPaid,
     ReturnExceedsShipped,
     Shipment,
     ShipmentExceedsOrder,
@@ -311,48 +309,3 @@ def tracking_status(value: str) -> TrackingStatus:
         return TrackingStatus(value)
     except ValueError:
         raise InvalidRequest("unknown tracking status", status=value) from None
-
-
-# --- refunds recorded by the merchant ---------------------------------------------------
-
-
-def refunded_so_far(history: Sequence[HistoryEntry]) -> int:
-    return sum(int(e.data.get("amount", 0)) for e in history if e.event == "OrderRefunded")
-
-
-def record_refund(
-    order: Order,
-    *,
-    amount: int,
-    refunded_before: int,
-    refund_id: str,
-    reason: str,
-    actor: str,
-    at: datetime,
-) -> OrderChange:
-    """Money paid back outside any provider (e.g. by bank transfer), recorded
-    on the order: an OrderRefunded entry and the payment status."""
-    if order.payment_status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
-        raise RefundExceedsPaid("nothing was paid for this order", refundable=0)
-    refundable = order.totals.total - refunded_before
-    if not 0 < amount <= refundable:
-        raise RefundExceedsPaid("the refund exceeds what is left to refund", refundable=refundable)
-    total = refunded_before + amount
-    entry = HistoryEntry(
-        at=at,
-        event="OrderRefunded",
-        actor=actor,
-        message=f"Refunded {amount} {order.currency}",
-        data={
-            "amount": amount,
-            "currency": order.currency,
-            "reason": reason,
-            "refund_id": refund_id,
-            "total_refunded": total,
-        },
-    )
-    status = (
-        PaymentStatus.REFUNDED if total >= order.totals.total else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    change = order.record(at=at, history=[entry], payment_status=status)
-    return replace(change, claims=(Claim("refund", order.id, refund_id, order_id=order.id),))

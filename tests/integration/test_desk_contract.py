@@ -21,7 +21,7 @@ from chalicelib.store.mapping import order_to_item
 from chalicelib.store.orders import DynamoOrders
 from tests.conftest import Clock
 from tests.desk_orders import NOW, customer_email, varied_orders
-from tests.fakes import FakeCatalog, FakeOrderDesk, FakeOrders, FakeTable
+from tests.fakes import FakeCatalog, FakeOrderDesk, FakeOrders, FakeTable, fake_payment_ports
 
 PAGE = 7
 ORDERS = varied_orders(200)
@@ -58,6 +58,7 @@ def ctx(request, settings):
             catalog=FakeCatalog(table),
             orders=FakeOrders(table),
             settings=settings,
+            payments=fake_payment_ports(table),
             clock=clock,
             desk=FakeOrderDesk(table),
         )
@@ -67,6 +68,7 @@ def ctx(request, settings):
         catalog=FakeCatalog(FakeTable()),
         orders=DynamoOrders(client, name),
         settings=settings,
+        payments=fake_payment_ports(FakeTable()),
         clock=clock,
         desk=DynamoOrderDesk(client, name),
     )

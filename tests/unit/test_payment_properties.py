@@ -19,7 +19,7 @@ from chalicelib.payments.hmac_adapter import HmacCallbacks
 from chalicelib.payments.manual import ManualRefunds
 from chalicelib.payments.ports import NothingLeftToRefund, PaymentPorts, RefundRejected
 from chalicelib.payments.stripe_adapter import StripeCallbacks
-from chalicelib.services import payments, placement
+from chalicelib.services import cancellation, payments
 from chalicelib.services.context import Context
 from tests.conftest import Clock
 from tests.fakes import FakeCatalog, FakeOrders, FakePaymentQueue, FakePaymentRecords, FakeTable
@@ -105,7 +105,7 @@ def test_orders_never_move_backwards_and_paid_and_refunded_add_up(actions, seed)
                     assert ctx.orders.get(order.id).order == current
         elif action == "cancel":
             try:
-                placement.cancel_order(order.id, actor="customer", reason="r", ctx=ctx)
+                cancellation.cancel_order(order.id, actor="customer", reason="r", ctx=ctx)
             except IllegalTransition:
                 assert current.status is OrderStatus.EXPIRED
         elif action == "expire":
