@@ -10,17 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.domain.cart import (
-    Cart,
-    CartChanged,
-    CartConverted,
-    CartEvent,
-    CartNotFound,
-    CartNudge,
-    CartStatus,
-)
+from chalicelib.domain.cart import Cart, CartEvent, CartNudge, CartStatus
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
+    CartChanged,
+    CartConverted,
+    CartNotFound,
     CatalogChanged,
     ConcurrentUpdate,
     InsufficientStock,
@@ -39,7 +34,6 @@ from chalicelib.domain.order import (
 )
 from chalicelib.domain.payments import PaymentEvent
 from chalicelib.domain.shipment import Claim, Shipment
-from chalicelib.payments.ports import PaymentPorts, PaymentProvider
 from chalicelib.services.ports import (
     AddressSuppressed,
     DeskPage,
@@ -50,6 +44,8 @@ from chalicelib.services.ports import (
     IdempotencyRecord,
     OrderNumberTaken,
     OrderRecord,
+    PaymentPorts,
+    PaymentProvider,
 )
 from chalicelib.store import keys
 from chalicelib.store.desk import READ_FACTOR, matches, plan, previous_month
@@ -228,7 +224,7 @@ class FakeOrders:
                 t.claims[(claim.kind, claim.scope, claim.value)] = claim
 
 
-# --- email receipts (chalicelib/notify/receipts.py) -----------------------------------
+# --- email receipts (chalicelib/store/email_receipts.py) ------------------------------
 
 
 class FakeEmailReceipts:
@@ -240,7 +236,7 @@ class FakeEmailReceipts:
         self._tokens = 0
 
     def claim(self, key, *, now: int, lease_seconds: int, ttl_seconds: int) -> str:
-        from chalicelib.notify.receipts import AlreadySent, SendInProgress
+        from chalicelib.services.ports import AlreadySent, SendInProgress
 
         k = (key.subject_id, key.kind, key.event_id)
         with self.lock:
@@ -283,7 +279,7 @@ class FakeMailer:
         self.fail_next = 0
 
     def send(self, email) -> str:
-        from chalicelib.notify.ses import SendFailed
+        from chalicelib.services.ports import SendFailed
 
         if self.fail_next:
             self.fail_next -= 1

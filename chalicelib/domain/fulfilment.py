@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    ReturnExceedsShipped,
+    ShipmentExceedsOrder,
+)
 from chalicelib.domain.order import (
     FulfilmentStatus,
     HistoryEntry,
@@ -22,15 +27,7 @@ from chalicelib.domain.order import (
     StockMove,
     Visibility,
 )
-from chalicelib.domain.shipment import (
-    Claim,
-    ReturnExceedsShipped,
-    Shipment,
-    ShipmentExceedsOrder,
-    ShipmentLine,
-    TrackingEvent,
-    TrackingStatus,
-)
+from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent, TrackingStatus
 
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
 RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})

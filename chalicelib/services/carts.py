@@ -7,15 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chalicelib.domain import ids
-from chalicelib.domain.cart import (
-    Cart,
-    CartChanged,
-    CartContent,
-    CartNotFound,
-    OptOutLinkUnknown,
-    new_cart,
-)
-from chalicelib.domain.errors import UnknownProducts
+from chalicelib.domain.cart import Cart, CartContent, new_cart
+from chalicelib.domain.errors import CartChanged, CartNotFound, OptOutLinkUnknown, UnknownProducts
 from chalicelib.domain.order import CartConversion
 from chalicelib.observability import logger
 from chalicelib.retry import retry_on_conflict

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from chalicelib.clock import utc_now
 from chalicelib.config import Settings
-from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
     CartStore,
     CatalogStore,
     OrderDesk,
     OrderStore,
+    PaymentPorts,
     SuppressionList,
     SweepIndex,
 )

@@ -19,15 +19,9 @@ from typing import TypeVar
 
 from chalicelib.carriers import links
 from chalicelib.domain import fulfilment as domain
+from chalicelib.domain.errors import AlreadyClaimed, RefundExceedsPaid, ShipmentNotFound
 from chalicelib.domain.order import Visibility
-from chalicelib.domain.shipment import (
-    AlreadyClaimed,
-    RefundExceedsPaid,
-    Shipment,
-    ShipmentLine,
-    ShipmentNotFound,
-    TrackingEvent,
-)
+from chalicelib.domain.shipment import Shipment, ShipmentLine, TrackingEvent
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services import cancellation, payments, refunds

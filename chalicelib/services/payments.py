@@ -14,19 +14,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain import payments as domain
-from chalicelib.domain.errors import IllegalTransition, OrderNotFound
-from chalicelib.domain.order import Order, OrderStatus, PaymentMethod
-from chalicelib.domain.payments import Decision, PaymentEvent, PaymentEventKind
-from chalicelib.observability import logger, metrics
-from chalicelib.payments.ports import (
-    CheckoutRequest,
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    OrderNotFound,
     PaymentNotFound,
     UnknownPaymentProvider,
 )
+from chalicelib.domain.order import Order, OrderStatus, PaymentMethod
+from chalicelib.domain.payments import Decision, PaymentEvent, PaymentEventKind
+from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services import cancellation, refunds
 from chalicelib.services.context import Context
-from chalicelib.services.ports import OrderRecord
+from chalicelib.services.ports import CheckoutRequest, OrderRecord
 
 #: Stripe refuses a Checkout Session that expires sooner than this, or later
 #: than 24 hours after creation.

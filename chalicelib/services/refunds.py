@@ -9,9 +9,9 @@ after a cancel (services/cancellation.py).
 from __future__ import annotations
 
 from chalicelib.domain import payments as ledger
+from chalicelib.domain.errors import NothingLeftToRefund
 from chalicelib.domain.payments import RefundDue
 from chalicelib.observability import logger, metrics
-from chalicelib.payments.ports import NothingLeftToRefund
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services.context import Context
 from chalicelib.services.ports import OrderRecord

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain import deadlines, ids
-from chalicelib.domain.cart import Cart, CartConverted, abandoned, email_hash
+from chalicelib.domain.cart import Cart, abandoned, email_hash
 from chalicelib.domain.deadlines import Verdict
-from chalicelib.domain.errors import ConcurrentUpdate, OrderNotFound
+from chalicelib.domain.errors import CartConverted, ConcurrentUpdate, OrderNotFound
 from chalicelib.domain.order import Order, OrderChange
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict

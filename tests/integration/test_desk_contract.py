@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from chalicelib.domain.shipment import InvalidCursor
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.services import order_desk
 from chalicelib.services.context import Context
 from chalicelib.services.ports import DeskQuery

@@ -10,7 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    RefundExceedsPaid,
+    ReturnExceedsShipped,
+    ShipmentExceedsOrder,
+    ShipmentNotFound,
+    TrackingNumberInUse,
+)
 from chalicelib.domain.fulfilment import ReturnedLine
 from chalicelib.domain.order import (
     Address,
@@ -22,16 +30,7 @@ from chalicelib.domain.order import (
     RequestedLine,
     Visibility,
 )
-from chalicelib.domain.shipment import (
-    RefundExceedsPaid,
-    ReturnExceedsShipped,
-    ShipmentExceedsOrder,
-    ShipmentLine,
-    ShipmentNotFound,
-    TrackingEvent,
-    TrackingNumberInUse,
-    TrackingStatus,
-)
+from chalicelib.domain.shipment import ShipmentLine, TrackingEvent, TrackingStatus
 from chalicelib.services import catalog, fulfilment, payments, placement
 from chalicelib.services.context import Context
 

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    PaymentNotFound,
+    PaymentProviderUnavailable,
+    UnknownPaymentProvider,
+)
 from chalicelib.domain.order import (
     Address,
     Customer,
@@ -21,11 +27,6 @@ from chalicelib.domain.order import (
     RequestedLine,
 )
 from chalicelib.payments import fake
-from chalicelib.payments.ports import (
-    PaymentNotFound,
-    PaymentProviderUnavailable,
-    UnknownPaymentProvider,
-)
 from chalicelib.services import cancellation, catalog, payments, placement
 from chalicelib.services.context import Context
 from tests.unit.conftest import STRIPE_SECRET
