@@ -364,9 +364,6 @@ class FakeSuppressions:
             self.table.suppressed.setdefault(email_hash, source)
             return True
 
-    def is_suppressed(self, email_hash: str) -> bool:
-        return email_hash in self.table.suppressed
-
 
 class FakeSweepIndex:
     """The sparse indexes: only pending orders and nudgeable carts, oldest

@@ -27,7 +27,7 @@ from chalicelib.domain.order import (
     StockMove,
     Visibility,
 )
-from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent, TrackingStatus
+from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent
 
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
 RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
@@ -299,10 +299,3 @@ def add_note(
         data={"note": note},
     )
     return order.record(at=at, history=[entry])
-
-
-def tracking_status(value: str) -> TrackingStatus:
-    try:
-        return TrackingStatus(value)
-    except ValueError:
-        raise InvalidRequest("unknown tracking status", status=value) from None

@@ -161,8 +161,6 @@ class SuppressionList(Protocol):
         """Whether the opt-out token is valid (read only)."""
         ...
 
-    def is_suppressed(self, email_hash: str) -> bool: ...
-
 
 class SweepIndex(Protocol):
     """Reads of the sparse sweep indexes (eventually consistent: every
