@@ -51,7 +51,7 @@ def main() -> None:
     from chalicelib.store.orders import DynamoOrders
     from local.resources import create_table
     from tests.desk_orders import NOW, customer_email, varied_orders
-    from tests.fakes import FakeCatalog, FakeTable
+    from tests.fakes import FakeCatalog, FakeTable, fake_payment_ports
 
     orders = varied_orders(TOTAL, customers=300)
     with mock_aws():
@@ -82,6 +82,7 @@ def main() -> None:
             catalog=FakeCatalog(FakeTable()),
             orders=DynamoOrders(client, TABLE),
             settings=Settings(table_name=TABLE, stage="test"),
+            payments=fake_payment_ports(FakeTable()),
             clock=lambda: NOW,
             desk=DynamoOrderDesk(client, TABLE),
         )

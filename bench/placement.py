@@ -46,6 +46,7 @@ from chalicelib.services.context import Context
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.orders import DynamoOrders
 from local.resources import create_table
+from tests.fakes import FakeTable, fake_payment_ports
 
 LINE_COUNTS = (1, 5, 25)
 ADDRESS = Address(
@@ -132,6 +133,7 @@ def main() -> int:
             catalog=DynamoCatalog(client, "bench", cache_seconds=300),
             orders=DynamoOrders(client, "bench"),
             settings=Settings(table_name="bench", stage="test"),
+            payments=fake_payment_ports(FakeTable()),
         )
         for count in LINE_COUNTS:
             skus = [f"B{count}-{i:03d}" for i in range(count)]

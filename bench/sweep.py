@@ -59,6 +59,7 @@ def main() -> None:
     from chalicelib.store.orders import DynamoOrders
     from chalicelib.store.sweeps import DynamoSweepIndex
     from local.resources import create_table
+    from tests.fakes import FakeTable, fake_payment_ports
 
     with mock_aws():
         client = boto3.client("dynamodb")
@@ -127,6 +128,7 @@ def main() -> None:
             catalog=DynamoCatalog(client, TABLE),
             orders=DynamoOrders(client, TABLE),
             settings=Settings(table_name=TABLE, stage="test"),
+            payments=fake_payment_ports(FakeTable()),
             clock=lambda: NOW,
             sweeps=DynamoSweepIndex(client, TABLE),
         )

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
+    from chalicelib.carriers.signing import CarrierCallbacks
     from chalicelib.config import Settings
     from chalicelib.notify.service import Notifier
     from chalicelib.payments.fake import FakeStripe
-    from chalicelib.payments.ports import PaymentPorts, PaymentProvider
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
+    from chalicelib.services.ports import PaymentPorts, PaymentProvider
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -124,9 +125,9 @@ def context() -> Context:
 @functools.cache
 def notifier() -> Notifier:
     from chalicelib.notify.emails import Shop
-    from chalicelib.notify.receipts import DynamoEmailReceipts
     from chalicelib.notify.service import Notifier
     from chalicelib.notify.ses import SesMailer
+    from chalicelib.store.email_receipts import DynamoEmailReceipts
 
     settings = get_settings()
     return Notifier(
@@ -147,9 +148,9 @@ def payment_ports() -> PaymentPorts:
     """Providers, callback verifiers, receipts and the queue (docs/payments.md)."""
     from chalicelib.payments.hmac_adapter import HmacCallbacks
     from chalicelib.payments.manual import ManualRefunds
-    from chalicelib.payments.ports import PaymentPorts
     from chalicelib.payments.queue import SqsPaymentEvents
     from chalicelib.payments.stripe_adapter import StripeCallbacks, StripeProvider
+    from chalicelib.services.ports import PaymentPorts
     from chalicelib.store.payments import DynamoPaymentRecords
 
     settings = get_settings()
@@ -176,6 +177,20 @@ def payment_ports() -> PaymentPorts:
 
 
 @functools.cache
+def carrier_callbacks() -> CarrierCallbacks:
+    """The carriers' signed tracking callbacks (docs/fulfilment.md)."""
+    from chalicelib.carriers.signing import CarrierCallbacks
+
+    settings = get_settings()
+    return CarrierCallbacks(
+        lambda: secret_list(
+            settings.carrier_webhook_secrets_parameter,
+            max_age=settings.carrier_secrets_cache_seconds,
+        )
+    )
+
+
+@functools.cache
 def fake_stripe() -> FakeStripe:
     """The one fake Stripe of a local run: its pay page and the API share it."""
     from chalicelib.payments.fake import FakeStripe
@@ -196,11 +211,20 @@ def stripe_client() -> StripeApi:
 
 
 def secret_list(parameter: str, *, max_age: int) -> list[str]:
-    """A SecureString parameter holding a JSON list (webhook secrets, admin
-    key hashes): rotation is editing the list, adding the new value and
-    later dropping the old one."""
-    values = secret_parameter(parameter, transform="json", max_age=max_age)
-    return [str(v) for v in values]
+    """A SecureString parameter holding secrets (webhook secrets, admin key
+    hashes), read with ``parse_secret_list``: rotation is editing the list,
+    adding the new value and later dropping the old one."""
+    return parse_secret_list(str(secret_parameter(parameter, max_age=max_age)))
+
+
+def parse_secret_list(value: str) -> list[str]:
+    """The one reading of a secrets parameter: a JSON list of values, or one
+    value as plain text; blank values are dropped (never a usable secret)."""
+    import json
+
+    if value.lstrip().startswith("["):
+        return [str(v) for v in json.loads(value) if str(v).strip()]
+    return [value.strip()] if value.strip() else []
 
 
 def reset() -> None:
@@ -212,6 +236,7 @@ def reset() -> None:
     context.cache_clear()
     notifier.cache_clear()
     payment_ports.cache_clear()
+    carrier_callbacks.cache_clear()
     fake_stripe.cache_clear()
     stripe_client.cache_clear()
     cached_settings.cache_clear()

@@ -10,17 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.domain.cart import (
-    Cart,
-    CartChanged,
-    CartConverted,
-    CartEvent,
-    CartNotFound,
-    CartNudge,
-    CartStatus,
-)
+from chalicelib.domain.cart import Cart, CartEvent, CartNudge, CartStatus
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
+    CartChanged,
+    CartConverted,
+    CartNotFound,
     CatalogChanged,
     ConcurrentUpdate,
     InsufficientStock,
@@ -49,6 +44,8 @@ from chalicelib.services.ports import (
     IdempotencyRecord,
     OrderNumberTaken,
     OrderRecord,
+    PaymentPorts,
+    PaymentProvider,
 )
 from chalicelib.store import keys
 from chalicelib.store.desk import READ_FACTOR, matches, plan, previous_month
@@ -227,7 +224,7 @@ class FakeOrders:
                 t.claims[(claim.kind, claim.scope, claim.value)] = claim
 
 
-# --- email receipts (chalicelib/notify/receipts.py) -----------------------------------
+# --- email receipts (chalicelib/store/email_receipts.py) ------------------------------
 
 
 class FakeEmailReceipts:
@@ -239,7 +236,7 @@ class FakeEmailReceipts:
         self._tokens = 0
 
     def claim(self, key, *, now: int, lease_seconds: int, ttl_seconds: int) -> str:
-        from chalicelib.notify.receipts import AlreadySent, SendInProgress
+        from chalicelib.services.ports import AlreadySent, SendInProgress
 
         k = (key.subject_id, key.kind, key.event_id)
         with self.lock:
@@ -282,7 +279,7 @@ class FakeMailer:
         self.fail_next = 0
 
     def send(self, email) -> str:
-        from chalicelib.notify.ses import SendFailed
+        from chalicelib.services.ports import SendFailed
 
         if self.fail_next:
             self.fail_next -= 1
@@ -366,9 +363,6 @@ class FakeSuppressions:
             email_hash = self.table.opt_out_tokens[opt_out_token_hash][0]
             self.table.suppressed.setdefault(email_hash, source)
             return True
-
-    def is_suppressed(self, email_hash: str) -> bool:
-        return email_hash in self.table.suppressed
 
 
 class FakeSweepIndex:
@@ -557,3 +551,36 @@ class FakePaymentQueue:
     def drain(self) -> list[PaymentEvent]:
         taken, self.messages = self.messages, []
         return taken
+
+
+def fake_payment_ports(
+    table: FakeTable,
+    *,
+    stripe: PaymentProvider | None = None,
+    queue: FakePaymentQueue | None = None,
+    records: FakePaymentRecords | None = None,
+    stripe_secret: str = "whsec_unit",
+    hmac_secret: str = "hmac_unit",
+) -> PaymentPorts:
+    """The payment ports of a context built on fakes: the fake Stripe (no
+    network), manual refunds for bank transfers and the HMAC provider, the
+    real callback verifiers with fixed secrets, fake receipts and queue."""
+    from chalicelib.payments.fake import FakeStripe
+    from chalicelib.payments.hmac_adapter import HmacCallbacks
+    from chalicelib.payments.manual import ManualRefunds
+    from chalicelib.payments.stripe_adapter import StripeCallbacks
+
+    manual = ManualRefunds()
+    return PaymentPorts(
+        providers={
+            "stripe": FakeStripe() if stripe is None else stripe,
+            "hmac": manual,
+            "bank_transfer": manual,
+        },
+        callbacks={
+            "stripe": StripeCallbacks(lambda: [stripe_secret]),
+            "hmac": HmacCallbacks(lambda: [hmac_secret]),
+        },
+        records=FakePaymentRecords(table) if records is None else records,
+        queue=FakePaymentQueue() if queue is None else queue,
+    )

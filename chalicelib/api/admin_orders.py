@@ -24,11 +24,10 @@ from chalicelib.api.fulfilment_schemas import (
 )
 from chalicelib.api.http import parse_body, parse_query, route
 from chalicelib.documents import packing_slip
-from chalicelib.domain import errors, shipment
+from chalicelib.domain import errors
 from chalicelib.domain.fulfilment import ReturnedLine
 from chalicelib.domain.order import Visibility
 from chalicelib.domain.shipment import ShipmentLine
-from chalicelib.payments import ports as payment_ports
 from chalicelib.services import fulfilment, order_desk
 from chalicelib.services.ports import DeskQuery
 
@@ -46,7 +45,7 @@ def _actor() -> str:
     ok={200: DeskListingOut},
     query=DeskQueryIn,
     auth="admin_key",
-    errors=(errors.InvalidRequest, shipment.InvalidCursor, 422),
+    errors=(errors.InvalidRequest, errors.InvalidCursor, 422),
 )
 def list_orders() -> dict[str, Any]:
     params = parse_query(admin_orders.current_request, DeskQueryIn)
@@ -95,9 +94,9 @@ def add_note(order_id: str) -> Response:
         errors.IllegalTransition,
         errors.ConcurrentUpdate,
         errors.InvalidRequest,
-        shipment.ShipmentExceedsOrder,
-        shipment.TrackingNumberInUse,
-        shipment.AlreadyClaimed,
+        errors.ShipmentExceedsOrder,
+        errors.TrackingNumberInUse,
+        errors.AlreadyClaimed,
     ),
 )
 def ship(order_id: str) -> Response:
@@ -123,10 +122,10 @@ def ship(order_id: str) -> Response:
         errors.IllegalTransition,
         errors.ConcurrentUpdate,
         errors.InvalidRequest,
-        shipment.ReturnExceedsShipped,
-        shipment.RefundExceedsPaid,
-        payment_ports.RefundRejected,
-        payment_ports.PaymentProviderUnavailable,
+        errors.ReturnExceedsShipped,
+        errors.RefundExceedsPaid,
+        errors.RefundRejected,
+        errors.PaymentProviderUnavailable,
     ),
 )
 def record_return(order_id: str) -> Response:
@@ -152,8 +151,8 @@ def record_return(order_id: str) -> Response:
         errors.OrderNotFound,
         errors.IllegalTransition,
         errors.ConcurrentUpdate,
-        payment_ports.RefundRejected,
-        payment_ports.PaymentProviderUnavailable,
+        errors.RefundRejected,
+        errors.PaymentProviderUnavailable,
     ),
 )
 def cancel(order_id: str) -> dict[str, Any]:
@@ -170,7 +169,7 @@ def cancel(order_id: str) -> dict[str, Any]:
     ok={200: HTML},
     query=PackingSlipQueryIn,
     auth="admin_key",
-    errors=(errors.OrderNotFound, shipment.ShipmentNotFound, 422),
+    errors=(errors.OrderNotFound, errors.ShipmentNotFound, 422),
 )
 def print_packing_slip(order_id: str) -> Response:
     ctx = wiring.context()

@@ -22,7 +22,6 @@ from chalicelib.api.payment_schemas import (
 from chalicelib.api.schemas import OrderOut
 from chalicelib.domain import errors
 from chalicelib.domain import payments as ledger
-from chalicelib.payments import ports as payment_ports
 from chalicelib.services import payments
 from chalicelib.services.ports import OrderRecord
 
@@ -109,8 +108,8 @@ def mark_paid_in_bulk() -> dict[str, Any]:
         errors.InvalidRequest,
         errors.IllegalTransition,
         errors.ConcurrentUpdate,
-        payment_ports.RefundRejected,
-        payment_ports.PaymentProviderUnavailable,
+        errors.RefundRejected,
+        errors.PaymentProviderUnavailable,
     ),
 )
 def refund(order_id: str) -> dict[str, Any]:

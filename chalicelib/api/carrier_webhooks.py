@@ -14,7 +14,7 @@ from chalicelib.api.contract import documented
 from chalicelib.api.fulfilment_schemas import TrackingAckOut, TrackingEventIn
 from chalicelib.api.http import parse_body, raw_body, route
 from chalicelib.carriers import links, signing
-from chalicelib.domain import shipment
+from chalicelib.domain import errors
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.services import fulfilment
 
@@ -29,18 +29,15 @@ carrier_webhooks = Blueprint(__name__)
     ok={200: TrackingAckOut},
     body=TrackingEventIn,
     auth="carrier_signature",
-    errors=(signing.InvalidCarrierSignature, shipment.ShipmentNotFound),
+    errors=(errors.InvalidCarrierSignature, errors.ShipmentNotFound),
 )
 def receive_tracking_event(carrier: str) -> dict[str, Any]:
     request = carrier_webhooks.current_request
     ctx = wiring.context()
     # The signature is checked on the raw bytes before anything is parsed
     # (and their size before the signature).
-    signing.verify(
-        raw_body(request),
-        request.headers.get(signing.HEADER),
-        signing.webhook_secrets(),
-        ctx.clock(),
+    bootstrap.carrier_callbacks().verify(
+        raw_body(request), request.headers.get(signing.HEADER), ctx.clock()
     )
     body = parse_body(request, TrackingEventIn)
     event = TrackingEvent(

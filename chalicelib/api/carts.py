@@ -24,14 +24,8 @@ from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, parse_body, raw_body, route
 from chalicelib.api.schemas import Email, LineIn, Locale, Request
 from chalicelib.domain import errors
-from chalicelib.domain.cart import (
-    MAX_CART_LINES,
-    CartContent,
-    CartConverted,
-    CartLine,
-    CartNotFound,
-    OptOutLinkUnknown,
-)
+from chalicelib.domain.cart import MAX_CART_LINES, CartContent, CartLine
+from chalicelib.domain.errors import CartConverted, CartNotFound, OptOutLinkUnknown
 from chalicelib.services import carts
 
 cart_routes = Blueprint(__name__)

@@ -21,11 +21,8 @@ from chalice import Response
 from pydantic import ValidationError
 
 from chalicelib.api import cors
-from chalicelib.carriers import signing as carrier_signing
-from chalicelib.domain import cart, shipment
 from chalicelib.domain import errors as domain
 from chalicelib.observability import logger, publish_metrics
-from chalicelib.payments import ports as payment_ports
 
 
 class RequestError(Exception):
@@ -50,36 +47,36 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.Unauthorized: 401,
     domain.TemporarilyUnavailable: 503,
     # payments
-    payment_ports.InvalidSignature: 400,
-    payment_ports.StaleSignature: 400,
-    payment_ports.MalformedEvent: 400,
-    payment_ports.UnknownPaymentProvider: 404,
-    payment_ports.PaymentNotFound: 404,
-    payment_ports.RefundRejected: 409,
-    payment_ports.PaymentProviderUnavailable: 502,
+    domain.InvalidSignature: 400,
+    domain.StaleSignature: 400,
+    domain.MalformedEvent: 400,
+    domain.UnknownPaymentProvider: 404,
+    domain.PaymentNotFound: 404,
+    domain.RefundRejected: 409,
+    domain.PaymentProviderUnavailable: 502,
 }
 # Carts and opt-out links (schedules).
 STATUS_BY_ERROR.update(
     {
-        cart.CartNotFound: 404,
-        cart.CartConverted: 409,
-        cart.CartChanged: 409,
-        cart.EmptyCart: 422,
-        cart.OptOutLinkUnknown: 404,
+        domain.CartNotFound: 404,
+        domain.CartConverted: 409,
+        domain.CartChanged: 409,
+        domain.EmptyCart: 422,
+        domain.OptOutLinkUnknown: 404,
     }
 )
 
 # Fulfilment: shipments, tracking callbacks, returns, the order desk.
 STATUS_BY_ERROR.update(
     {
-        shipment.ShipmentExceedsOrder: 409,
-        shipment.TrackingNumberInUse: 409,
-        shipment.ShipmentNotFound: 404,
-        shipment.ReturnExceedsShipped: 409,
-        shipment.RefundExceedsPaid: 409,
-        shipment.InvalidCursor: 400,
-        shipment.AlreadyClaimed: 409,
-        carrier_signing.InvalidCarrierSignature: 401,
+        domain.ShipmentExceedsOrder: 409,
+        domain.TrackingNumberInUse: 409,
+        domain.ShipmentNotFound: 404,
+        domain.ReturnExceedsShipped: 409,
+        domain.RefundExceedsPaid: 409,
+        domain.InvalidCursor: 400,
+        domain.AlreadyClaimed: 409,
+        domain.InvalidCarrierSignature: 401,
     }
 )
 

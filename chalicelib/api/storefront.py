@@ -11,7 +11,6 @@ from chalicelib.api.contract import IDEMPOTENCY_KEY, documented
 from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
 from chalicelib.api.schemas import CancelIn, OrderOut, PlacedOrderOut, PlaceOrderIn, ProductOut
-from chalicelib.domain import cart as cart_errors
 from chalicelib.domain import errors
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
 from chalicelib.services import carts, catalog, placement
@@ -44,10 +43,10 @@ def get_product(sku: str) -> dict[str, Any]:
         errors.IdempotencyKeyReused,
         errors.InsufficientStock,
         errors.CatalogChanged,
-        cart_errors.CartNotFound,
-        cart_errors.CartConverted,
-        cart_errors.CartChanged,
-        cart_errors.EmptyCart,
+        errors.CartNotFound,
+        errors.CartConverted,
+        errors.CartChanged,
+        errors.EmptyCart,
     ),
 )
 def place_order() -> Response:

@@ -10,7 +10,7 @@ from chalicelib.api import wiring
 from chalicelib.api.contract import documented
 from chalicelib.api.http import raw_body, route
 from chalicelib.api.payment_schemas import CallbackAckOut, ProviderEventIn
-from chalicelib.payments import ports as payment_ports
+from chalicelib.domain import errors
 from chalicelib.services import payments
 
 webhooks = Blueprint(__name__)
@@ -26,11 +26,11 @@ webhooks = Blueprint(__name__)
     body=ProviderEventIn,
     auth=("stripe_signature", "hmac_signature"),
     errors=(
-        payment_ports.InvalidSignature,
-        payment_ports.StaleSignature,
-        payment_ports.MalformedEvent,
-        payment_ports.UnknownPaymentProvider,
-        payment_ports.PaymentNotFound,
+        errors.InvalidSignature,
+        errors.StaleSignature,
+        errors.MalformedEvent,
+        errors.UnknownPaymentProvider,
+        errors.PaymentNotFound,
     ),
     path_parameters={
         "provider": {"type": "string", "description": "stripe, hmac (fake: local stack only)"}

@@ -30,7 +30,6 @@ TEMPLATES: dict[str, str] = {
 }
 
 CARRIER = re.compile(r"^[a-z0-9][a-z0-9_]{1,31}$")
-TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{2,63}$")
 
 
 def normalise_carrier(name: str) -> str:

@@ -9,23 +9,22 @@ timestamp must be within ``TOLERANCE_SECONDS`` of our clock (either way), so
 a captured request cannot be replayed later; within the window a replay is
 caught by the event id, which each change claims once. Several secrets may
 be active while one is rotated; every pair is compared in constant time.
+
+``CarrierCallbacks`` is handed the way to read the active secrets
+(bootstrap: the SSM parameter, cached per warm Lambda), as the payment
+callback verifiers are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import InvalidCarrierSignature, InvalidSignature, StaleSignature
 from chalicelib.payments import signing as scheme
-from chalicelib.payments.ports import InvalidSignature, StaleSignature
 
 TOLERANCE_SECONDS = scheme.TOLERANCE_SECONDS
 HEADER = "carrier-signature"
-
-
-class InvalidCarrierSignature(DomainError):
-    code = "invalid_signature"
 
 
 #: The scheme is the payment callbacks' one (payments/signing.py): one
@@ -59,25 +58,17 @@ def verify(
         raise InvalidCarrierSignature(exc.message) from exc
 
 
-def webhook_secrets() -> list[str]:
-    """The active signing secrets (SSM, cached per warm Lambda): a JSON list
-    of secrets while rotating, or one secret as plain text."""
-    from chalicelib import bootstrap
-    from chalicelib.config import get_settings
+class CarrierCallbacks:
+    """Checks carrier callbacks against the secrets ``secrets`` returns when
+    asked (read per request, so a rotation arrives with the cache's age)."""
 
-    settings = get_settings()
-    value = str(
-        bootstrap.secret_parameter(
-            settings.carrier_webhook_secrets_parameter,
-            max_age=settings.carrier_secrets_cache_seconds,
-        )
-    )
-    return parse_secrets(value)
+    def __init__(
+        self, secrets: Callable[[], Sequence[str]], tolerance: int = TOLERANCE_SECONDS
+    ) -> None:
+        self._secrets = secrets
+        self._tolerance = tolerance
 
-
-def parse_secrets(value: str) -> list[str]:
-    import json
-
-    if value.lstrip().startswith("["):
-        return [str(s) for s in json.loads(value) if str(s).strip()]
-    return [value.strip()] if value.strip() else []
+    def verify(self, raw_body: bytes, header: str | None, now: datetime) -> None:
+        """Raise InvalidCarrierSignature unless an active secret signed this
+        body within the tolerance window."""
+        verify(raw_body, header, list(self._secrets()), now, self._tolerance)

@@ -18,7 +18,7 @@ from hashlib import sha256
 from typing import Any
 
 from chalicelib.domain.catalog import Product
-from chalicelib.domain.errors import DomainError, InvalidRequest
+from chalicelib.domain.errors import CartConverted, EmptyCart, InvalidRequest
 from chalicelib.domain.order import (
     MAX_ORDER_LINES,
     RequestedLine,
@@ -28,30 +28,6 @@ from chalicelib.domain.order import (
 
 #: A cart becomes an order, so it is bounded like one.
 MAX_CART_LINES = MAX_ORDER_LINES
-
-
-class CartNotFound(DomainError):
-    code = "cart_not_found"
-
-
-class CartConverted(DomainError):
-    """The cart already became an order; it can no longer change."""
-
-    code = "cart_converted"
-
-
-class CartChanged(DomainError):
-    """The cart changed between reading it and placing its order."""
-
-    code = "cart_changed"
-
-
-class EmptyCart(DomainError):
-    code = "empty_cart"
-
-
-class OptOutLinkUnknown(DomainError):
-    code = "opt_out_link_unknown"
 
 
 class CartStatus(StrEnum):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from chalicelib.domain.money import Money
-
 
 @dataclass(frozen=True)
 class Product:
@@ -31,10 +29,6 @@ class Product:
     shipped: int = 0
     restocked: int = 0
     adjusted: int = 0
-
-    @property
-    def unit_price(self) -> Money:
-        return Money(self.price, self.currency)
 
     def is_conserved(self) -> bool:
         return (

@@ -76,3 +76,127 @@ class IdempotencyKeyReused(DomainError):
 
 class Unauthorized(DomainError):
     code = "unauthorized"
+
+
+# --- carts and opt-out links ----------------------------------------------------------
+
+
+class CartNotFound(DomainError):
+    code = "cart_not_found"
+
+
+class CartConverted(DomainError):
+    """The cart already became an order; it can no longer change."""
+
+    code = "cart_converted"
+
+
+class CartChanged(DomainError):
+    """The cart changed between reading it and placing its order."""
+
+    code = "cart_changed"
+
+
+class EmptyCart(DomainError):
+    code = "empty_cart"
+
+
+class OptOutLinkUnknown(DomainError):
+    code = "opt_out_link_unknown"
+
+
+# --- fulfilment: shipments, tracking, returns, the order desk --------------------------
+
+
+class TrackingNumberInUse(DomainError):
+    code = "tracking_number_in_use"
+
+
+class ShipmentExceedsOrder(DomainError):
+    """More of a line than was ordered and not yet shipped."""
+
+    code = "shipment_exceeds_order"
+
+
+class ShipmentNotFound(DomainError):
+    code = "shipment_not_found"
+
+
+class AlreadyClaimed(DomainError):
+    """The claim exists: the event, tracking number or refund was seen before."""
+
+    code = "already_claimed"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("already claimed", kind=kind)
+
+
+class ReturnExceedsShipped(DomainError):
+    code = "return_exceeds_shipped"
+
+
+class RefundExceedsPaid(DomainError):
+    code = "refund_exceeds_paid"
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+
+
+# --- payments: callbacks and providers ---------------------------------------------------
+
+
+class InvalidSignature(DomainError):
+    """The callback's signature is missing, malformed or wrong."""
+
+    code = "invalid_signature"
+
+
+class StaleSignature(DomainError):
+    """The callback was signed outside the tolerance window (a replay?)."""
+
+    code = "stale_signature"
+
+
+class MalformedEvent(DomainError):
+    """The callback is signed correctly but is not an event we can read."""
+
+    code = "malformed_event"
+
+
+class PaymentNotFound(DomainError):
+    """An event about a payment we have no record of (yet): a refund can
+    arrive before the callback of the payment it refunds. The provider
+    retries on a non-2xx answer, and by then the payment is known."""
+
+    code = "payment_not_found"
+
+
+class UnknownPaymentProvider(DomainError):
+    code = "unknown_payment_provider"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The provider's API failed or timed out; the caller may retry."""
+
+    code = "payment_provider_unavailable"
+
+
+class RefundRejected(DomainError):
+    """The provider refused the refund (e.g. more than is left to refund)."""
+
+    code = "refund_rejected"
+
+
+class NothingLeftToRefund(RefundRejected):
+    """The provider holds nothing more of the payment: it was refunded in
+    full already (perhaps in its dashboard; its refund event follows)."""
+
+    code = "nothing_left_to_refund"
+
+
+# --- carrier callbacks -------------------------------------------------------------------
+
+
+class InvalidCarrierSignature(DomainError):
+    code = "invalid_signature"

@@ -12,27 +12,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    ReturnExceedsShipped,
+    ShipmentExceedsOrder,
+)
 from chalicelib.domain.order import (
     FulfilmentStatus,
     HistoryEntry,
     Order,
     OrderChange,
     OrderStatus,
-    PaymentStatus,
     StockMove,
     Visibility,
 )
-from chalicelib.domain.shipment import (
-    Claim,
-    RefundExceedsPaid,
-    ReturnExceedsShipped,
-    Shipment,
-    ShipmentExceedsOrder,
-    ShipmentLine,
-    TrackingEvent,
-    TrackingStatus,
-)
+from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent
 
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
 RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
@@ -304,55 +299,3 @@ def add_note(
         data={"note": note},
     )
     return order.record(at=at, history=[entry])
-
-
-def tracking_status(value: str) -> TrackingStatus:
-    try:
-        return TrackingStatus(value)
-    except ValueError:
-        raise InvalidRequest("unknown tracking status", status=value) from None
-
-
-# --- refunds recorded by the merchant ---------------------------------------------------
-
-
-def refunded_so_far(history: Sequence[HistoryEntry]) -> int:
-    return sum(int(e.data.get("amount", 0)) for e in history if e.event == "OrderRefunded")
-
-
-def record_refund(
-    order: Order,
-    *,
-    amount: int,
-    refunded_before: int,
-    refund_id: str,
-    reason: str,
-    actor: str,
-    at: datetime,
-) -> OrderChange:
-    """Money paid back outside any provider (e.g. by bank transfer), recorded
-    on the order: an OrderRefunded entry and the payment status."""
-    if order.payment_status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
-        raise RefundExceedsPaid("nothing was paid for this order", refundable=0)
-    refundable = order.totals.total - refunded_before
-    if not 0 < amount <= refundable:
-        raise RefundExceedsPaid("the refund exceeds what is left to refund", refundable=refundable)
-    total = refunded_before + amount
-    entry = HistoryEntry(
-        at=at,
-        event="OrderRefunded",
-        actor=actor,
-        message=f"Refunded {amount} {order.currency}",
-        data={
-            "amount": amount,
-            "currency": order.currency,
-            "reason": reason,
-            "refund_id": refund_id,
-            "total_refunded": total,
-        },
-    )
-    status = (
-        PaymentStatus.REFUNDED if total >= order.totals.total else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    change = order.record(at=at, history=[entry], payment_status=status)
-    return replace(change, claims=(Claim("refund", order.id, refund_id, order_id=order.id),))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 #: Currencies we accept, with their number of minor-unit digits (ISO 4217).
@@ -20,31 +19,6 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "HUF": 2,
     "JPY": 0,
 }
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    amount: int  # minor units: cents for EUR
-    currency: str
-
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def times(self, quantity: int) -> Money:
-        return Money(self.amount * quantity, self.currency)
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
 
 
 def included_tax(gross: int, rate_percent: Decimal) -> int:

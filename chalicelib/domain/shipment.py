@@ -21,8 +21,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.domain.errors import DomainError
-
 
 class TrackingStatus(StrEnum):
     LABEL_CREATED = "label_created"
@@ -122,39 +120,3 @@ class Claim:
     value: str
     order_id: str
     shipment_id: str | None = None
-
-
-class TrackingNumberInUse(DomainError):
-    code = "tracking_number_in_use"
-
-
-class ShipmentExceedsOrder(DomainError):
-    """More of a line than was ordered and not yet shipped."""
-
-    code = "shipment_exceeds_order"
-
-
-class ShipmentNotFound(DomainError):
-    code = "shipment_not_found"
-
-
-class AlreadyClaimed(DomainError):
-    """The claim exists: the event, tracking number or refund was seen before."""
-
-    code = "already_claimed"
-
-    def __init__(self, claim: Claim) -> None:
-        super().__init__("already claimed", kind=claim.kind)
-        self.claim = claim
-
-
-class ReturnExceedsShipped(DomainError):
-    code = "return_exceeds_shipped"
-
-
-class RefundExceedsPaid(DomainError):
-    code = "refund_exceeds_paid"
-
-
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"

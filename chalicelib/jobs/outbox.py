@@ -4,7 +4,7 @@ A state change and its history entry are written in one transaction, so
 publishing history entries from the stream gives "no state change without
 its event, no event without its state change". The stream delivers at least
 once: a record published twice yields two events with the same ``event_id``,
-and consumers deduplicate on it (see chalicelib/notify/receipts.py).
+and consumers deduplicate on it (see chalicelib/store/email_receipts.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which emails an event sends, to whom, and their rendered content.
 
 Exactly one email per (order or cart, kind, event): the kind names the
-email, the event's ``event_id`` the trigger, and chalicelib/notify/receipts.py
+email, the event's ``event_id`` the trigger, and chalicelib/store/email_receipts.py
 guards the pair. Everything an email shows comes from the event's detail
 (chalicelib/domain/events.py) and the shop's settings, never from a read of
 the table: the email tells what was true when the event happened.

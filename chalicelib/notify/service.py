@@ -11,9 +11,8 @@ from chalicelib.clock import utc_now
 from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.emails import Email, Shop
-from chalicelib.notify.receipts import AlreadySent, EmailReceipts, ReceiptKey
-from chalicelib.notify.ses import Mailer, SendFailed
 from chalicelib.observability import logger, metrics
+from chalicelib.services.ports import AlreadySent, EmailReceipts, Mailer, ReceiptKey, SendFailed
 
 
 @dataclass(frozen=True)

@@ -9,20 +9,10 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.notify.emails import Email
-
-
-class SendFailed(Exception):
-    """SES did not accept the email; the event is retried."""
-
-
-class Mailer(Protocol):
-    def send(self, email: Email) -> str:
-        """Hand the email to the mail service; returns its message id or
-        raises SendFailed."""
-        ...
+from chalicelib.services.ports import SendFailed
 
 
 def mime(email: Email, sender: str, reply_to: str) -> bytes:

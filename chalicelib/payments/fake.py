@@ -18,17 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.errors import NothingLeftToRefund, PaymentProviderUnavailable, RefundRejected
 from chalicelib.domain.order import Order
 from chalicelib.payments import signing
-from chalicelib.payments.ports import (
-    Checkout,
-    CheckoutRequest,
-    NothingLeftToRefund,
-    PaymentProviderUnavailable,
-    RefundRejected,
-    RefundResult,
-)
 from chalicelib.payments.stripe_adapter import event_json
+from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 LOCAL_WEBHOOK_SECRET = "whsec_local"
 

@@ -19,9 +19,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from chalicelib.domain.errors import MalformedEvent
 from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
 from chalicelib.payments import signing
-from chalicelib.payments.ports import MalformedEvent, VerifiedCallback
+from chalicelib.services.ports import VerifiedCallback
 
 PROVIDER = "hmac"
 SIGNATURE_HEADER = "shop-signature"

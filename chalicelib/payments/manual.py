@@ -4,7 +4,7 @@ in that provider's dashboard; its ``payment.refunded`` callback confirms)."""
 
 from __future__ import annotations
 
-from chalicelib.payments.ports import Checkout, CheckoutRequest, RefundResult
+from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 
 class ManualRefunds:

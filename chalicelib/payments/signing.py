@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.payments.ports import InvalidSignature, StaleSignature
+from chalicelib.domain.errors import InvalidSignature, StaleSignature
 
 #: Stripe's default, and ours for the HMAC format.
 TOLERANCE_SECONDS = 300

@@ -11,20 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.domain.order import PaymentMethod
-from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
-from chalicelib.payments import signing
-from chalicelib.payments.ports import (
-    Checkout,
-    CheckoutRequest,
+from chalicelib.domain.errors import (
     MalformedEvent,
     NothingLeftToRefund,
     PaymentProviderUnavailable,
     RefundRejected,
-    RefundResult,
-    VerifiedCallback,
 )
+from chalicelib.domain.order import PaymentMethod
+from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
+from chalicelib.payments import signing
 from chalicelib.payments.stripe_api import StripeApiError
+from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult, VerifiedCallback
 
 if TYPE_CHECKING:
     from chalicelib.payments.stripe_api import StripeApi

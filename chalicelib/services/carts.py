@@ -7,22 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chalicelib.domain import ids
-from chalicelib.domain.cart import (
-    Cart,
-    CartChanged,
-    CartContent,
-    CartNotFound,
-    OptOutLinkUnknown,
-    new_cart,
-)
-from chalicelib.domain.errors import ConcurrentUpdate, UnknownProducts
+from chalicelib.domain.cart import Cart, CartContent, new_cart
+from chalicelib.domain.errors import CartChanged, CartNotFound, OptOutLinkUnknown, UnknownProducts
 from chalicelib.domain.order import CartConversion
 from chalicelib.observability import logger
+from chalicelib.retry import retry_on_conflict
 from chalicelib.services import placement
 from chalicelib.services.context import Context
 from chalicelib.services.ports import CartStore, SuppressionList
-
-_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -91,15 +83,18 @@ def update_cart(cart_id: str, token: str, content: CartContent, ctx: Context) ->
     """Replace the cart's lines, address, locale and consent. Raises
     CartConverted once the cart became an order."""
     _check_products(content, ctx)
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> Cart:
         cart = _authorised(cart_id, token, ctx)
         edited = cart.edit(content, at=ctx.clock(), nudge_delay=nudge_delay(ctx))
-        try:
-            carts_of(ctx).save(edited, cart.version)
-        except ConcurrentUpdate:
-            continue  # e.g. the nudge sweep wrote it meanwhile
-        return _view(edited, ctx)
-    raise ConcurrentUpdate("the cart kept changing; try again", cart_id=cart_id)
+        # A lost race (e.g. the nudge sweep wrote it meanwhile) is edited again.
+        carts_of(ctx).save(edited, cart.version)
+        return edited
+
+    edited = retry_on_conflict(
+        attempt, message="the cart kept changing; try again", cart_id=cart_id
+    )
+    return _view(edited, ctx)
 
 
 def place_order_from_cart(
@@ -110,21 +105,25 @@ def place_order_from_cart(
     the order be priced again from the new lines; a cart already converted is
     refused (CartConverted), unless this is a retry of the request that
     converted it, which answers with that order."""
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> placement.PlacedOrder:
         cart = _authorised(cart_id, cart_token, ctx)
         command = replace(
             order,
             lines=cart.requested_lines(),
             converts_cart=CartConversion(cart_id=cart.id, expected_version=cart.version),
         )
-        try:
-            placed = placement.place_order(command, idempotency_key, ctx)
-        except CartChanged:
-            continue
-        if placed.created:
-            logger.info("cart converted", cart_id=cart.id, order_id=placed.order.id)
-        return placed
-    raise ConcurrentUpdate("the cart kept changing; try again", cart_id=cart_id)
+        return placement.place_order(command, idempotency_key, ctx)
+
+    placed = retry_on_conflict(
+        attempt,
+        message="the cart kept changing; try again",
+        retry_on=(CartChanged,),
+        cart_id=cart_id,
+    )
+    if placed.created:
+        logger.info("cart converted", cart_id=cart_id, order_id=placed.order.id)
+    return placed
 
 
 def opt_out(token: str, ctx: Context, *, source: str) -> None:

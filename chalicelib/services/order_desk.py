@@ -18,8 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.domain.errors import InvalidRequest
-from chalicelib.domain.shipment import InvalidCursor
+from chalicelib.domain.errors import InvalidCursor, InvalidRequest
 from chalicelib.services.context import Context
 from chalicelib.services.ports import DeskPage, DeskPosition, DeskQuery, OrderRecord
 

@@ -14,32 +14,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain import payments as domain
-from chalicelib.domain.errors import ConcurrentUpdate, IllegalTransition, OrderNotFound
-from chalicelib.domain.order import Order, OrderStatus, PaymentMethod
-from chalicelib.domain.payments import PaymentEvent, PaymentEventKind, RefundDue
-from chalicelib.observability import logger, metrics
-from chalicelib.payments.ports import (
-    CheckoutRequest,
-    NothingLeftToRefund,
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    OrderNotFound,
     PaymentNotFound,
-    PaymentPorts,
     UnknownPaymentProvider,
 )
+from chalicelib.domain.order import Order, OrderStatus, PaymentMethod
+from chalicelib.domain.payments import Decision, PaymentEvent, PaymentEventKind
+from chalicelib.observability import logger, metrics
+from chalicelib.retry import retry_on_conflict
+from chalicelib.services import cancellation, refunds
 from chalicelib.services.context import Context
-from chalicelib.services.ports import OrderRecord
-
-_ATTEMPTS = 5
+from chalicelib.services.ports import CheckoutRequest, OrderRecord
 
 #: Stripe refuses a Checkout Session that expires sooner than this, or later
 #: than 24 hours after creation.
 _MIN_SESSION = timedelta(minutes=30, seconds=60)
 _MAX_SESSION = timedelta(hours=23, minutes=59)
-
-
-def _ports(ctx: Context) -> PaymentPorts:
-    if ctx.payments is None:
-        raise RuntimeError("this context has no payment ports")
-    return ctx.payments
 
 
 # --- at checkout -------------------------------------------------------------------------
@@ -86,16 +78,12 @@ def payment_instructions(order: Order, ctx: Context) -> PaymentInstructions:
     # does not allow that, its default (24 h) applies and a payment after the
     # window is refunded as a late payment.
     expires_at = order.payment_due_at if _MIN_SESSION <= window <= _MAX_SESSION else None
-    checkout = (
-        _ports(ctx)
-        .providers["stripe"]
-        .start_checkout(
-            CheckoutRequest(
-                order=order,
-                success_url=settings.checkout_success_url.replace("{order_id}", order.id),
-                cancel_url=settings.checkout_cancel_url.replace("{order_id}", order.id),
-                expires_at=expires_at,
-            )
+    checkout = ctx.payments.providers["stripe"].start_checkout(
+        CheckoutRequest(
+            order=order,
+            success_url=settings.checkout_success_url.replace("{order_id}", order.id),
+            cancel_url=settings.checkout_cancel_url.replace("{order_id}", order.id),
+            expires_at=expires_at,
         )
     )
     return PaymentInstructions(
@@ -121,7 +109,7 @@ def accept_callback(
 
     Nothing is written unless the signature holds. A repeated event id is
     acknowledged without being queued again."""
-    ports = _ports(ctx)
+    ports = ctx.payments
     verifier = ports.callbacks.get(provider)
     if verifier is None:
         raise UnknownPaymentProvider("no such payment provider", provider=provider)
@@ -182,96 +170,39 @@ def apply_payment_event(event: PaymentEvent, ctx: Context) -> str:
 
     Idempotent and order-independent by construction (domain/payments.py);
     a provider failure while refunding raises, so the message is retried."""
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> Decision | None:
         try:
             record = ctx.orders.get(event.order_id)
         except OrderNotFound:
-            logger.warning("payment event for an unknown order", order_id=event.order_id)
-            return "unknown_order"
+            return None
         decision = domain.decide(record.order, event, ctx.clock())
         if decision.change is not None:
-            try:
-                ctx.orders.apply(decision.change)
-            except ConcurrentUpdate:
-                continue  # the sweep, a cancel or another event got there first
-        logger.info(
-            "payment event applied",
-            order_id=event.order_id,
-            provider=event.provider,
-            kind=event.kind.value,
-            outcome=decision.outcome,
-        )
-        metrics.add_metric(name=f"PaymentEvent_{decision.outcome}", unit="Count", value=1)
-        if decision.refund is not None:
-            _refund(event.order_id, decision.refund, actor="system", ctx=ctx)
-        return decision.outcome
-    raise ConcurrentUpdate("the order kept changing", order_id=event.order_id)
+            # A lost race (the sweep, a cancel or another event got there
+            # first) is decided again on the order as it is now.
+            ctx.orders.apply(decision.change)
+        return decision
+
+    decision = retry_on_conflict(
+        attempt, message="the order kept changing", order_id=event.order_id
+    )
+    if decision is None:
+        logger.warning("payment event for an unknown order", order_id=event.order_id)
+        return "unknown_order"
+    logger.info(
+        "payment event applied",
+        order_id=event.order_id,
+        provider=event.provider,
+        kind=event.kind.value,
+        outcome=decision.outcome,
+    )
+    metrics.add_metric(name=f"PaymentEvent_{decision.outcome}", unit="Count", value=1)
+    if decision.refund is not None:
+        refunds.refund(event.order_id, decision.refund, actor="system", ctx=ctx)
+    return decision.outcome
 
 
 # --- refunds -----------------------------------------------------------------------------
-
-
-def _refund(order_id: str, due: RefundDue, *, actor: str, ctx: Context) -> OrderRecord:
-    """Make one refund through the provider, then record it on the order.
-
-    The provider call comes first and carries ``due.idempotency_key``: a
-    retry after a failed write makes no second refund, it records the first."""
-    provider = _ports(ctx).providers[due.provider]
-    try:
-        result = provider.refund(
-            reference=due.reference,
-            amount=due.amount,
-            currency=due.currency,
-            idempotency_key=due.idempotency_key,
-        )
-    except NothingLeftToRefund:
-        if due.amount is not None:
-            raise
-        # Refunded in full already, in the provider's dashboard: its refund
-        # event (queued behind this one) records the amount.
-        logger.info("payment already refunded at the provider", order_id=order_id)
-        return ctx.orders.get(order_id)
-    for _ in range(_ATTEMPTS):
-        record = ctx.orders.get(order_id)
-        payment = next(p for p in record.order.payments if p.reference == due.reference)
-        if result.refunded_total is not None:
-            total = result.refunded_total
-        elif due.amount is None:
-            total = payment.amount
-        else:
-            total = payment.refunded + due.amount
-        change = domain.record_refund(
-            record.order,
-            due.reference,
-            total,
-            at=ctx.clock(),
-            actor=actor,
-            reason=due.reason,
-            refund_key=f"refund:{result.refund_id}",
-        )
-        if change is None:
-            return record
-        try:
-            ctx.orders.apply(change)
-        except ConcurrentUpdate:
-            continue
-        logger.info("refund recorded", order_id=order_id, provider=due.provider, amount=due.amount)
-        metrics.add_metric(name="RefundsIssued", unit="Count", value=1)
-        return ctx.orders.get(order_id)
-    raise ConcurrentUpdate("the order kept changing; the refund is made", order_id=order_id)
-
-
-def refund_outstanding(order_id: str, *, actor: str, reason: str, ctx: Context) -> OrderRecord:
-    """Return everything the order kept (after a cancel). Safe to repeat:
-    the same refund is asked with the same idempotency key."""
-    record = ctx.orders.get(order_id)
-    if not any(p.outstanding and not p.refund_due for p in record.order.payments):
-        return record
-    for due in domain.refunds_for(
-        record.order, None, key_prefix=f"cancel:{order_id}", reason=reason
-    ):
-        record = _refund(order_id, due, actor=actor, ctx=ctx)
-    return record
 
 
 def refund_order(
@@ -283,8 +214,14 @@ def refund_order(
     cancelled, releasing its stock."""
     record = ctx.orders.get(order_id)
     if record.order.status is OrderStatus.ON_HOLD:
-        _cancel_held(order_id, actor=actor, ctx=ctx)
-        return refund_outstanding(order_id, actor=actor, reason=reason, ctx=ctx)
+        return cancellation.cancel_order(
+            order_id,
+            actor=actor,
+            reason="held payment refunded",
+            refund_reason=reason,
+            only_from={OrderStatus.ON_HOLD},
+            ctx=ctx,
+        )
     dues = domain.refunds_for(
         record.order,
         amount,
@@ -292,23 +229,8 @@ def refund_order(
         reason=reason,
     )
     for due in dues:
-        record = _refund(order_id, due, actor=actor, ctx=ctx)
+        record = refunds.refund(order_id, due, actor=actor, ctx=ctx)
     return record
-
-
-def _cancel_held(order_id: str, *, actor: str, ctx: Context) -> None:
-    for _ in range(_ATTEMPTS):
-        order = ctx.orders.get(order_id).order
-        if order.status is not OrderStatus.ON_HOLD:
-            return
-        try:
-            ctx.orders.apply(
-                order.cancel(actor=actor, reason="held payment refunded", at=ctx.clock())
-            )
-            return
-        except ConcurrentUpdate:
-            continue
-    raise ConcurrentUpdate("the order kept changing", order_id=order_id)
 
 
 # --- bank transfers ----------------------------------------------------------------------
@@ -317,22 +239,23 @@ def _cancel_held(order_id: str, *, actor: str, ctx: Context) -> None:
 def mark_paid(order_id: str, reference: str, *, actor: str, ctx: Context) -> OrderRecord:
     """The merchant confirms a bank transfer (or accepts a held payment).
     Repeating it with the same reference changes nothing."""
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> OrderRecord | None:
         record = ctx.orders.get(order_id)
         order = record.order
         if any(p.reference == reference for p in order.payments) and order.status is not (
             OrderStatus.ON_HOLD
         ):
             return record
-        change = domain.mark_paid(order, reference=reference, actor=actor, at=ctx.clock())
-        try:
-            ctx.orders.apply(change)
-        except ConcurrentUpdate:
-            continue
-        logger.info("order marked paid", order_id=order_id)
-        metrics.add_metric(name="OrdersMarkedPaid", unit="Count", value=1)
-        return ctx.orders.get(order_id)
-    raise ConcurrentUpdate("the order kept changing", order_id=order_id)
+        ctx.orders.apply(domain.mark_paid(order, reference=reference, actor=actor, at=ctx.clock()))
+        return None
+
+    unchanged = retry_on_conflict(attempt, message="the order kept changing", order_id=order_id)
+    if unchanged is not None:
+        return unchanged
+    logger.info("order marked paid", order_id=order_id)
+    metrics.add_metric(name="OrdersMarkedPaid", unit="Count", value=1)
+    return ctx.orders.get(order_id)
 
 
 @dataclass(frozen=True)
@@ -356,7 +279,7 @@ def mark_paid_in_bulk(
     and one line's failure does not stop the others."""
     results = []
     for transfer in transfers:
-        order_id = _ports(ctx).records.order_for_number(transfer.number)
+        order_id = ctx.payments.records.order_for_number(transfer.number)
         if order_id is None:
             results.append(MarkPaidResult(transfer.number, "not_found"))
             continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
@@ -27,7 +26,8 @@ from chalicelib.domain.order import (
     Visibility,
 )
 from chalicelib.observability import logger, metrics
-from chalicelib.services import payments
+from chalicelib.retry import retry_on_conflict
+from chalicelib.services import cancellation, payments
 from chalicelib.services.context import Context
 from chalicelib.services.ports import (
     DuplicateRequest,
@@ -35,8 +35,6 @@ from chalicelib.services.ports import (
     OrderNumberTaken,
     OrderRecord,
 )
-
-_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class PlacedOrder:
     order: Order
     token: str
     created: bool  # False when an earlier identical request placed it
-    # How to pay (services/payments.py); None in contexts without payments.
+    # How to pay (services/payments.py); None once the order is past paying.
     payment: payments.PaymentInstructions | None = None
 
 
@@ -74,7 +72,7 @@ def _with_payment(placed: PlacedOrder, ctx: Context) -> PlacedOrder:
     """Attach the payment instructions. A provider failure here leaves the
     order placed: the client retries with the same Idempotency-Key and gets
     the same order with its (same) payment session."""
-    if ctx.payments is None or placed.order.status is not OrderStatus.PENDING_PAYMENT:
+    if placed.order.status is not OrderStatus.PENDING_PAYMENT:
         return placed
     return replace(placed, payment=payments.payment_instructions(placed.order, ctx))
 
@@ -93,7 +91,9 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     fingerprint = command.fingerprint()
     skus = [line.sku for line in command.lines]
     fresh = False
-    for attempt in range(_ATTEMPTS):
+
+    def attempt() -> PlacedOrder:
+        nonlocal fresh
         now = ctx.clock()
         order_id, salt = ids.new_order_id(), ids.new_salt()
         token = ids.order_token(idempotency_key, order_id, salt)
@@ -124,21 +124,12 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         try:
             ctx.orders.place(placement, record)
         except DuplicateRequest as duplicate:
-            return _with_payment(
-                _replay(duplicate.previous, fingerprint, idempotency_key, ctx), ctx
-            )
+            return _replay(duplicate.previous, fingerprint, idempotency_key, ctx)
         except CatalogChanged as exc:
-            logger.info(
-                "catalog changed during checkout", skus=exc.details.get("skus"), attempt=attempt
-            )
+            logger.info("catalog changed during checkout", skus=exc.details.get("skus"))
             ctx.catalog.forget(skus)
             fresh = True
-            continue
-        except OrderNumberTaken:
-            continue
-        except ConcurrentUpdate:
-            time.sleep(0.02 * (attempt + 1))
-            continue
+            raise
         logger.info(
             "order placed",
             order_id=order_id,
@@ -147,8 +138,17 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
             currency=placement.order.currency,
         )
         metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
-        return _with_payment(PlacedOrder(order=placement.order, token=token, created=True), ctx)
-    raise TemporarilyUnavailable("the order could not be placed right now; try again")
+        return PlacedOrder(order=placement.order, token=token, created=True)
+
+    try:
+        placed = retry_on_conflict(
+            attempt,
+            message="the order could not be placed",
+            retry_on=(ConcurrentUpdate, CatalogChanged, OrderNumberTaken),
+        )
+    except ConcurrentUpdate:
+        raise TemporarilyUnavailable("the order could not be placed right now; try again") from None
+    return _with_payment(placed, ctx)
 
 
 def _replay(
@@ -187,25 +187,5 @@ def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Contex
     Cancelling a cancelled order again changes nothing and succeeds (and
     retries a refund the provider failed the first time)."""
     _authorised_record(order_id, token, ctx)
-    cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
+    cancellation.cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
     return view_order(order_id, token, ctx)
-
-
-def cancel_order(order_id: str, *, actor: str, reason: str, ctx: Context) -> OrderRecord:
-    """Cancel (customer or merchant) before the first shipment, releasing the
-    stock, then refund through the payment provider whatever was paid."""
-    for _ in range(_ATTEMPTS):
-        record = ctx.orders.get(order_id)
-        if record.order.status is not OrderStatus.CANCELLED:
-            change = record.order.cancel(actor=actor, reason=reason, at=ctx.clock())
-            try:
-                ctx.orders.apply(change)
-            except ConcurrentUpdate:
-                continue  # re-read: a payment or the sweep got there first
-            logger.info("order cancelled", order_id=order_id, actor=actor)
-        if ctx.payments is not None:
-            return payments.refund_outstanding(
-                order_id, actor=actor, reason="order cancelled", ctx=ctx
-            )
-        return ctx.orders.get(order_id)
-    raise ConcurrentUpdate("the order kept changing; try again", order_id=order_id)

@@ -1,19 +1,31 @@
-"""The interfaces the services need from storage, and the facts storage
-reports back. DynamoDB adapters live in chalicelib/store; in-memory fakes
-for unit tests in tests/fakes.py. Both pass the same contract tests."""
+"""The interfaces the services need (ports), and the facts their adapters
+report back: storage (DynamoDB adapters in chalicelib/store), the payment
+providers and their callbacks (chalicelib/payments), email receipts and the
+mailer (chalicelib/store/email_receipts.py, chalicelib/notify/ses.py).
+In-memory fakes for unit tests live in tests/fakes.py; fakes and adapters
+pass the same contract tests.
+
+The domain's types are imported for type checking only: importing the ports
+(as every adapter does) loads none of the domain, so a function that only
+moves email receipts or raw events does not build the order domain's classes
+at its cold start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from chalicelib.domain.cart import Cart, CartNudge
-from chalicelib.domain.catalog import Product
-from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
-from chalicelib.domain.shipment import Shipment
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from chalicelib.domain.cart import Cart, CartNudge
+    from chalicelib.domain.catalog import Product
+    from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
+    from chalicelib.domain.payments import PaymentEvent
+    from chalicelib.domain.shipment import Shipment
+    from chalicelib.notify.emails import Email
 
 T = TypeVar("T")
 
@@ -149,8 +161,6 @@ class SuppressionList(Protocol):
         """Whether the opt-out token is valid (read only)."""
         ...
 
-    def is_suppressed(self, email_hash: str) -> bool: ...
-
 
 class SweepIndex(Protocol):
     """Reads of the sparse sweep indexes (eventually consistent: every
@@ -220,4 +230,168 @@ class OrderDesk(Protocol):
         fewer orders and still have a next position. When no filter but the
         dates applies, months (yyyy-mm) are walked from ``newest_month`` back
         to ``oldest_month``."""
+        ...
+
+
+# --- payment providers and their callbacks (docs/payments.md) ------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    order: Order
+    success_url: str
+    cancel_url: str
+    expires_at: datetime | None  # None: the provider's default lifetime
+
+
+@dataclass(frozen=True)
+class Checkout:
+    session_id: str
+    redirect_url: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    # The payment's cumulative refunded amount as the provider now reports it;
+    # None when the provider does not say (the caller adds the amount).
+    refunded_total: int | None
+
+
+class PaymentProvider(Protocol):
+    """Outbound: the provider's API."""
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        """A hosted payment page for the order. Idempotent per order: asking
+        twice returns the same session. Raises PaymentProviderUnavailable."""
+        ...
+
+    def refund(
+        self, *, reference: str, amount: int | None, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        """Return ``amount`` of the payment ``reference`` (None: all that is
+        left of it). The same
+        ``idempotency_key`` makes the refund at most once. Raises
+        PaymentProviderUnavailable."""
+        ...
+
+
+@dataclass(frozen=True)
+class VerifiedCallback:
+    """A callback whose signature checked out.
+
+    ``event`` is None for event types we do not act on; its ``order_id`` is
+    empty when the provider's object does not name the order (Stripe's
+    charges): the service then finds the order by ``event.reference``.
+    """
+
+    event_id: str
+    event_type: str
+    event: PaymentEvent | None
+
+
+class CallbackVerifier(Protocol):
+    """Inbound: a provider's signed callbacks."""
+
+    def verify(
+        self, raw_body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> VerifiedCallback:
+        """Check the signature over the raw body, then parse it. Raises
+        InvalidSignature, StaleSignature or MalformedEvent; never writes."""
+        ...
+
+
+class PaymentRecords(Protocol):
+    """What the payment flows keep in the table besides orders."""
+
+    def claim_receipt(
+        self,
+        provider: str,
+        event_id: str,
+        *,
+        order_id: str,
+        event_type: str,
+        received_at: datetime,
+        expires_at: int,
+    ) -> bool:
+        """Record that a callback arrived (one conditional write). False when
+        the same event was received and handed on before: a duplicate. True
+        for a new event, and for one received before but never handed on
+        (the earlier attempt failed half way; the caller finishes it)."""
+        ...
+
+    def mark_handed_on(self, provider: str, event_id: str) -> None:
+        """The event is on the queue: a repeat is now a duplicate."""
+        ...
+
+    def remember_payment(self, provider: str, reference: str, order_id: str) -> None:
+        """Which order a provider payment belongs to (refund events name the
+        payment, not the order). Idempotent."""
+        ...
+
+    def order_for_payment(self, provider: str, reference: str) -> str | None: ...
+
+    def order_for_number(self, number: str) -> str | None:
+        """The order id of a human order number (bank transfer references)."""
+        ...
+
+
+class PaymentEventQueue(Protocol):
+    def send(self, event: PaymentEvent) -> None:
+        """Hand the event on, in order per order (FIFO grouped by order id),
+        deduplicated by provider event id."""
+        ...
+
+
+@dataclass(frozen=True)
+class PaymentPorts:
+    """Everything the payment services are handed (see services/context.py)."""
+
+    providers: Mapping[str, PaymentProvider]  # by Payment.provider: stripe, hmac, bank_transfer
+    callbacks: Mapping[str, CallbackVerifier]  # by webhook path: /webhooks/payments/{name}
+    records: PaymentRecords
+    queue: PaymentEventQueue
+
+
+# --- email: receipts (one email per event) and the mailer ------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptKey:
+    subject_id: str  # the order's or the cart's id
+    kind: str
+    event_id: str
+
+
+class AlreadySent(Exception):
+    """This email was sent before; the duplicate event is acknowledged."""
+
+
+class SendInProgress(Exception):
+    """Another worker holds the claim; the event is retried after its lease."""
+
+
+class EmailReceipts(Protocol):
+    def claim(self, key: ReceiptKey, *, now: int, lease_seconds: int, ttl_seconds: int) -> str:
+        """Claim the right to send; returns the claim's token. Raises
+        AlreadySent, or SendInProgress while another unexpired claim exists."""
+        ...
+
+    def release(self, key: ReceiptKey, token: str) -> None:
+        """Give up our claim after a failed send (no-op if it is not ours)."""
+        ...
+
+    def complete(self, key: ReceiptKey, token: str, *, message_id: str, now: int) -> None:
+        """Record that the email went out."""
+        ...
+
+
+class SendFailed(Exception):
+    """SES did not accept the email; the event is retried."""
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> str:
+        """Hand the email to the mail service; returns its message id or
+        raises SendFailed."""
         ...

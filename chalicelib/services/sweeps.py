@@ -17,17 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain import deadlines, ids
-from chalicelib.domain.cart import Cart, CartConverted, abandoned, email_hash
+from chalicelib.domain.cart import Cart, abandoned, email_hash
 from chalicelib.domain.deadlines import Verdict
-from chalicelib.domain.errors import ConcurrentUpdate, OrderNotFound
+from chalicelib.domain.errors import CartConverted, ConcurrentUpdate, OrderNotFound
 from chalicelib.domain.order import Order, OrderChange
 from chalicelib.observability import logger, metrics
+from chalicelib.retry import retry_on_conflict
 from chalicelib.services.carts import carts_of
 from chalicelib.services.context import Context
 from chalicelib.services.ports import AddressSuppressed, SweepIndex
-
-#: Re-reads after losing a race, per candidate, before leaving it to the next run.
-_ATTEMPTS = 3
 
 
 @dataclass
@@ -117,24 +115,39 @@ def _run(
 def _settle(
     order: Order, decide: Callable[[Order], tuple[Verdict, OrderChange | None]], ctx: Context
 ) -> Verdict:
-    """Decide and write; on a lost race re-read (consistently) and decide again."""
-    for _ in range(_ATTEMPTS):
-        verdict, change = decide(order)
+    """Decide and write; on a lost race re-read (consistently) and decide
+    again. Still losing after the retry policy's attempts, the order is left
+    to the next run."""
+    current = order
+    lost = False
+
+    def attempt() -> Verdict:
+        nonlocal current, lost
+        if lost:
+            try:
+                current = ctx.orders.get(order.id).order
+            except OrderNotFound:
+                return Verdict.SETTLED
+        verdict, change = decide(current)
         if change is None:
             return verdict
         try:
             ctx.orders.apply(change)
         except ConcurrentUpdate:
-            try:
-                order = ctx.orders.get(order.id).order
-            except OrderNotFound:
-                return Verdict.SETTLED
-            continue
+            lost = True
+            raise
         logger.info(
-            "order swept", order_id=order.id, event=change.history[0].event, version=order.version
+            "order swept",
+            order_id=current.id,
+            event=change.history[0].event,
+            version=current.version,
         )
         return Verdict.ACT
-    return Verdict.NOT_DUE
+
+    try:
+        return retry_on_conflict(attempt, message="the order kept changing", order_id=order.id)
+    except ConcurrentUpdate:
+        return Verdict.NOT_DUE
 
 
 # --- abandoned carts ---------------------------------------------------------------
@@ -160,35 +173,45 @@ def nudge_abandoned_carts(ctx: Context) -> SweepReport:
 
 def _nudge(cart: Cart, now: datetime, ctx: Context) -> Verdict:
     carts = carts_of(ctx)
-    for _ in range(_ATTEMPTS):
-        if not cart.is_nudge_due(now) or cart.email is None:
+    current = cart
+    lost = False
+
+    def attempt() -> Verdict:
+        nonlocal current, lost
+        if lost:
+            current = carts.get(cart.id)
+        if not current.is_nudge_due(now) or current.email is None:
             return Verdict.NOT_DUE  # emptied, converted, opted out or touched again
         recovery, opt_out = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         settings = ctx.settings
         nudge = abandoned(
-            cart,
+            current,
             at=now,
             recovery_token=recovery,
             recovery_token_hash=ids.sha256_hex(recovery),
             opt_out_token=opt_out,
             opt_out_token_hash=ids.sha256_hex(opt_out),
-            email_hash=email_hash(cart.email),
-            cart_url=settings.cart_link_template.format(cart_id=cart.id, token=recovery),
+            email_hash=email_hash(current.email),
+            cart_url=settings.cart_link_template.format(cart_id=current.id, token=recovery),
             opt_out_url=f"{settings.public_api_url.rstrip('/')}/opt-out/{opt_out}",
-            products=ctx.catalog.get_many(line.sku for line in cart.lines),
+            products=ctx.catalog.get_many(line.sku for line in current.lines),
         )
         try:
             carts.nudge(nudge)
         except AddressSuppressed:
-            _leave_index(cart, ctx)
-            logger.info("cart not nudged: address opted out", cart_id=cart.id)
+            _leave_index(current, ctx)
+            logger.info("cart not nudged: address opted out", cart_id=current.id)
             return Verdict.SETTLED
         except ConcurrentUpdate:
-            cart = carts.get(cart.id)
-            continue
-        logger.info("cart nudged", cart_id=cart.id)
+            lost = True
+            raise
+        logger.info("cart nudged", cart_id=current.id)
         return Verdict.ACT
-    return Verdict.NOT_DUE
+
+    try:
+        return retry_on_conflict(attempt, message="the cart kept changing", cart_id=cart.id)
+    except ConcurrentUpdate:
+        return Verdict.NOT_DUE  # still losing: the next run decides
 
 
 def _leave_index(cart: Cart, ctx: Context) -> None:

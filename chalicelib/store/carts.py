@@ -19,16 +19,13 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.cart import (
     Cart,
-    CartChanged,
-    CartConverted,
     CartEvent,
     CartLine,
-    CartNotFound,
     CartNudge,
     CartStatus,
     MarketingConsent,
 )
-from chalicelib.domain.errors import ConcurrentUpdate
+from chalicelib.domain.errors import CartChanged, CartConverted, CartNotFound, ConcurrentUpdate
 from chalicelib.domain.order import CartConversion
 from chalicelib.services.ports import AddressSuppressed
 from chalicelib.store import keys

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import ConcurrentUpdate, ProductNotFound
+from chalicelib.retry import retry_on_conflict
 from chalicelib.store import keys
 from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
@@ -127,12 +128,13 @@ class DynamoCatalog:
         self.forget([sku])
         return product_from_item(from_dynamo(response["Attributes"]))
 
-    def set_available(self, sku: str, available: int, attempts: int = 5) -> Product:
+    def set_available(self, sku: str, available: int) -> Product:
         """Set the counted sellable stock. The difference to the previous
         count is added to ``adjusted`` so stock conservation stays checkable;
         the write is conditional on the count it replaces (checkouts may be
         reserving concurrently), and retried on a race."""
-        for _ in range(attempts):
+
+        def attempt() -> Product:
             current = self._get_consistent(sku)
             try:
                 response = self._client.update_item(
@@ -151,10 +153,11 @@ class DynamoCatalog:
                 )
             except ClientError as exc:
                 if is_conditional_check_failure(exc):
-                    continue
+                    raise ConcurrentUpdate("the stock count changed meanwhile", sku=sku) from exc
                 raise
             return product_from_item(from_dynamo(response["Attributes"]))
-        raise ConcurrentUpdate("stock kept changing; try again", sku=sku)
+
+        return retry_on_conflict(attempt, message="stock kept changing; try again", sku=sku)
 
     def _get_consistent(self, sku: str) -> Product:
         response = self._client.get_item(

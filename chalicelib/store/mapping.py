@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.catalog import Product
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import AlreadyClaimed, DomainError, TrackingNumberInUse
 from chalicelib.domain.order import (
     Address,
     Customer,
@@ -27,14 +27,7 @@ from chalicelib.domain.order import (
     Totals,
     Visibility,
 )
-from chalicelib.domain.shipment import (
-    AlreadyClaimed,
-    Claim,
-    Shipment,
-    ShipmentLine,
-    TrackingNumberInUse,
-    TrackingStatus,
-)
+from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingStatus
 from chalicelib.store import keys
 
 
@@ -272,4 +265,4 @@ def claim_refused(claim: Claim) -> DomainError:
             carrier=claim.scope,
             tracking_number=claim.value,
         )
-    return AlreadyClaimed(claim)
+    return AlreadyClaimed(claim.kind)

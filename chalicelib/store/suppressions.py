@@ -42,14 +42,6 @@ class DynamoSuppressions:
         )
         return True
 
-    def is_suppressed(self, email_hash: str) -> bool:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=to_dynamo(keys.suppression(email_hash)),
-            ConsistentRead=True,
-        )
-        return "Item" in response
-
     def _token(self, opt_out_token_hash: str, at: datetime) -> dict[str, Any] | None:
         response = self._client.get_item(
             TableName=self._table,

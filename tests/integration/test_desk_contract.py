@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from chalicelib.domain.shipment import InvalidCursor
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.services import order_desk
 from chalicelib.services.context import Context
 from chalicelib.services.ports import DeskQuery
@@ -21,7 +21,7 @@ from chalicelib.store.mapping import order_to_item
 from chalicelib.store.orders import DynamoOrders
 from tests.conftest import Clock
 from tests.desk_orders import NOW, customer_email, varied_orders
-from tests.fakes import FakeCatalog, FakeOrderDesk, FakeOrders, FakeTable
+from tests.fakes import FakeCatalog, FakeOrderDesk, FakeOrders, FakeTable, fake_payment_ports
 
 PAGE = 7
 ORDERS = varied_orders(200)
@@ -58,6 +58,7 @@ def ctx(request, settings):
             catalog=FakeCatalog(table),
             orders=FakeOrders(table),
             settings=settings,
+            payments=fake_payment_ports(table),
             clock=clock,
             desk=FakeOrderDesk(table),
         )
@@ -67,6 +68,7 @@ def ctx(request, settings):
         catalog=FakeCatalog(FakeTable()),
         orders=DynamoOrders(client, name),
         settings=settings,
+        payments=fake_payment_ports(FakeTable()),
         clock=clock,
         desk=DynamoOrderDesk(client, name),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.notify.receipts import AlreadySent, ReceiptKey, SendInProgress
+from chalicelib.services.ports import AlreadySent, ReceiptKey, SendInProgress
 from tests.fakes import FakeEmailReceipts
 
 KEY = ReceiptKey("order-1", "order_shipped", "evt-1")
@@ -17,7 +17,7 @@ def receipts(request):
         return FakeEmailReceipts()
     import boto3
 
-    from chalicelib.notify.receipts import DynamoEmailReceipts
+    from chalicelib.store.email_receipts import DynamoEmailReceipts
 
     table = request.getfixturevalue("table")
     return DynamoEmailReceipts(boto3.client("dynamodb"), table)

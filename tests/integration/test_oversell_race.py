@@ -24,6 +24,7 @@ from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.orders import DynamoOrders
 from local.aws import EmbeddedAWS
 from local.resources import create_table
+from tests.fakes import FakeTable, fake_payment_ports
 
 BUYERS = 24
 UNITS = 7
@@ -47,6 +48,7 @@ def server_ctx(moto_server: EmbeddedAWS) -> Context:
         catalog=DynamoCatalog(client, name, cache_seconds=0),
         orders=DynamoOrders(client, name),
         settings=Settings(table_name=name, stage="test"),
+        payments=fake_payment_ports(FakeTable()),
     )
 
 

@@ -9,15 +9,19 @@ from typing import Any
 
 import pytest
 
+from chalicelib.payments.fake import FakeStripe
 from chalicelib.services.context import Context
 from tests.fakes import (
     FakeCarts,
     FakeCatalog,
     FakeOrderDesk,
     FakeOrders,
+    FakePaymentQueue,
+    FakePaymentRecords,
     FakeSuppressions,
     FakeSweepIndex,
     FakeTable,
+    fake_payment_ports,
 )
 
 
@@ -37,12 +41,48 @@ def fake_table() -> FakeTable:
     return FakeTable()
 
 
+# --- the context: fakes, payments included -------------------------------------
+
+STRIPE_SECRET = "whsec_unit"
+HMAC_SECRET = "hmac_unit"
+
+
 @pytest.fixture
-def ctx(fake_table: FakeTable, settings: Any, clock: Any) -> Context:
+def fake_stripe() -> FakeStripe:
+    return FakeStripe()
+
+
+@pytest.fixture
+def payment_queue() -> FakePaymentQueue:
+    return FakePaymentQueue()
+
+
+@pytest.fixture
+def payment_records(fake_table: FakeTable) -> FakePaymentRecords:
+    return FakePaymentRecords(fake_table)
+
+
+@pytest.fixture
+def ctx(
+    fake_table: FakeTable,
+    settings: Any,
+    clock: Any,
+    fake_stripe: FakeStripe,
+    payment_queue: FakePaymentQueue,
+    payment_records: FakePaymentRecords,
+) -> Context:
     return Context(
         catalog=FakeCatalog(fake_table),
         orders=FakeOrders(fake_table),
         settings=settings,
+        payments=fake_payment_ports(
+            fake_table,
+            stripe=fake_stripe,
+            queue=payment_queue,
+            records=payment_records,
+            stripe_secret=STRIPE_SECRET,
+            hmac_secret=HMAC_SECRET,
+        ),
         clock=clock,
         carts=FakeCarts(fake_table),
         suppressions=FakeSuppressions(fake_table),
@@ -51,51 +91,8 @@ def ctx(fake_table: FakeTable, settings: Any, clock: Any) -> Context:
     )
 
 
-# --- payments ---------------------------------------------------------------------
-
-STRIPE_SECRET = "whsec_unit"
-HMAC_SECRET = "hmac_unit"
-
-
 @pytest.fixture
-def fake_stripe() -> Any:
-    from chalicelib.payments.fake import FakeStripe
-
-    return FakeStripe()
-
-
-@pytest.fixture
-def payment_queue() -> Any:
-    from tests.fakes import FakePaymentQueue
-
-    return FakePaymentQueue()
-
-
-@pytest.fixture
-def payment_records(fake_table: FakeTable) -> Any:
-    from tests.fakes import FakePaymentRecords
-
-    return FakePaymentRecords(fake_table)
-
-
-@pytest.fixture
-def pay_ctx(ctx: Context, fake_stripe: Any, payment_queue: Any, payment_records: Any) -> Context:
-    """The unit context with payments: fake Stripe, fake receipts and queue."""
-    from dataclasses import replace
-
-    from chalicelib.payments.hmac_adapter import HmacCallbacks
-    from chalicelib.payments.manual import ManualRefunds
-    from chalicelib.payments.ports import PaymentPorts
-    from chalicelib.payments.stripe_adapter import StripeCallbacks
-
-    manual = ManualRefunds()
-    ports = PaymentPorts(
-        providers={"stripe": fake_stripe, "hmac": manual, "bank_transfer": manual},
-        callbacks={
-            "stripe": StripeCallbacks(lambda: [STRIPE_SECRET]),
-            "hmac": HmacCallbacks(lambda: [HMAC_SECRET]),
-        },
-        records=payment_records,
-        queue=payment_queue,
-    )
-    return replace(ctx, payments=ports)
+def pay_ctx(ctx: Context) -> Context:
+    """The unit context, named for tests about payments (fake Stripe, fake
+    receipts and queue)."""
+    return ctx

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.carriers import links, signing
-from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.errors import InvalidCarrierSignature, InvalidRequest
 from chalicelib.notify import emails as catalogue
 from local.email_samples import sample
 
@@ -71,18 +72,18 @@ def test_a_signature_from_any_active_secret_within_the_window_is_accepted():
     ],
 )
 def test_missing_wrong_or_stale_signatures_are_refused(header):
-    with pytest.raises(signing.InvalidCarrierSignature):
+    with pytest.raises(InvalidCarrierSignature):
         signing.verify(BODY, header, ["new"], NOW)
 
 
 def test_a_signature_does_not_cover_another_body():
     header = signing.sign("new", int(NOW.timestamp()), BODY)
-    with pytest.raises(signing.InvalidCarrierSignature):
+    with pytest.raises(InvalidCarrierSignature):
         signing.verify(BODY.replace(b"delivered", b"in_transit"), header, ["new"], NOW)
 
 
 def test_no_active_secret_accepts_nothing():
-    with pytest.raises(signing.InvalidCarrierSignature):
+    with pytest.raises(InvalidCarrierSignature):
         signing.verify(BODY, signing.sign("", int(NOW.timestamp()), BODY), [], NOW)
 
 
@@ -91,15 +92,27 @@ def test_a_blank_secret_is_never_used_to_sign(blank):
     # Anyone can compute an HMAC with a blank key: a slip in the parameter
     # must not open the callback to everyone.
     forged = signing.sign(blank, int(NOW.timestamp()), BODY)
-    with pytest.raises(signing.InvalidCarrierSignature):
+    with pytest.raises(InvalidCarrierSignature):
         signing.verify(BODY, forged, [blank, "new"], NOW)
 
 
 def test_secrets_parameter_is_one_secret_or_a_json_list():
-    assert signing.parse_secrets("plain-secret\n") == ["plain-secret"]
-    assert signing.parse_secrets('["a", "b"]') == ["a", "b"]
-    assert signing.parse_secrets('["a", " ", ""]') == ["a"]
-    assert signing.parse_secrets("") == []
+    assert bootstrap.parse_secret_list("plain-secret\n") == ["plain-secret"]
+    assert bootstrap.parse_secret_list('["a", "b"]') == ["a", "b"]
+    assert bootstrap.parse_secret_list('["a", " ", ""]') == ["a"]
+    assert bootstrap.parse_secret_list("") == []
+
+
+def test_the_callbacks_check_against_the_secrets_read_per_request():
+    active = ["old"]
+    callbacks = signing.CarrierCallbacks(lambda: active)
+    header = signing.sign("new", int(NOW.timestamp()), BODY)
+    with pytest.raises(InvalidCarrierSignature):
+        callbacks.verify(BODY, header, NOW)
+    active.append("new")  # rotated: the next request sees it
+    callbacks.verify(BODY, header, NOW)
+    with pytest.raises(InvalidCarrierSignature):
+        callbacks.verify(BODY, None, NOW)
 
 
 def test_a_customer_visible_note_is_mailed_and_an_internal_one_is_not():

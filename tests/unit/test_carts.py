@@ -7,16 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.cart import (
-    CartContent,
+from chalicelib.domain.cart import CartContent, CartLine, CartStatus, email_hash
+from chalicelib.domain.errors import (
     CartConverted,
-    CartLine,
     CartNotFound,
-    CartStatus,
+    IdempotencyKeyReused,
     OptOutLinkUnknown,
-    email_hash,
+    UnknownProducts,
 )
-from chalicelib.domain.errors import IdempotencyKeyReused, UnknownProducts
 from chalicelib.domain.order import Address, Customer, PaymentMethod
 from chalicelib.services import carts, catalog, placement, sweeps
 from chalicelib.services.context import Context

@@ -65,7 +65,7 @@ def test_a_subclass_answers_as_its_listed_ancestor():
     # Found by the whole-API state machine: an admin refund the provider
     # refused because nothing is left answered 400 (the table lists only
     # RefundRejected) instead of the documented 409.
-    from chalicelib.payments.ports import NothingLeftToRefund, RefundRejected
+    from chalicelib.domain.errors import NothingLeftToRefund, RefundRejected
 
     nothing_left = raising(NothingLeftToRefund("charge already refunded", provider="stripe"))
     rejected = raising(RefundRejected("refused", provider="stripe"))

@@ -8,9 +8,8 @@ import pytest
 
 from chalicelib.jobs.outbox import PublishFailed, event_for, event_id, publish
 from chalicelib.notify.emails import Shop
-from chalicelib.notify.receipts import ReceiptKey, SendInProgress
 from chalicelib.notify.service import Notifier, send_event_emails
-from chalicelib.notify.ses import SendFailed
+from chalicelib.services.ports import ReceiptKey, SendFailed, SendInProgress
 from local.email_samples import sample
 from tests.fakes import FakeEmailReceipts, FakeMailer
 

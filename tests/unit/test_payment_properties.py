@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 
 from chalicelib.config import Settings
 from chalicelib.domain import payments as ledger
-from chalicelib.domain.errors import IllegalTransition
+from chalicelib.domain.errors import IllegalTransition, NothingLeftToRefund, RefundRejected
 from chalicelib.domain.order import OrderStatus, can_move
 from chalicelib.payments import fake
 from chalicelib.payments.fake import FakeStripe
 from chalicelib.payments.hmac_adapter import HmacCallbacks
 from chalicelib.payments.manual import ManualRefunds
-from chalicelib.payments.ports import NothingLeftToRefund, PaymentPorts, RefundRejected
 from chalicelib.payments.stripe_adapter import StripeCallbacks
-from chalicelib.services import payments, placement
+from chalicelib.services import cancellation, payments
 from chalicelib.services.context import Context
+from chalicelib.services.ports import PaymentPorts
 from tests.conftest import Clock
 from tests.fakes import FakeCatalog, FakeOrders, FakePaymentQueue, FakePaymentRecords, FakeTable
 from tests.unit.conftest import STRIPE_SECRET
@@ -105,7 +105,7 @@ def test_orders_never_move_backwards_and_paid_and_refunded_add_up(actions, seed)
                     assert ctx.orders.get(order.id).order == current
         elif action == "cancel":
             try:
-                placement.cancel_order(order.id, actor="customer", reason="r", ctx=ctx)
+                cancellation.cancel_order(order.id, actor="customer", reason="r", ctx=ctx)
             except IllegalTransition:
                 assert current.status is OrderStatus.EXPIRED
         elif action == "expire":

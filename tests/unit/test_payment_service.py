@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.errors import IllegalTransition, InvalidRequest
+from chalicelib.domain.errors import (
+    IllegalTransition,
+    InvalidRequest,
+    PaymentNotFound,
+    PaymentProviderUnavailable,
+    UnknownPaymentProvider,
+)
 from chalicelib.domain.order import (
     Address,
     Customer,
@@ -21,12 +27,7 @@ from chalicelib.domain.order import (
     RequestedLine,
 )
 from chalicelib.payments import fake
-from chalicelib.payments.ports import (
-    PaymentNotFound,
-    PaymentProviderUnavailable,
-    UnknownPaymentProvider,
-)
-from chalicelib.services import catalog, payments, placement
+from chalicelib.services import cancellation, catalog, payments, placement
 from chalicelib.services.context import Context
 from tests.unit.conftest import STRIPE_SECRET
 
@@ -242,7 +243,7 @@ def test_a_late_payment_is_recorded_and_refunded_never_paid(
     if closed == "expired":
         expire(pay_ctx, order.id)
     else:
-        placement.cancel_order(order.id, actor="customer", reason="changed mind", ctx=pay_ctx)
+        cancellation.cancel_order(order.id, actor="customer", reason="changed mind", ctx=pay_ctx)
     event = fake_stripe.pay(order)
     deliver(pay_ctx, event)
     assert consume(pay_ctx, payment_queue) == ["refund_due"]
@@ -397,7 +398,9 @@ def test_cancelling_a_paid_order_refunds_it_through_the_provider(
 ):
     order_id = paid_order(pay_ctx, fake_stripe, payment_queue)
     placed_stock = pay_ctx.catalog.get("tea")
-    record = placement.cancel_order(order_id, actor="merchant", reason="out of stock", ctx=pay_ctx)
+    record = cancellation.cancel_order(
+        order_id, actor="merchant", reason="out of stock", ctx=pay_ctx
+    )
     assert record.order.status is OrderStatus.CANCELLED
     assert record.order.payment_status is PaymentStatus.REFUNDED
     assert [c.get("made") for c in fake_stripe.refund_calls] == [1000]
@@ -412,7 +415,7 @@ def test_a_cancel_whose_refund_failed_refunds_once_when_repeated(
     pay_ctx, fake_stripe, payment_queue
 ):
     order_id = paid_order(pay_ctx, fake_stripe, payment_queue)
-    token_free_cancel = placement.cancel_order
+    token_free_cancel = cancellation.cancel_order
     fake_stripe.failing = True
     with pytest.raises(PaymentProviderUnavailable):
         token_free_cancel(order_id, actor="customer", reason="changed mind", ctx=pay_ctx)
@@ -515,8 +518,8 @@ def test_bulk_mark_paid_answers_per_order(pay_ctx):
 def test_refunding_a_bank_transfer_records_a_manual_refund_once(pay_ctx, fake_stripe):
     order = place(pay_ctx, PaymentMethod.BANK_TRANSFER).order
     payments.mark_paid(order.id, "R-1", actor="merchant", ctx=pay_ctx)
-    record = placement.cancel_order(order.id, actor="merchant", reason="no stock", ctx=pay_ctx)
-    placement.cancel_order(order.id, actor="merchant", reason="no stock", ctx=pay_ctx)
+    record = cancellation.cancel_order(order.id, actor="merchant", reason="no stock", ctx=pay_ctx)
+    cancellation.cancel_order(order.id, actor="merchant", reason="no stock", ctx=pay_ctx)
     after = pay_ctx.orders.get(order.id).order
     assert record.order.payments[0].refunded == after.payments[0].refunded == 1000
     assert fake_stripe.refund_calls == []  # the merchant moves the money

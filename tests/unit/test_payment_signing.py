@@ -14,10 +14,10 @@ import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.domain.errors import InvalidSignature, MalformedEvent, StaleSignature
 from chalicelib.payments import signing
 from chalicelib.payments.fake import payment_failed_event, signed_request
 from chalicelib.payments.hmac_adapter import HmacCallbacks
-from chalicelib.payments.ports import InvalidSignature, MalformedEvent, StaleSignature
 from chalicelib.payments.stripe_adapter import StripeCallbacks
 
 BODY = b'{"id":"evt_1","type":"checkout.session.expired","created":1,"data":{"object":{}}}'

@@ -8,7 +8,7 @@ import threading
 from chalicelib.config import Settings
 from chalicelib.domain.order import OrderStatus
 from chalicelib.jobs.payment_events import PAYMENT_EVENTS_QUEUE
-from chalicelib.services import payments, placement
+from chalicelib.services import cancellation, payments
 from infrastructure.definitions import (
     HMAC_WEBHOOK_SECRETS,
     QUEUES,
@@ -50,7 +50,7 @@ def test_a_cancel_racing_a_payment_ends_cancelled_with_all_money_returned(
 
         def cancel(order_id=order.id, start=start):
             start.wait()
-            placement.cancel_order(order_id, actor="customer", reason="race", ctx=pay_ctx)
+            cancellation.cancel_order(order_id, actor="customer", reason="race", ctx=pay_ctx)
 
         threads = [threading.Thread(target=pay), threading.Thread(target=cancel)]
         for t in threads:

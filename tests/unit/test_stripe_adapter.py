@@ -9,15 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain.errors import NothingLeftToRefund, PaymentProviderUnavailable, RefundRejected
 from chalicelib.domain.order import PaymentMethod
-from chalicelib.payments.ports import (
-    CheckoutRequest,
-    NothingLeftToRefund,
-    PaymentProviderUnavailable,
-    RefundRejected,
-)
 from chalicelib.payments.stripe_adapter import StripeProvider
 from chalicelib.services import catalog
+from chalicelib.services.ports import CheckoutRequest
 from tests.unit.stripe_http import StripeWire, answer, stripe_error
 from tests.unit.test_payment_service import place
 

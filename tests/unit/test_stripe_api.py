@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from stripe._api_version import _ApiVersion
 from stripe._encode import _api_encode
 
+from chalicelib.domain.errors import PaymentProviderUnavailable
 from chalicelib.domain.order import PaymentMethod
-from chalicelib.payments.ports import CheckoutRequest, PaymentProviderUnavailable
 from chalicelib.payments.stripe_adapter import StripeProvider, checkout_params
 from chalicelib.payments.stripe_api import (
     API_VERSION,
@@ -28,6 +28,7 @@ from chalicelib.payments.stripe_api import (
     StripeApiError,
     encode_form,
 )
+from chalicelib.services.ports import CheckoutRequest
 from tests.unit.stripe_http import API_KEY, StripeWire, answer, log_lines, stripe_error
 from tests.unit.test_payment_service import place
 

@@ -1,4 +1,5 @@
-"""Email receipts: exactly one email per (order or cart, kind, event).
+"""Email receipts in the table: exactly one email per (order or cart, kind,
+event); the EmailReceipts port (services/ports.py).
 
 Sending is claim -> send -> complete. The claim is a conditional put, so of
 two deliveries of the same event only one may send. A failed send releases
@@ -11,40 +12,10 @@ again. SES offers no idempotency key to close it.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.observability import logger
-
-
-@dataclass(frozen=True)
-class ReceiptKey:
-    subject_id: str  # the order's or the cart's id
-    kind: str
-    event_id: str
-
-
-class AlreadySent(Exception):
-    """This email was sent before; the duplicate event is acknowledged."""
-
-
-class SendInProgress(Exception):
-    """Another worker holds the claim; the event is retried after its lease."""
-
-
-class EmailReceipts(Protocol):
-    def claim(self, key: ReceiptKey, *, now: int, lease_seconds: int, ttl_seconds: int) -> str:
-        """Claim the right to send; returns the claim's token. Raises
-        AlreadySent, or SendInProgress while another unexpired claim exists."""
-        ...
-
-    def release(self, key: ReceiptKey, token: str) -> None:
-        """Give up our claim after a failed send (no-op if it is not ours)."""
-        ...
-
-    def complete(self, key: ReceiptKey, token: str, *, message_id: str, now: int) -> None:
-        """Record that the email went out."""
-        ...
+from chalicelib.services.ports import AlreadySent, ReceiptKey, SendInProgress
 
 
 class DynamoEmailReceipts:
