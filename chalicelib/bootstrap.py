@@ -119,6 +119,7 @@ def context() -> Context:
         sweeps=DynamoSweepIndex(client, settings.table_name),
         desk=DynamoOrderDesk(client, settings.table_name),
         payments=payment_ports(),
+        carrier_callbacks=carrier_callbacks(),
     )
 
 

@@ -13,7 +13,8 @@ from chalicelib.api import wiring
 from chalicelib.api.contract import documented
 from chalicelib.api.fulfilment_schemas import TrackingAckOut, TrackingEventIn
 from chalicelib.api.http import parse_body, raw_body, route
-from chalicelib.carriers import links, signing
+from chalicelib.carriers import signing
+from chalicelib.domain import carriers as links
 from chalicelib.domain import errors
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.services import fulfilment
@@ -36,9 +37,7 @@ def receive_tracking_event(carrier: str) -> dict[str, Any]:
     ctx = wiring.context()
     # The signature is checked on the raw bytes before anything is parsed
     # (and their size before the signature).
-    bootstrap.carrier_callbacks().verify(
-        raw_body(request), request.headers.get(signing.HEADER), ctx.clock()
-    )
+    fulfilment.verify_tracking_callback(raw_body(request), request.headers.get(signing.HEADER), ctx)
     body = parse_body(request, TrackingEventIn)
     event = TrackingEvent(
         event_id=body.event_id,

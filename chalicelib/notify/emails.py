@@ -9,8 +9,7 @@ the table: the email tells what was true when the event happened.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ from chalicelib.config import Settings
 from chalicelib.domain import events
 from chalicelib.notify import formatting
 from chalicelib.notify.render import render, render_string
+from chalicelib.services.ports import Email
 
 Recipient = Literal["customer", "merchant"]
 
@@ -161,19 +161,6 @@ class Shop:
             merchant_email=settings.merchant_email,
             merchant_locale=settings.merchant_locale,
         )
-
-
-@dataclass(frozen=True)
-class Email:
-    kind: str
-    subject_id: str  # the order's or the cart's id
-    event_id: str
-    to: str
-    locale: str
-    subject: str
-    html: str
-    text: str
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def emails_for(detail_type: str, detail: BaseModel, shop: Shop) -> list[Email]:

@@ -10,9 +10,16 @@ from typing import Any
 from chalicelib.clock import utc_now
 from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
-from chalicelib.notify.emails import Email, Shop
+from chalicelib.notify.emails import Shop
 from chalicelib.observability import logger, metrics
-from chalicelib.services.ports import AlreadySent, EmailReceipts, Mailer, ReceiptKey, SendFailed
+from chalicelib.services.ports import (
+    AlreadySent,
+    Email,
+    EmailReceipts,
+    Mailer,
+    ReceiptKey,
+    SendFailed,
+)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from email.policy import SMTP
 from email.utils import formatdate
 from typing import Any
 
-from chalicelib.notify.emails import Email
-from chalicelib.services.ports import SendFailed
+from chalicelib.services.ports import Email, SendFailed
 
 
 def mime(email: Email, sender: str, reply_to: str) -> bytes:

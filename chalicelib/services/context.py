@@ -13,6 +13,7 @@ from datetime import datetime
 from chalicelib.clock import utc_now
 from chalicelib.config import Settings
 from chalicelib.services.ports import (
+    CarrierCallbackVerifier,
     CartStore,
     CatalogStore,
     OrderDesk,
@@ -37,5 +38,6 @@ class Context:
     carts: CartStore | None = None
     suppressions: SuppressionList | None = None
     sweeps: SweepIndex | None = None
-    # Fulfilment: the order desk's listing.
+    # Fulfilment: the order desk's listing, and the carriers' signed callbacks.
     desk: OrderDesk | None = None
+    carrier_callbacks: CarrierCallbackVerifier | None = None

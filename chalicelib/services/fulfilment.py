@@ -17,9 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from chalicelib.carriers import links
+from chalicelib.domain import carriers as links
 from chalicelib.domain import fulfilment as domain
-from chalicelib.domain.errors import AlreadyClaimed, RefundExceedsPaid, ShipmentNotFound
+from chalicelib.domain.errors import (
+    AlreadyClaimed,
+    InvalidCarrierSignature,
+    RefundExceedsPaid,
+    ShipmentNotFound,
+)
 from chalicelib.domain.order import Visibility
 from chalicelib.domain.shipment import Shipment, ShipmentLine, TrackingEvent
 from chalicelib.observability import logger, metrics
@@ -85,6 +90,14 @@ def ship(order_id: str, command: ShipLines, *, actor: str, ctx: Context) -> Ship
 
 
 # --- tracking --------------------------------------------------------------------------
+
+
+def verify_tracking_callback(raw_body: bytes, signature: str | None, ctx: Context) -> None:
+    """Refuse a carrier callback unless one of the active carrier secrets
+    signed these bytes recently (checked before anything is parsed)."""
+    if ctx.carrier_callbacks is None:
+        raise InvalidCarrierSignature("carrier callbacks are not configured")
+    ctx.carrier_callbacks.verify(raw_body, signature, ctx.clock())
 
 
 def apply_tracking_event(event: TrackingEvent, ctx: Context) -> str:

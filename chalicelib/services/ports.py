@@ -13,7 +13,7 @@ at its cold start."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
     from chalicelib.domain.payments import PaymentEvent
     from chalicelib.domain.shipment import Shipment
-    from chalicelib.notify.emails import Email
 
 T = TypeVar("T")
 
@@ -301,6 +300,15 @@ class CallbackVerifier(Protocol):
         ...
 
 
+class CarrierCallbackVerifier(Protocol):
+    """Inbound: a carrier's signed tracking callbacks (docs/fulfilment.md)."""
+
+    def verify(self, raw_body: bytes, header: str | None, now: datetime) -> None:
+        """Raise InvalidCarrierSignature unless an active secret signed this
+        body within the tolerance window; never writes."""
+        ...
+
+
 class PaymentRecords(Protocol):
     """What the payment flows keep in the table besides orders."""
 
@@ -384,6 +392,22 @@ class EmailReceipts(Protocol):
     def complete(self, key: ReceiptKey, token: str, *, message_id: str, now: int) -> None:
         """Record that the email went out."""
         ...
+
+
+@dataclass(frozen=True)
+class Email:
+    """One rendered email, as the mailer sends it (chalicelib/notify/emails.py
+    builds them)."""
+
+    kind: str
+    subject_id: str  # the order's or the cart's id
+    event_id: str
+    to: str
+    locale: str
+    subject: str
+    html: str
+    text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class SendFailed(Exception):

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.carriers import links, signing
+from chalicelib.carriers import signing
+from chalicelib.domain import carriers as links
 from chalicelib.domain.errors import InvalidCarrierSignature, InvalidRequest
 from chalicelib.notify import emails as catalogue
 from local.email_samples import sample
