@@ -20,9 +20,11 @@ consumers ignore fields they do not know (``extra="ignore"``).
 docs/events.md is the human catalogue; ``json_schemas()`` is the machine one
 (docs/events.schema.json, written by ``python -m local.events_schema``).
 
-Every model is built lazily (``defer_build``): defining them costs the
-functions that import this module (the API, the outbox, the sweeps) a few
-milliseconds; a model's validator is built the first time it is used.
+Cold starts: the API, the outbox and the sweeps import this module, and
+defining its data models is part of their import (about 15 ms of CPU on a
+busy development machine). Each model's validator is built the first time it
+is used (``defer_build``); the detail models only when a consumer or the
+schema generator asks for them (``detail_models``).
 """
 
 from __future__ import annotations

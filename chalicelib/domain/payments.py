@@ -202,18 +202,18 @@ def decide(order: Order, event: PaymentEvent, at: datetime) -> Decision:
         return Decision(
             "failure_noted", amend(order, at=at, history=[entry], applied_payment_events=remembered)
         )
-    data, message = {
+    noted, message = {
         PaymentEventKind.PROCESSING: (
-            PaymentProcessingData(),
+            PaymentProcessingData,
             "Checkout completed; the payment is still being processed",
         ),
         PaymentEventKind.SESSION_EXPIRED: (
-            PaymentSessionExpiredData(),
+            PaymentSessionExpiredData,
             "The payment page expired without a payment",
         ),
     }[event.kind]
     entry = HistoryEntry.of(
-        data,
+        noted(),
         at=at,
         actor=f"provider:{event.provider}",
         message=message,
