@@ -17,6 +17,7 @@ from enum import StrEnum
 from hashlib import sha256
 from typing import Any
 
+from chalicelib.domain import events
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import CartConverted, EmptyCart, InvalidRequest
 from chalicelib.domain.order import (
@@ -197,10 +198,16 @@ class CartEvent:
 
     at: datetime
     event: str  # the detail-type, e.g. "CartAbandoned"
+    #: What happened, as plain values (``EventData.as_data``).
     data: Mapping[str, Any]
     #: The cart as the email shows it, priced from the catalog at the event
     #: (docs/events.md, CartSnapshot); published as the event's ``cart``.
     cart: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: events.EventData, *, at: datetime, cart: events.CartSnapshot) -> CartEvent:
+        """The event ``data`` describes, with the cart as it is now."""
+        return cls(at=at, event=data.event, data=data.as_data(), cart=cart.as_data())
 
 
 @dataclass(frozen=True)
@@ -215,29 +222,29 @@ class CartNudge:
     opt_out_token_hash: str
 
 
-def priced_snapshot(cart: Cart, products: Mapping[str, Product]) -> dict[str, Any]:
+def priced_snapshot(cart: Cart, products: Mapping[str, Product]) -> events.CartSnapshot:
     """The cart with names and current prices; lines whose product is gone
     are left out (the storefront shows what is still for sale)."""
     lines = [
-        {
-            "sku": line.sku,
-            "name": products[line.sku].name,
-            "quantity": line.quantity,
-            "unit_price": products[line.sku].price,
-            "line_total": products[line.sku].price * line.quantity,
-        }
+        events.CartLine(
+            sku=line.sku,
+            name=products[line.sku].name,
+            quantity=line.quantity,
+            unit_price=products[line.sku].price,
+            line_total=products[line.sku].price * line.quantity,
+        )
         for line in cart.lines
         if line.sku in products
     ]
     currencies = [products[line.sku].currency for line in cart.lines if line.sku in products]
-    return {
-        "id": cart.id,
-        "email": cart.email,
-        "locale": cart.locale,
-        "currency": currencies[0] if currencies else "EUR",
-        "lines": lines,
-        "total": sum(line["line_total"] for line in lines),
-    }
+    return events.CartSnapshot(
+        id=cart.id,
+        email=cart.email,
+        locale=cart.locale,
+        currency=currencies[0] if currencies else "EUR",
+        lines=lines,
+        total=sum(line.line_total for line in lines),
+    )
 
 
 def abandoned(
@@ -258,22 +265,23 @@ def abandoned(
     if not cart.is_nudge_due(at):
         raise InvalidRequest("this cart is not due for a nudge", cart_id=cart.id)
     nudged = cart.nudge(at=at, recovery_token_hash=recovery_token_hash)
-    event = CartEvent(
-        at=at,
-        event="CartAbandoned",
-        data={
-            "cart_id": cart.id,
-            "email": cart.email,
-            "locale": cart.locale,
-            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in cart.lines],
-            "last_changed_at": cart.updated_at.isoformat(),
-            "recovery_token": recovery_token,
-            "opt_out_token": opt_out_token,
-            "cart_url": cart_url,
-            "opt_out_url": opt_out_url,
+    event = CartEvent.of(
+        events.CartAbandonedData(
+            cart_id=cart.id,
+            email=cart.email,
+            locale=cart.locale,
+            lines=[
+                events.AbandonedLine(sku=line.sku, quantity=line.quantity) for line in cart.lines
+            ],
+            last_changed_at=cart.updated_at,
+            recovery_token=recovery_token,
+            opt_out_token=opt_out_token,
+            cart_url=cart_url,
+            opt_out_url=opt_out_url,
             # The name the email templates read (RFC 8058 List-Unsubscribe).
-            "unsubscribe_url": opt_out_url,
-        },
+            unsubscribe_url=opt_out_url,
+        ),
+        at=at,
         cart=priced_snapshot(cart, products or {}),
     )
     return CartNudge(

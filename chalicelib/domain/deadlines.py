@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from chalicelib.domain.events import OrderExpiredData, PaymentReminderDueData
 from chalicelib.domain.order import (
     HistoryEntry,
     Order,
@@ -49,12 +50,11 @@ def expiry_verdict(order: Order, now: datetime, attempt_grace: timedelta) -> Ver
 
 def expire(order: Order, *, at: datetime) -> OrderChange:
     """pending_payment -> expired, releasing every reservation."""
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        OrderExpiredData(reason=EXPIRY_REASON, payment_due_at=order.payment_due_at),
         at=at,
-        event="OrderExpired",
         actor="system",
         message=f"Order expired: {EXPIRY_REASON}",
-        data={"reason": EXPIRY_REASON, "payment_due_at": order.payment_due_at.isoformat()},
     )
     return order.change(
         OrderStatus.EXPIRED,
@@ -82,15 +82,13 @@ def reminder_verdict(order: Order, now: datetime, lead: timedelta) -> Verdict:
 def remind(order: Order, *, at: datetime) -> OrderChange:
     """Record the reminder on the order. The status stays pending_payment,
     but the version moves on, so two sweeps racing cannot both remind."""
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        PaymentReminderDueData(
+            payment_due_at=order.payment_due_at, payment_method=order.payment_method.value
+        ),
         at=at,
-        event="PaymentReminderDue",
         actor="system",
         message="Payment reminder sent",
-        data={
-            "payment_due_at": order.payment_due_at.isoformat(),
-            "payment_method": order.payment_method.value,
-        },
     )
     reminded = replace(order, payment_reminder_sent_at=at, updated_at=at, version=order.version + 1)
     return OrderChange(

@@ -1,32 +1,71 @@
-"""The events we publish on the `orders` bus, as versioned pydantic models.
+"""The events we publish on the `orders` bus: one module for what producers
+write, what the outbox publishes and what consumers validate.
 
-Each history entry becomes one EventBridge event (source ``shop.orders``,
+Each history entry becomes one EventBridge event (source ``SOURCE``,
 detail-type = the entry's ``event``). Its detail has one shape for every
 order event (``OrderEventDetail``): the envelope fields, the order as it was
-right after the change (``order``) and what changed (``data``, one model per
-detail-type below). ``CartAbandoned`` carries a ``cart`` instead of an order.
+right after the change (``order``, ``OrderSnapshot``) and what changed
+(``data``, one ``EventData`` model per detail-type below). ``CartAbandoned``
+carries a ``cart`` instead of an order.
+
+Producers build the ``EventData`` model of their event in the domain function
+(``HistoryEntry.of``), so a missing or mistyped field fails there, not in a
+consumer; ``as_data()`` is the one serialisation of a model into the plain
+values the store keeps and the outbox publishes (``envelope``).
 
 Versioning: ``schema_version`` changes only for a breaking change (a field
 removed, renamed or retyped). Adding an optional field is not breaking, so
 consumers ignore fields they do not know (``extra="ignore"``).
 
-Producers fill ``data`` from ``HistoryEntry.data``; the outbox adds the
-envelope and the snapshot. docs/events.md is the human catalogue;
-``json_schemas()`` is the machine one (docs/events.schema.json).
+docs/events.md is the human catalogue; ``json_schemas()`` is the machine one
+(docs/events.schema.json, written by ``python -m local.events_schema``).
+
+Cold starts: the API, the outbox and the sweeps import this module, and
+defining its data models is part of their import (about 15 ms of CPU on a
+busy development machine). Each model's validator is built the first time it
+is used (``defer_build``); the detail models only when a consumer or the
+schema generator asks for them (``detail_models``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
+SCHEMA_VERSION: Literal[1] = 1
+SOURCE = "shop.orders"
+
+
+def _plain(value: Any) -> Any:
+    """Values as the store keeps them and the outbox publishes them: times in
+    ISO 8601 as ``datetime.isoformat`` writes them (``+00:00``, not ``Z``)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    def as_data(self) -> dict[str, Any]:
+        """The plain values of the fields the producer gave: a field left to
+        its default is not written, so each event carries what its producer
+        said and nothing more."""
+        return _plain(self.model_dump(exclude_unset=True))
+
+
+class EventData(_Model):
+    """What changed, for one detail-type (``event``)."""
+
+    event: ClassVar[str]
 
 
 # --- the order snapshot -------------------------------------------------------------
@@ -74,46 +113,107 @@ class OrderSnapshot(_Model):
 # --- what changed, per detail-type ----------------------------------------------------
 
 
-class OrderPlacedData(_Model):
+class OrderPlacedData(EventData):
+    event: ClassVar[str] = "OrderPlaced"
+
     total: int
     currency: str
 
 
-class OrderPaidData(_Model):
+class OrderPaidData(EventData):
+    event: ClassVar[str] = "OrderPaid"
+
     amount: int = Field(description="the amount received, minor units")
     currency: str
     provider: str | None = Field(default=None, description="stripe, hmac, fake, manual, ...")
     payment_reference: str | None = Field(
         default=None, description="the provider's payment id, shown on the receipt"
     )
+    reference: str | None = Field(
+        default=None, description="the provider's payment id, or the bank transfer's reference"
+    )
+    accepted_hold: bool | None = Field(
+        default=None, description="true when the merchant accepted a payment held for review"
+    )
 
 
-class PaymentFailedData(_Model):
+class PaymentFailedData(EventData):
+    event: ClassVar[str] = "PaymentFailed"
+
     provider: str | None = None
     reason: str | None = Field(default=None, description="the provider's reason, if given")
 
 
-class OrderCancelledData(_Model):
+class PaymentProcessingData(EventData):
+    event: ClassVar[str] = "PaymentProcessing"
+
+
+class PaymentSessionExpiredData(EventData):
+    event: ClassVar[str] = "PaymentSessionExpired"
+
+
+class PaymentOnHoldData(EventData):
+    event: ClassVar[str] = "PaymentOnHold"
+
+    amount: int = Field(description="the amount received, minor units")
+    currency: str
+    reference: str = Field(description="the provider's payment id")
+    expected_amount: int = Field(description="the order's total")
+    expected_currency: str
+
+
+class _RefusedPaymentData(EventData):
+    amount: int = Field(description="the amount received, minor units; it goes back in full")
+    currency: str
+    reference: str = Field(description="the provider's payment id")
+    reason: str = Field(description="why the payment was not accepted")
+
+
+class LatePaymentReceivedData(_RefusedPaymentData):
+    event: ClassVar[str] = "LatePaymentReceived"
+
+
+class DuplicatePaymentReceivedData(_RefusedPaymentData):
+    event: ClassVar[str] = "DuplicatePaymentReceived"
+
+
+class OrderCancelledData(EventData):
+    event: ClassVar[str] = "OrderCancelled"
+
     reason: str = Field(description="shown to the customer")
     previous_status: str
 
 
-class OrderExpiredData(_Model):
+class OrderExpiredData(EventData):
+    event: ClassVar[str] = "OrderExpired"
+
     reason: str = Field(default="payment not received in time", description="shown to the customer")
     previous_status: str = "pending_payment"
+    payment_due_at: datetime | None = Field(default=None, description="the deadline missed")
 
 
-class OrderRefundedData(_Model):
+class OrderRefundedData(EventData):
+    event: ClassVar[str] = "OrderRefunded"
+
     amount: int = Field(description="this refund, minor units")
     currency: str
+    refunded_total: int | None = Field(
+        default=None, description="all refunds so far of the payment refunded (provider refunds)"
+    )
+    reference: str | None = Field(
+        default=None, description="the provider's payment id the refund went back to"
+    )
     reason: str | None = None
     refund_id: str | None = None
     total_refunded: int | None = Field(default=None, description="all refunds so far")
 
 
-class PaymentReminderDueData(_Model):
+class PaymentReminderDueData(EventData):
+    event: ClassVar[str] = "PaymentReminderDue"
+
     payment_due_at: datetime
     payment_url: str | None = Field(default=None, description="where the customer can pay")
+    payment_method: str | None = None
 
 
 class ShippedLine(_Model):
@@ -121,7 +221,9 @@ class ShippedLine(_Model):
     quantity: int
 
 
-class OrderShippedData(_Model):
+class OrderShippedData(EventData):
+    event: ClassVar[str] = "OrderShipped"
+
     shipment_id: str
     carrier: str = Field(description="e.g. dhl, dpd, ups")
     tracking_number: str
@@ -129,16 +231,22 @@ class OrderShippedData(_Model):
     lines: list[ShippedLine] = Field(default_factory=list)
 
 
-class OrderDeliveredData(_Model):
+class OrderDeliveredData(EventData):
+    event: ClassVar[str] = "OrderDelivered"
+
     shipment_id: str | None = None
     delivered_at: datetime | None = None
 
 
-class NoteAddedData(_Model):
+class NoteAddedData(EventData):
+    event: ClassVar[str] = "NoteAdded"
+
     note: str
 
 
-class ShipmentUpdatedData(_Model):
+class ShipmentUpdatedData(EventData):
+    event: ClassVar[str] = "ShipmentUpdated"
+
     shipment_id: str
     carrier: str
     tracking_number: str
@@ -155,7 +263,9 @@ class ReturnedLineData(_Model):
     restock: bool = Field(description="back to sellable stock, or written off")
 
 
-class ReturnRecordedData(_Model):
+class ReturnRecordedData(EventData):
+    event: ClassVar[str] = "ReturnRecorded"
+
     return_id: str
     lines: list[ReturnedLineData]
     credit: int = Field(description="value of the returned goods, minor units")
@@ -163,70 +273,6 @@ class ReturnRecordedData(_Model):
     refund: int = Field(description="refund asked with the return (its OrderRefunded follows)")
     currency: str
     reason: str | None = None
-
-
-D = TypeVar("D", bound=BaseModel)
-
-
-class OrderEventDetail(_Model, Generic[D]):
-    """The detail of every order event."""
-
-    schema_version: Literal[1] = SCHEMA_VERSION
-    event_id: str = Field(description="stable per history entry: deduplicate on it")
-    occurred_at: datetime
-    actor: str = Field(description="customer, merchant, system, provider:<name>, ...")
-    message: str
-    visibility: Literal["customer", "internal"] = "customer"
-    order: OrderSnapshot
-    data: D
-
-
-class OrderPlaced(OrderEventDetail[OrderPlacedData]):
-    """An order was placed and its stock reserved; payment is awaited."""
-
-
-class OrderPaid(OrderEventDetail[OrderPaidData]):
-    """The payment was confirmed (provider or merchant)."""
-
-
-class PaymentFailed(OrderEventDetail[PaymentFailedData]):
-    """A payment attempt failed; the order still awaits payment."""
-
-
-class OrderCancelled(OrderEventDetail[OrderCancelledData]):
-    """The order was cancelled before shipment; its stock was released."""
-
-
-class OrderExpired(OrderEventDetail[OrderExpiredData]):
-    """No payment arrived in time; the order was closed and its stock released."""
-
-
-class OrderRefunded(OrderEventDetail[OrderRefundedData]):
-    """Money went back to the customer."""
-
-
-class PaymentReminderDue(OrderEventDetail[PaymentReminderDueData]):
-    """An unpaid order is about to expire."""
-
-
-class OrderShipped(OrderEventDetail[OrderShippedData]):
-    """A shipment left the warehouse."""
-
-
-class OrderDelivered(OrderEventDetail[OrderDeliveredData]):
-    """The carrier reported the order delivered."""
-
-
-class NoteAdded(OrderEventDetail[NoteAddedData]):
-    """The merchant added a note (customer-visible or internal)."""
-
-
-class ShipmentUpdated(OrderEventDetail[ShipmentUpdatedData]):
-    """A carrier reported progress of one shipment (internal)."""
-
-
-class ReturnRecorded(OrderEventDetail[ReturnRecordedData]):
-    """The merchant took back shipped lines, restocked or written off."""
 
 
 # --- carts ------------------------------------------------------------------------------
@@ -249,11 +295,102 @@ class CartSnapshot(_Model):
     total: int
 
 
-class CartAbandonedData(_Model):
+class AbandonedLine(_Model):
+    sku: str
+    quantity: int
+
+
+class CartAbandonedData(EventData):
+    event: ClassVar[str] = "CartAbandoned"
+
+    cart_id: str | None = None
+    email: str | None = None
+    locale: str | None = None
+    lines: list[AbandonedLine] | None = Field(default=None, description="the cart's lines")
+    last_changed_at: datetime | None = Field(default=None, description="the cart's last change")
+    recovery_token: str | None = Field(default=None, description="the secret in cart_url")
+    opt_out_token: str | None = Field(default=None, description="the secret in opt_out_url")
     cart_url: str = Field(description="reopens the cart in the storefront")
+    opt_out_url: str | None = Field(default=None, description="the same as unsubscribe_url")
     unsubscribe_url: str = Field(
         description="https; opts out of marketing mail on GET (page) and one-click POST"
     )
+
+
+#: detail-type -> the model of its ``data``: what a producer builds.
+EVENT_DATA: dict[str, type[EventData]] = {
+    model.event: model
+    for model in (
+        OrderPlacedData,
+        OrderPaidData,
+        PaymentFailedData,
+        PaymentProcessingData,
+        PaymentSessionExpiredData,
+        PaymentOnHoldData,
+        LatePaymentReceivedData,
+        DuplicatePaymentReceivedData,
+        OrderCancelledData,
+        OrderExpiredData,
+        OrderRefundedData,
+        PaymentReminderDueData,
+        OrderShippedData,
+        OrderDeliveredData,
+        NoteAddedData,
+        CartAbandonedData,
+        ShipmentUpdatedData,
+        ReturnRecordedData,
+    )
+}
+
+
+def envelope(
+    *,
+    event_id: str,
+    occurred_at: str,
+    actor: str,
+    message: str,
+    visibility: str,
+    data: Mapping[str, Any],
+    snapshots: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The detail the outbox publishes for a stored history entry (the fields
+    of ``OrderEventDetail``, or of ``CartAbandoned``): the envelope around the
+    ``data`` its producer wrote and the snapshot stored with it (``order``, or
+    ``cart``). Plain values in, plain values out: the outbox builds no model."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": event_id,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "message": message,
+        "visibility": visibility,
+        "data": dict(data),
+        **snapshots,
+    }
+
+
+# --- the detail, as consumers read it -----------------------------------------------
+#
+# Consumers (the notifications queue) and the schema generator need these;
+# producers and the outbox do not. The detail model of each order event is
+# made on first use (``detail_models``): seventeen parametrised generic
+# models cost more to define than every data model above together, and this
+# module is part of the cold start of the API, the outbox and the sweeps.
+
+D = TypeVar("D", bound=EventData)
+
+
+class OrderEventDetail(_Model, Generic[D]):
+    """The detail of every order event."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str = Field(description="stable per history entry: deduplicate on it")
+    occurred_at: datetime
+    actor: str = Field(description="customer, merchant, system, provider:<name>, ...")
+    message: str
+    visibility: Literal["customer", "internal"] = "customer"
+    order: OrderSnapshot
+    data: D
 
 
 class CartAbandoned(_Model):
@@ -269,30 +406,44 @@ class CartAbandoned(_Model):
     data: CartAbandonedData
 
 
-#: detail-type -> the model of its detail.
-DETAIL_MODELS: dict[str, type[BaseModel]] = {
-    model.__name__: model
-    for model in (
-        OrderPlaced,
-        OrderPaid,
-        PaymentFailed,
-        OrderCancelled,
-        OrderExpired,
-        OrderRefunded,
-        PaymentReminderDue,
-        OrderShipped,
-        OrderDelivered,
-        NoteAdded,
-        CartAbandoned,
-        ShipmentUpdated,
-        ReturnRecorded,
-    )
+#: The order events and what each means (the description of its detail).
+_ORDER_EVENTS: dict[type[EventData], str] = {
+    OrderPlacedData: "An order was placed and its stock reserved; payment is awaited.",
+    OrderPaidData: "The payment was confirmed (provider or merchant).",
+    PaymentFailedData: "A payment attempt failed; the order still awaits payment.",
+    PaymentProcessingData: "Checkout finished; the payment still settles (internal).",
+    PaymentSessionExpiredData: "The provider's payment page expired unpaid (internal).",
+    PaymentOnHoldData: "Money of another amount or currency arrived; held for review.",
+    LatePaymentReceivedData: "Money arrived for an expired or cancelled order; it goes back.",
+    DuplicatePaymentReceivedData: "Money arrived for an order already paid; it goes back.",
+    OrderCancelledData: "The order was cancelled before shipment; its stock was released.",
+    OrderExpiredData: "No payment arrived in time; the order was closed and its stock released.",
+    OrderRefundedData: "Money went back to the customer.",
+    PaymentReminderDueData: "An unpaid order is about to expire.",
+    OrderShippedData: "A shipment left the warehouse.",
+    OrderDeliveredData: "The carrier reported the order delivered.",
+    NoteAddedData: "The merchant added a note (customer-visible or internal).",
+    ShipmentUpdatedData: "A carrier reported progress of one shipment (internal).",
+    ReturnRecordedData: "The merchant took back shipped lines, restocked or written off.",
 }
+
+
+def _order_event(data: type[EventData], summary: str) -> type[BaseModel]:
+    """``class <event>(OrderEventDetail[<data>])``, documented by ``summary``."""
+    namespace = {"__doc__": summary, "__module__": __name__, "__qualname__": data.event}
+    return type(data.event, (OrderEventDetail[data],), namespace)  # type: ignore[valid-type]
+
+
+@functools.cache
+def detail_models() -> dict[str, type[BaseModel]]:
+    """detail-type -> the model of its detail."""
+    order_events = {data.event: _order_event(data, doc) for data, doc in _ORDER_EVENTS.items()}
+    return {**order_events, CartAbandonedData.event: CartAbandoned}
 
 
 def parse_detail(detail_type: str, detail: dict[str, Any]) -> BaseModel | None:
     """The validated detail, or None for a detail-type we do not know."""
-    model = DETAIL_MODELS.get(detail_type)
+    model = detail_models().get(detail_type)
     return None if model is None else model.model_validate(detail)
 
 
@@ -303,6 +454,6 @@ def json_schemas() -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "detail_types": {
             name: model.model_json_schema(mode="serialization")
-            for name, model in DETAIL_MODELS.items()
+            for name, model in detail_models().items()
         },
     }

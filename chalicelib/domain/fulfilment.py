@@ -18,6 +18,15 @@ from chalicelib.domain.errors import (
     ReturnExceedsShipped,
     ShipmentExceedsOrder,
 )
+from chalicelib.domain.events import (
+    NoteAddedData,
+    OrderDeliveredData,
+    OrderShippedData,
+    ReturnedLineData,
+    ReturnRecordedData,
+    ShipmentUpdatedData,
+    ShippedLine,
+)
 from chalicelib.domain.order import (
     FulfilmentStatus,
     HistoryEntry,
@@ -90,19 +99,17 @@ def ship(
         lines=tuple(ShipmentLine(sku, q) for sku, q in wanted.items()),
         shipped_at=at,
     )
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        OrderShippedData(
+            shipment_id=shipment_id,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            tracking_url=tracking_url,
+            lines=[ShippedLine(sku=sku, quantity=q) for sku, q in wanted.items()],
+        ),
         at=at,
-        event="OrderShipped",
         actor=actor,
         message=f"Shipped with {carrier.upper()}, tracking number {tracking_number}",
-        # Exactly the fields docs/events.md lists for the shipping email.
-        data={
-            "shipment_id": shipment_id,
-            "carrier": carrier,
-            "tracking_number": tracking_number,
-            "tracking_url": tracking_url,
-            "lines": [{"sku": sku, "quantity": q} for sku, q in wanted.items()],
-        },
     )
     change = order.change(
         target,
@@ -144,22 +151,22 @@ def track(
     if updated is None:
         return None
     history = [
-        HistoryEntry(
+        HistoryEntry.of(
+            ShipmentUpdatedData(
+                shipment_id=updated.id,
+                carrier=updated.carrier,
+                tracking_number=updated.tracking_number,
+                status=event.status.value,
+                previous_status=current.status.value,
+                occurred_at=event.occurred_at,
+                # Written even when the carrier gave none (null).
+                location=event.location,
+                carrier_event_id=event.event_id,
+            ),
             at=event.occurred_at,
-            event="ShipmentUpdated",
             actor=f"carrier:{event.carrier}",
             message=f"Shipment {event.tracking_number}: {event.status.value.replace('_', ' ')}",
             visibility=Visibility.INTERNAL,
-            data={
-                "shipment_id": updated.id,
-                "carrier": updated.carrier,
-                "tracking_number": updated.tracking_number,
-                "status": event.status.value,
-                "previous_status": current.status.value,
-                "occurred_at": event.occurred_at.isoformat(),
-                "location": event.location,
-                "carrier_event_id": event.event_id,
-            },
         )
     ]
     after = [updated if s.id == updated.id else s for s in shipments]
@@ -173,12 +180,11 @@ def track(
         last = max(after, key=lambda s: s.delivered_at or event.occurred_at)
         delivered_at = last.delivered_at or event.occurred_at
         history.append(
-            HistoryEntry(
+            HistoryEntry.of(
+                OrderDeliveredData(shipment_id=last.id, delivered_at=delivered_at),
                 at=delivered_at,
-                event="OrderDelivered",
                 actor=f"carrier:{event.carrier}",
                 message="Order delivered",
-                data={"shipment_id": last.id, "delivered_at": delivered_at.isoformat()},
             )
         )
         change = order.change(
@@ -250,23 +256,22 @@ def record_return(
         replace(line, returned_quantity=line.returned_quantity + returned.get(line.sku, 0))
         for line in order.lines
     )
-    entry = HistoryEntry(
-        at=at,
-        event="ReturnRecorded",
-        actor=actor,
-        message=f"Return received: {sum(returned.values())} item(s)",
-        data={
-            "return_id": return_id,
-            "lines": [
-                {"sku": line.sku, "quantity": line.quantity, "restock": line.restock}
+    entry = HistoryEntry.of(
+        ReturnRecordedData(
+            return_id=return_id,
+            lines=[
+                ReturnedLineData(sku=line.sku, quantity=line.quantity, restock=line.restock)
                 for line in lines
             ],
-            "credit": credit,
-            "surcharge": surcharge,
-            "refund": refund,
-            "currency": order.currency,
-            "reason": reason,
-        },
+            credit=credit,
+            surcharge=surcharge,
+            refund=refund,
+            currency=order.currency,
+            reason=reason,
+        ),
+        at=at,
+        actor=actor,
+        message=f"Return received: {sum(returned.values())} item(s)",
     )
     change = order.record(
         at=at,
@@ -290,12 +295,7 @@ def add_note(
     order: Order, *, note: str, visibility: Visibility, actor: str, at: datetime
 ) -> OrderChange:
     """A merchant note; a customer-visible one is emailed to the customer."""
-    entry = HistoryEntry(
-        at=at,
-        event="NoteAdded",
-        actor=actor,
-        message=note,
-        visibility=visibility,
-        data={"note": note},
+    entry = HistoryEntry.of(
+        NoteAddedData(note=note), at=at, actor=actor, message=note, visibility=visibility
     )
     return order.record(at=at, history=[entry])

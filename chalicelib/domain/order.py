@@ -21,6 +21,7 @@ from chalicelib.domain.errors import (
     MixedCurrencies,
     UnknownProducts,
 )
+from chalicelib.domain.events import EventData, OrderCancelledData, OrderPlacedData
 from chalicelib.domain.money import included_tax
 
 if TYPE_CHECKING:
@@ -137,14 +138,40 @@ class Totals:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One line of an order's history; each becomes one published event."""
+    """One line of an order's history; each becomes one published event.
+
+    Producers make entries with ``HistoryEntry.of``, from the event's model;
+    the store reads them back as they were written."""
 
     at: datetime
     event: str  # the event's detail-type, e.g. "OrderPlaced"
     actor: str  # "customer", "merchant", "system", "provider:stripe", ...
     message: str
     visibility: Visibility = Visibility.CUSTOMER
+    #: What changed, as plain values (``EventData.as_data``): what the store
+    #: keeps and the outbox publishes.
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        data: EventData,
+        *,
+        at: datetime,
+        actor: str,
+        message: str,
+        visibility: Visibility = Visibility.CUSTOMER,
+    ) -> HistoryEntry:
+        """The entry of the event ``data`` describes: its detail-type is the
+        model's, its data the model's fields, checked as it is built."""
+        return cls(
+            at=at,
+            event=data.event,
+            actor=actor,
+            message=message,
+            visibility=visibility,
+            data=data.as_data(),
+        )
 
 
 @dataclass(frozen=True)
@@ -259,12 +286,11 @@ class Order:
 
     def cancel(self, *, actor: str, reason: str, at: datetime) -> OrderChange:
         """Cancel before the first shipment, releasing the reserved stock."""
-        entry = HistoryEntry(
+        entry = HistoryEntry.of(
+            OrderCancelledData(reason=reason, previous_status=self.status.value),
             at=at,
-            event="OrderCancelled",
             actor=actor,
             message=f"Order cancelled: {reason}",
-            data={"reason": reason, "previous_status": self.status.value},
         )
         return self.change(
             OrderStatus.CANCELLED,
@@ -430,12 +456,11 @@ def place(
         payment_due_at=now + payment_window,
         token_hash=token_hash,
     )
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        OrderPlacedData(total=totals.total, currency=totals.currency),
         at=now,
-        event="OrderPlaced",
         actor="customer",
         message=f"Order {number} placed",
-        data={"total": totals.total, "currency": totals.currency},
     )
     moves = tuple(
         StockMove(

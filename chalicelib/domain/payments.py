@@ -25,6 +25,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.events import (
+    DuplicatePaymentReceivedData,
+    LatePaymentReceivedData,
+    OrderPaidData,
+    OrderRefundedData,
+    PaymentFailedData,
+    PaymentOnHoldData,
+    PaymentProcessingData,
+    PaymentSessionExpiredData,
+)
 from chalicelib.domain.order import (
     HistoryEntry,
     Order,
@@ -183,25 +193,28 @@ def decide(order: Order, event: PaymentEvent, at: datetime) -> Decision:
         return Decision("noop")  # already noted, or the order is past that point
     remembered = _remember(order, event.key)
     if event.kind is PaymentEventKind.FAILED:
-        entry = HistoryEntry(
+        entry = HistoryEntry.of(
+            PaymentFailedData(reason=event.reason or "unknown"),
             at=at,
-            event="PaymentFailed",
             actor=f"provider:{event.provider}",
             message="Payment attempt failed; you can try again",
-            data={"reason": event.reason or "unknown"},
         )
         return Decision(
             "failure_noted", amend(order, at=at, history=[entry], applied_payment_events=remembered)
         )
-    message = {
-        PaymentEventKind.PROCESSING: "Checkout completed; the payment is still being processed",
-        PaymentEventKind.SESSION_EXPIRED: "The payment page expired without a payment",
+    noted, message = {
+        PaymentEventKind.PROCESSING: (
+            PaymentProcessingData,
+            "Checkout completed; the payment is still being processed",
+        ),
+        PaymentEventKind.SESSION_EXPIRED: (
+            PaymentSessionExpiredData,
+            "The payment page expired without a payment",
+        ),
     }[event.kind]
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        noted(),
         at=at,
-        event="PaymentSessionExpired"
-        if event.kind is PaymentEventKind.SESSION_EXPIRED
-        else "PaymentProcessing",
         actor=f"provider:{event.provider}",
         message=message,
         visibility=Visibility.INTERNAL,
@@ -223,7 +236,7 @@ def _payment_received(order: Order, event: PaymentEvent, at: datetime) -> Decisi
     if event.reference is None or event.amount is None or event.currency is None:
         raise InvalidRequest("a payment event needs a reference, an amount and a currency")
     actor = f"provider:{event.provider}"
-    data = {"amount": event.amount, "currency": event.currency, "reference": event.reference}
+    amount, currency, reference = event.amount, event.currency, event.reference
     if order.status is OrderStatus.PENDING_PAYMENT:
         matches = (event.amount, event.currency) == (order.totals.total, order.currency)
         payment = Payment(
@@ -235,8 +248,11 @@ def _payment_received(order: Order, event: PaymentEvent, at: datetime) -> Decisi
         )
         payments = _with_payment(order, payment)
         if matches:
-            entry = HistoryEntry(
-                at=at, event="OrderPaid", actor=actor, message="Payment received", data=data
+            entry = HistoryEntry.of(
+                OrderPaidData(amount=amount, currency=currency, reference=reference),
+                at=at,
+                actor=actor,
+                message="Payment received",
             )
             change = order.change(
                 OrderStatus.PAID,
@@ -246,16 +262,17 @@ def _payment_received(order: Order, event: PaymentEvent, at: datetime) -> Decisi
                 payment_status=payment_status(payments),
             )
             return Decision("paid", change)
-        entry = HistoryEntry(
+        entry = HistoryEntry.of(
+            PaymentOnHoldData(
+                amount=amount,
+                currency=currency,
+                reference=reference,
+                expected_amount=order.totals.total,
+                expected_currency=order.currency,
+            ),
             at=at,
-            event="PaymentOnHold",
             actor=actor,
             message="Payment received with a different amount or currency; held for review",
-            data={
-                **data,
-                "expected_amount": order.totals.total,
-                "expected_currency": order.currency,
-            },
         )
         change = order.change(
             OrderStatus.ON_HOLD,
@@ -283,12 +300,12 @@ def _payment_received(order: Order, event: PaymentEvent, at: datetime) -> Decisi
         if late
         else "the order was already paid"
     )
-    entry = HistoryEntry(
+    refused = LatePaymentReceivedData if late else DuplicatePaymentReceivedData
+    entry = HistoryEntry.of(
+        refused(amount=amount, currency=currency, reference=reference, reason=reason),
         at=at,
-        event="LatePaymentReceived" if late else "DuplicatePaymentReceived",
         actor=actor,
         message=f"Payment received but not accepted ({reason}); it will be refunded",
-        data={**data, "reason": reason},
     )
     change = amend(
         order, at=at, history=[entry], payments=payments, payment_status=payment_status(payments)
@@ -353,18 +370,18 @@ def record_refund(
     payments = tuple(
         replace(p, refunded=total) if p.reference == reference else p for p in order.payments
     )
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        OrderRefundedData(
+            amount=total - payment.refunded,
+            currency=payment.currency,
+            refunded_total=total,
+            reference=reference,
+            # A refund the provider reported has no reason: none is written.
+            **({"reason": reason} if reason else {}),
+        ),
         at=at,
-        event="OrderRefunded",
         actor=actor,
         message="Refund issued",
-        data={
-            "amount": total - payment.refunded,
-            "currency": payment.currency,
-            "refunded_total": total,
-            "reference": reference,
-            **({"reason": reason} if reason else {}),
-        },
     )
     remembered = (
         _remember(order, refund_key) if refund_key is not None else order.applied_payment_events
@@ -420,19 +437,18 @@ def mark_paid(order: Order, *, reference: str, actor: str, at: datetime) -> Orde
     accepts a payment held for review (on_hold -> paid)."""
     if order.status is OrderStatus.ON_HOLD:
         held = [p for p in order.payments if not p.refund_due]
-        entry = HistoryEntry(
+        entry = HistoryEntry.of(
+            # The amount received (the held payment's, which is why it was
+            # held) and its currency.
+            OrderPaidData(
+                amount=sum(p.amount for p in held),
+                currency=held[0].currency if held else order.currency,
+                reference=reference,
+                accepted_hold=True,
+            ),
             at=at,
-            event="OrderPaid",
             actor=actor,
             message="Payment accepted",
-            # OrderPaid's documented detail: the amount received (the held
-            # payment's, which is why it was held) and its currency.
-            data={
-                "amount": sum(p.amount for p in held),
-                "currency": held[0].currency if held else order.currency,
-                "reference": reference,
-                "accepted_hold": True,
-            },
         )
         return order.change(OrderStatus.PAID, at=at, history=[entry])
     payment = Payment(
@@ -443,12 +459,11 @@ def mark_paid(order: Order, *, reference: str, actor: str, at: datetime) -> Orde
         received_at=at,
     )
     payments = _with_payment(order, payment)
-    entry = HistoryEntry(
+    entry = HistoryEntry.of(
+        OrderPaidData(amount=payment.amount, currency=payment.currency, reference=reference),
         at=at,
-        event="OrderPaid",
         actor=actor,
         message="Bank transfer received",
-        data={"amount": payment.amount, "currency": payment.currency, "reference": reference},
     )
     return order.change(
         OrderStatus.PAID,

@@ -48,8 +48,10 @@ def prepare() -> None:
     the batch utility before pydantic (jobs/batches.py), then the event
     models, the templates' environment, and the receipts' and SES clients."""
     import chalicelib.jobs.batches  # noqa: F401
+    from chalicelib.domain import events
     from chalicelib.notify import render, service  # noqa: F401
 
+    events.detail_models()
     render.environment()
     bootstrap.notifier()
 

@@ -19,7 +19,7 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import get_settings, table_stream_arn
-from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
+from chalicelib.domain.events import SOURCE, envelope
 from chalicelib.observability import logger, metrics
 
 outbox = Blueprint(__name__)
@@ -45,16 +45,15 @@ def event_for(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     (``cart_event``, see docs/schedules.md), None for any other item."""
     if item.get("entity") not in ("history", "cart_event"):
         return None
-    detail: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "event_id": event_id(item),
-        "occurred_at": item["at"],
-        "actor": item.get("actor", "system"),
-        "message": item.get("message", ""),
-        "visibility": item.get("visibility", "customer"),
-        "data": item.get("data", {}),
-    }
-    detail.update({name: item[name] for name in _SNAPSHOTS if name in item})
+    detail = envelope(
+        event_id=event_id(item),
+        occurred_at=item["at"],
+        actor=item.get("actor", "system"),
+        message=item.get("message", ""),
+        visibility=item.get("visibility", "customer"),
+        data=item.get("data", {}),
+        snapshots={name: item[name] for name in _SNAPSHOTS if name in item},
+    )
     return item["event"], detail
 
 

@@ -13,6 +13,12 @@ from typing import Any
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import AlreadyClaimed, DomainError, TrackingNumberInUse
+from chalicelib.domain.events import (
+    CustomerSnapshot,
+    LineSnapshot,
+    OrderSnapshot,
+    TotalsSnapshot,
+)
 from chalicelib.domain.order import (
     Address,
     Customer,
@@ -151,30 +157,30 @@ def order_snapshot(order: Order) -> dict[str, Any]:
     Stored on each history entry, so the outbox publishes the order as it was
     when the entry was written, without reading the order again.
     """
-    return {
-        "id": order.id,
-        "number": order.number,
-        "status": order.status.value,
-        "payment_status": order.payment_status.value,
-        "fulfilment_status": order.fulfilment_status.value,
-        "payment_method": order.payment_method.value,
-        "locale": order.locale,
-        "customer": asdict(order.customer),
-        "totals": asdict(order.totals),
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "line_total": line.line_total,
-                "shipped_quantity": line.shipped_quantity,
-            }
+    return OrderSnapshot(
+        id=order.id,
+        number=order.number,
+        status=order.status.value,
+        payment_status=order.payment_status.value,
+        fulfilment_status=order.fulfilment_status.value,
+        payment_method=order.payment_method.value,
+        locale=order.locale,
+        customer=CustomerSnapshot(**asdict(order.customer)),
+        totals=TotalsSnapshot(**asdict(order.totals)),
+        lines=[
+            LineSnapshot(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+                shipped_quantity=line.shipped_quantity,
+            )
             for line in order.lines
         ],
-        "version": order.version,
-        "payment_due_at": order.payment_due_at.isoformat(),
-    }
+        version=order.version,
+        payment_due_at=order.payment_due_at,
+    ).as_data()
 
 
 def history_to_item(order: Order, entry: HistoryEntry, index: int) -> dict[str, Any]:
