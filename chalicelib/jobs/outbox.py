@@ -20,7 +20,7 @@ from chalice.app import DynamoDBEvent
 from chalicelib import bootstrap
 from chalicelib.config import get_settings, table_stream_arn
 from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, per_invocation
 
 outbox = Blueprint(__name__)
 
@@ -109,6 +109,7 @@ def publish_records(records: Iterable[dict[str, Any]]) -> int:
 @outbox.on_dynamodb_record(
     stream_arn=table_stream_arn(), name="publish_order_events", starting_position="TRIM_HORIZON"
 )
+@per_invocation
 def publish_order_events(event: DynamoDBEvent) -> None:
     publish_records(event.to_dict().get("Records", []))
 

@@ -4,12 +4,11 @@ and mirrored in RATE_MINUTES below (a test keeps the two equal)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib import bootstrap
-from chalicelib.observability import logger
+from chalicelib.observability import per_invocation
 from chalicelib.services import sweeps
 
 schedules = Blueprint(__name__)
@@ -24,24 +23,24 @@ RATE_MINUTES = {
 @schedules.schedule(
     Rate(RATE_MINUTES["expire_unpaid_orders"], unit=Rate.MINUTES), name="expire_unpaid_orders"
 )
-def expire_unpaid_orders(event: Any) -> dict[str, int]:
-    logger.clear_state()
+@per_invocation
+def expire_unpaid_orders(event: CloudWatchEvent) -> dict[str, int]:
     return summary(sweeps.expire_unpaid_orders(bootstrap.context()))
 
 
 @schedules.schedule(
     Rate(RATE_MINUTES["send_payment_reminders"], unit=Rate.MINUTES), name="send_payment_reminders"
 )
-def send_payment_reminders(event: Any) -> dict[str, int]:
-    logger.clear_state()
+@per_invocation
+def send_payment_reminders(event: CloudWatchEvent) -> dict[str, int]:
     return summary(sweeps.send_payment_reminders(bootstrap.context()))
 
 
 @schedules.schedule(
     Rate(RATE_MINUTES["nudge_abandoned_carts"], unit=Rate.MINUTES), name="nudge_abandoned_carts"
 )
-def nudge_abandoned_carts(event: Any) -> dict[str, int]:
-    logger.clear_state()
+@per_invocation
+def nudge_abandoned_carts(event: CloudWatchEvent) -> dict[str, int]:
     return summary(sweeps.nudge_abandoned_carts(bootstrap.context()))
 
 
