@@ -63,9 +63,9 @@ def webhook_secrets() -> list[str]:
     """The active signing secrets (SSM, cached per warm Lambda): a JSON list
     of secrets while rotating, or one secret as plain text."""
     from chalicelib import bootstrap
-    from chalicelib.config import get_settings
+    from chalicelib.config import service_settings
 
-    settings = get_settings()
+    settings = service_settings()
     value = str(
         bootstrap.secret_parameter(
             settings.carrier_webhook_secrets_parameter,

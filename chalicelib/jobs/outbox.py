@@ -18,7 +18,7 @@ from chalice import Blueprint
 from chalice.app import DynamoDBEvent
 
 from chalicelib import bootstrap
-from chalicelib.config import get_settings, table_stream_arn
+from chalicelib.config import outbox_settings, table_stream_arn
 from chalicelib.domain.event_envelope import SCHEMA_VERSION, SOURCE
 from chalicelib.observability import logger, metrics, per_invocation
 
@@ -99,7 +99,7 @@ def publish(events: Sequence[tuple[str, dict[str, Any]]], client: Any, bus: str)
 
 def publish_records(records: Iterable[dict[str, Any]]) -> int:
     events = [event for item in new_items(records) if (event := event_for(item))]
-    published = publish(events, bootstrap.aws_client("events"), get_settings().event_bus_name)
+    published = publish(events, bootstrap.aws_client("events"), outbox_settings().event_bus_name)
     if published:
         logger.info("events published", count=published)
         metrics.add_metric(name="EventsPublished", unit="Count", value=published)

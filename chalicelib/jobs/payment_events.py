@@ -16,8 +16,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.observability import per_invocation
-
-PAYMENT_EVENTS_QUEUE = "payment-events.fifo"  # infrastructure/definitions.py QUEUES
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 
 payment_jobs = Blueprint(__name__)
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import utc_now
-from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.emails import Email, Shop
 from chalicelib.notify.receipts import AlreadySent, EmailReceipts, ReceiptKey
 from chalicelib.notify.ses import Mailer, SendFailed
 from chalicelib.observability import logger, metrics
+from chalicelib.settings import NotificationSettings
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Notifier:
     receipts: EmailReceipts
     mailer: Mailer
     shop: Shop
-    settings: Settings
+    settings: NotificationSettings
     clock: Callable[[], datetime] = utc_now
 
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.clock import utc_now
-from chalicelib.config import Settings
 from chalicelib.payments.ports import PaymentPorts
 from chalicelib.services.ports import (
     CartStore,
@@ -21,6 +20,7 @@ from chalicelib.services.ports import (
     SuppressionList,
     SweepIndex,
 )
+from chalicelib.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from chalicelib.services.fulfilment import Refunds
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Context:
     catalog: CatalogStore
     orders: OrderStore
-    settings: Settings
+    settings: ServiceSettings
     clock: Callable[[], datetime] = utc_now
     # Carts, the suppression list and the sweep indexes (schedules); optional
     # so contexts built for other use cases need not provide them.
