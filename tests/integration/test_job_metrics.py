@@ -134,7 +134,9 @@ def test_the_payment_consumer_publishes_each_invocations_outcomes(api, lambdas, 
     assert values(refunded, refund_outcome) == [1]
 
 
-def test_a_consumer_that_raises_still_starts_its_next_invocation_clean(api, lambdas, fresh):
+def test_an_invocation_that_raises_still_publishes_its_metrics_and_clears_the_logger(
+    api, lambdas, fresh
+):
     from local.delivery import sqs_lambda_event
     from tests.integration.test_payments_api import PAYMENT_EVENTS_ARN
 
