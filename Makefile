@@ -65,7 +65,8 @@ unit: setup
 bench: setup
 	$(PY) bench/all.py
 
-# The API contract (docs/openapi.json) and its reference page (docs/api.html),
+# The API contract (docs/openapi.json, and chalicelib/api/openapi.json that the
+# Lambda serves) and its reference page (docs/api.html),
 # generated from the routes; a test fails when the committed ones are stale.
 openapi: setup
 	$(PY) -m local.openapi

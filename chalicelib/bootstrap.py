@@ -15,7 +15,6 @@ one of its pydantic parser models (~100 ms) if pydantic is already loaded
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,12 +22,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
     from chalicelib.carriers.signing import CarrierCallbacks
-    from chalicelib.config import Settings
     from chalicelib.notify.service import Notifier
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
     from chalicelib.services.ports import PaymentPorts, PaymentProvider
+    from chalicelib.settings import NotificationSettings, ServiceSettings, Settings
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -51,15 +50,31 @@ def prepare_at_init(module: str, prepare: Callable[[], object]) -> None:
     function must not make the consumers' clients. Tests and the local stack
     have no ``_HANDLER``, so nothing is made at import there.
     """
-    handler_module, _, _ = os.environ.get("_HANDLER", "").rpartition(".")
+    from chalicelib.config import lambda_handler
+
+    handler_module, _, _ = lambda_handler().rpartition(".")
     if handler_module == module:
         prepare()
 
 
 def get_settings() -> Settings:
-    from chalicelib.config import get_settings as cached_settings
+    """Every setting (tests, tools). A function's own path asks config.py
+    for only the groups it uses (chalicelib/settings.py)."""
+    from chalicelib.config import get_settings as every_setting
 
-    return cached_settings()
+    return every_setting()
+
+
+def service_settings() -> ServiceSettings:
+    from chalicelib.config import service_settings as cached
+
+    return cached()
+
+
+def notification_settings() -> NotificationSettings:
+    from chalicelib.config import notification_settings as cached
+
+    return cached()
 
 
 @functools.cache
@@ -69,7 +84,9 @@ def aws_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    settings = get_settings()
+    from chalicelib.config import common_settings
+
+    settings = common_settings()
     config = Config(
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=settings.aws_read_timeout_seconds,
@@ -108,7 +125,7 @@ def context() -> Context:
     from chalicelib.store.suppressions import DynamoSuppressions
     from chalicelib.store.sweeps import DynamoSweepIndex
 
-    settings = get_settings()
+    settings = service_settings()
     client = aws_client("dynamodb")
     return Context(
         catalog=DynamoCatalog(client, settings.table_name, settings.catalog_cache_seconds),
@@ -130,7 +147,7 @@ def notifier() -> Notifier:
     from chalicelib.notify.ses import SesMailer
     from chalicelib.store.email_receipts import DynamoEmailReceipts
 
-    settings = get_settings()
+    settings = notification_settings()
     return Notifier(
         receipts=DynamoEmailReceipts(aws_client("dynamodb"), settings.table_name),
         mailer=SesMailer(
@@ -154,7 +171,7 @@ def payment_ports() -> PaymentPorts:
     from chalicelib.services.ports import PaymentPorts
     from chalicelib.store.payments import DynamoPaymentRecords
 
-    settings = get_settings()
+    settings = service_settings()
     stripe: PaymentProvider
     if settings.payment_provider_api == "fake":
         stripe = fake_stripe()
@@ -182,7 +199,7 @@ def carrier_callbacks() -> CarrierCallbacks:
     """The carriers' signed tracking callbacks (docs/fulfilment.md)."""
     from chalicelib.carriers.signing import CarrierCallbacks
 
-    settings = get_settings()
+    settings = service_settings()
     return CarrierCallbacks(
         lambda: secret_list(
             settings.carrier_webhook_secrets_parameter,
@@ -196,7 +213,7 @@ def fake_stripe() -> FakeStripe:
     """The one fake Stripe of a local run: its pay page and the API share it."""
     from chalicelib.payments.fake import FakeStripe
 
-    return FakeStripe(pay_page_url=get_settings().fake_pay_page_url)
+    return FakeStripe(pay_page_url=service_settings().fake_pay_page_url)
 
 
 @functools.cache
@@ -204,7 +221,7 @@ def stripe_client() -> StripeApi:
     from chalicelib.payments.stripe_api import StripeApi
 
     # Read once per warm Lambda: a rotated API key arrives with a new instance.
-    settings = get_settings()
+    settings = service_settings()
     api_key = secret_parameter(
         settings.stripe_api_key_parameter, max_age=settings.payment_secrets_cache_seconds
     )
@@ -230,7 +247,7 @@ def parse_secret_list(value: str) -> list[str]:
 
 def reset() -> None:
     """Forget every cached client, store, secret and setting (tests)."""
-    from chalicelib.config import get_settings as cached_settings
+    from chalicelib.config import settings_of
 
     aws_client.cache_clear()
     secure_parameters.cache_clear()
@@ -240,4 +257,4 @@ def reset() -> None:
     carrier_callbacks.cache_clear()
     fake_stripe.cache_clear()
     stripe_client.cache_clear()
-    cached_settings.cache_clear()
+    settings_of.cache_clear()

@@ -1,8 +1,13 @@
-"""Settings, read from the environment once and validated at cold start.
+"""The environment, read here and nowhere else, and the settings validated
+from it: once per warm Lambda, each function only the groups it uses
+(chalicelib/settings.py), failing its cold start with a message naming the
+variable instead of failing the first request that happens to need it.
 
-This is the only module that reads environment variables. A missing or
-malformed setting fails the cold start with a message naming the variable,
-instead of failing the first request that happens to need it.
+Importing this module loads no pydantic: the queue consumers read Lambda's
+``_HANDLER`` at import (``lambda_handler``), before powertools' batch
+utility, which builds parser models we never use if pydantic is already
+loaded (chalicelib/jobs/batches.py). The models load with the first
+settings asked for.
 """
 
 from __future__ import annotations
@@ -11,9 +16,20 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+if TYPE_CHECKING:
+    from chalicelib.settings import (
+        ApiSettings,
+        CommonSettings,
+        NotificationSettings,
+        OutboxSettings,
+        ServiceSettings,
+        Settings,
+        SettingsGroup,
+    )
+
+Group = TypeVar("Group", bound="SettingsGroup")
 
 ENV_PREFIX = "SHOP_"
 
@@ -22,137 +38,100 @@ class InvalidSettings(RuntimeError):
     """A SHOP_* variable is missing or malformed; the message names it."""
 
 
-class Settings(BaseModel):
-    """Every setting is the environment variable SHOP_<FIELD NAME>.
+def environment() -> Mapping[str, str]:
+    """The process environment the settings are validated from."""
+    return os.environ
 
-    A plain pydantic model read by ``from_environment`` rather than
-    pydantic-settings: that library costs ~75 ms of import on every cold
-    start for features (dotenv, CLI, secrets dirs) a Lambda never uses.
-    """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def lambda_handler() -> str:
+    """The function's handler (``app.app``, ``chalicelib.jobs.outbox.publish_order_events``):
+    Lambda's reserved ``_HANDLER``; empty outside Lambda (tests, the local stack)."""
+    return os.environ.get("_HANDLER", "")
 
-    stage: Literal["dev", "prod", "local", "test"] = "dev"
-    table_name: str = Field(min_length=3, max_length=255)
 
-    # Admin API keys: an SSM SecureString parameter holding a JSON list of the
-    # keys' sha256 hex digests. Rotating a key is editing that list.
-    admin_keys_parameter: str = "/shop/dev/admin-key-hashes"
-    admin_keys_cache_seconds: int = Field(default=300, ge=0)
+# --- validated settings, cached per warm Lambda --------------------------------------
 
-    # Catalog entries are cached per warm Lambda; the placement transaction
-    # re-checks each product's catalog version, so a stale cache can never
-    # sell at an old price, it only costs a retry.
-    catalog_cache_seconds: float = Field(default=30.0, ge=0)
 
-    # How long an order may wait for its payment, per payment method.
-    # Fractions are allowed so a demo (`make run ARGS=--speed 60`) can shrink them.
-    payment_window_card_minutes: float = Field(default=30, gt=0)
-    payment_window_paypal_minutes: float = Field(default=30, gt=0)
-    payment_window_bank_transfer_minutes: float = Field(default=7 * 24 * 60, gt=0)
+def validate_settings(group: type[Group], environ: Mapping[str, str]) -> Group:
+    """``group``'s fields from their SHOP_* variables in ``environ`` (others
+    are ignored); a missing or malformed one raises InvalidSettings naming it."""
+    from pydantic import ValidationError
 
-    # Idempotency records live this long; a retry after that places a new order.
-    idempotency_ttl_hours: int = Field(default=24, ge=1)
+    values = {
+        name: environ[f"{ENV_PREFIX}{name.upper()}"]
+        for name in group.model_fields
+        if f"{ENV_PREFIX}{name.upper()}" in environ
+    }
+    try:
+        return group.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{str(err['loc'][0]).upper()}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise InvalidSettings(f"invalid settings: {problems}") from None
 
-    # AWS SDK timeouts: well under the Lambda timeout, so a stuck call is
-    # retried (standard retry mode) instead of eating the invocation. The
-    # local stack raises the read timeout: its emulator serves one request at
-    # a time and takes seconds under a load test.
-    aws_connect_timeout_seconds: float = Field(default=3, gt=0)
-    aws_read_timeout_seconds: float = Field(default=5, gt=0)
 
-    # Request bodies above this are refused with 413 before parsing.
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+@functools.cache
+def settings_of(group: type[Group]) -> Group:
+    """``group`` validated from the environment, once (``cache_clear`` for tests)."""
+    return validate_settings(group, environment())
 
-    # --- events and emails (docs/events.md) ---
-    event_bus_name: str = "orders"
-    # The shop as its emails present it.
-    display_name: str = Field(default="Shop", min_length=1, max_length=100)
-    postal_address: str = Field(default="Musterstr. 1, 10115 Berlin", max_length=300)
-    support_email: str = "support@example.com"
-    logo_url: str = ""
-    timezone: str = "Europe/Berlin"
-    # Who sends (a verified SES identity), into which configuration set
-    # (bounces, complaints and delivery events), and who hears of new orders.
-    email_sender: str = "Shop <shop@example.com>"
-    ses_configuration_set: str = "shop-emails"
-    merchant_email: str = "orders@example.com"
-    merchant_locale: Literal["de", "en"] = "de"
-    # A claimed-but-unfinished send is retried only after this lease (longer
-    # than one SES call with its retries), so two deliveries never both send.
-    email_send_lease_seconds: int = Field(default=120, ge=10)
-    email_receipt_ttl_days: int = Field(default=30, ge=15)
-    # --- scheduled jobs (docs/schedules.md) ---------------------------------
-    # An order whose payment the provider reported as started waits this long
-    # after that report before the expiry sweep may expire it.
-    payment_attempt_grace_minutes: int = Field(default=30, ge=0)
-    # Bank-transfer orders get one reminder this long before their deadline.
-    payment_reminder_lead_hours: int = Field(default=48, ge=1)
-    # A cart untouched this long (with items, address and consent) is nudged once.
-    cart_nudge_delay_hours: float = Field(default=10, gt=0)
-    # Candidates each sweep run takes at most; the rest wait for the next run.
-    sweep_batch_size: int = Field(default=200, ge=1, le=5000)
-    # Links in the nudge email: the storefront's cart page ({cart_id} and
-    # {token} are filled in) and this API's public base URL (opt-out link).
-    cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
-    public_api_url: str = "http://127.0.0.1:8000"
-    # --- fulfilment (docs/fulfilment.md) -------------------------------------
-    # SSM SecureString: a JSON list of the carrier callbacks' signing secrets
-    # (several while rotating).
-    carrier_webhook_secrets_parameter: str = "/shop/dev/carrier-webhook-secrets"
-    carrier_secrets_cache_seconds: int = Field(default=300, ge=0)
-    # The order desk's listing without a date range or other key walks this
-    # many months back (one index partition per month).
-    desk_lookback_months: int = Field(default=36, ge=1, le=240)
-    # --- payments (docs/payments.md) ---
-    # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
-    # runs and tests: no network); callbacks keep Stripe's format either way.
-    payment_provider_api: Literal["stripe", "fake"] = "stripe"
-    # SSM SecureString parameters: the Stripe secret key (plain text), and
-    # JSON lists of the active webhook signing secrets (several during a
-    # rotation, see infrastructure/definitions.py).
-    stripe_api_key_parameter: str = "/shop/dev/stripe-api-key"
-    stripe_webhook_secrets_parameter: str = "/shop/dev/stripe-webhook-secrets"
-    hmac_webhook_secrets_parameter: str = "/shop/dev/hmac-webhook-secrets"
-    payment_secrets_cache_seconds: int = Field(default=300, ge=0)
-    # Stripe retries a callback for up to three days; receipts outlive that.
-    webhook_receipt_ttl_days: int = Field(default=30, ge=4)
-    payment_events_queue_name: str = "payment-events.fifo"
-    # Where Stripe sends the customer back; "{order_id}" is filled in,
-    # Stripe's own "{CHECKOUT_SESSION_ID}" is left for Stripe.
-    checkout_success_url: str = "http://127.0.0.1:8000/checkout/success?order={order_id}"
-    checkout_cancel_url: str = "http://127.0.0.1:8000/checkout/cancelled?order={order_id}"
-    # The fake provider's pay page (the dev server of `make run`).
-    fake_pay_page_url: str = "http://127.0.0.1:8001"
-    # The merchant's account for bank transfers (shown to the customer).
-    bank_account_holder: str = ""
-    bank_iban: str = ""
-    bank_bic: str = ""
 
-    def payment_window_minutes(self, method: str) -> float:
-        return {
-            "card": self.payment_window_card_minutes,
-            "paypal": self.payment_window_paypal_minutes,
-            "bank_transfer": self.payment_window_bank_transfer_minutes,
-        }[method]
+def common_settings() -> CommonSettings:
+    """The stage, the table and the AWS clients' timeouts: every function."""
+    from chalicelib.settings import CommonSettings
 
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        values = {
-            name: env[f"{ENV_PREFIX}{name.upper()}"]
-            for name in cls.model_fields
-            if f"{ENV_PREFIX}{name.upper()}" in env
-        }
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{ENV_PREFIX}{str(err['loc'][0]).upper()}: {err['msg']}"
-                for err in exc.errors(include_url=False)
-            )
-            raise InvalidSettings(f"invalid settings: {problems}") from None
+    return settings_of(CommonSettings)
 
+
+def service_settings() -> ServiceSettings:
+    """What the use cases' Context carries (the API, the payment-events
+    consumer, the schedules)."""
+    from chalicelib.settings import ServiceSettings
+
+    return settings_of(ServiceSettings)
+
+
+def api_settings() -> ApiSettings:
+    """The HTTP API's admin keys and request bounds (the API, its authorizer)."""
+    from chalicelib.settings import ApiSettings
+
+    return settings_of(ApiSettings)
+
+
+def notification_settings() -> NotificationSettings:
+    """The notifications function's."""
+    from chalicelib.settings import NotificationSettings
+
+    return settings_of(NotificationSettings)
+
+
+def outbox_settings() -> OutboxSettings:
+    """The outbox function's."""
+    from chalicelib.settings import OutboxSettings
+
+    return settings_of(OutboxSettings)
+
+
+def get_settings() -> Settings:
+    """Every setting at once: tests and local tools, never a function's own path."""
+    from chalicelib.settings import Settings
+
+    return settings_of(Settings)
+
+
+def __getattr__(name: str) -> Any:
+    # ``from chalicelib.config import Settings`` goes on working; the model
+    # (and pydantic) load only when it is asked for.
+    if name == "Settings":
+        from chalicelib.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- read before any settings are validated -----------------------------------------
 
 #: Stands in for the table's stream until the deployment supplies the real one.
 PLACEHOLDER_STREAM_ARN = (
@@ -169,11 +148,6 @@ def table_stream_arn() -> str:
     stream with the table's real one (docs/events.md).
     """
     return os.environ.get("SHOP_TABLE_STREAM_ARN") or PLACEHOLDER_STREAM_ARN
-
-
-@functools.cache
-def get_settings() -> Settings:
-    return Settings.from_environment()
 
 
 # --- CORS (docs/api.md) ---------------------------------------------------------

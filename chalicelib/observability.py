@@ -6,10 +6,20 @@ never emails, names, addresses, tokens or keys.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from chalice.app import BaseLambdaEvent
 
 logger = Logger(service="orders")
 metrics = Metrics(namespace="Shop", service="orders")
+
+Event = TypeVar("Event", bound="BaseLambdaEvent")
+Result = TypeVar("Result")
 
 
 def publish_metrics() -> None:
@@ -22,3 +32,37 @@ def publish_metrics() -> None:
     if metrics.metric_set:
         metrics.flush_metrics()
         metrics.clear_metrics()
+
+
+def per_invocation(handler: Callable[[Event], Result]) -> Callable[[Event], Result]:
+    """What powertools' ``inject_lambda_context(clear_state=True)`` and
+    ``log_metrics`` do for a plain Lambda handler, for a Chalice event
+    handler (stream, queue or schedule): each invocation starts with a clean
+    logger carrying the Lambda context (function, request id, cold start),
+    and its metrics are published when it ends, raised or not.
+
+    Neither powertools decorator fits as is: Chalice hands its handlers one
+    event object, and ``log_metrics`` warns on every invocation without
+    metrics. Not a Chalice middleware either: each job is its own Lambda
+    function whose handler module is imported without app.py, so the app's
+    middleware is never attached there. Put it under the Chalice decorator;
+    the handler keeps its name (and with it its Lambda function's).
+    """
+
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: a job's
+    # event carries customers' emails and addresses.
+    @logger.inject_lambda_context(clear_state=True, log_event=False)
+    def with_context(event: Event, _lambda_context: Any) -> Result:
+        return handler(event)
+
+    @functools.wraps(handler)
+    def invoke(event: Event) -> Result:
+        try:
+            if event.context is None:  # called directly, not by Lambda (or its stand-ins)
+                logger.clear_state()
+                return handler(event)
+            return with_context(event, event.context)
+        finally:
+            publish_metrics()
+
+    return invoke

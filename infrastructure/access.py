@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.triggers import PAYMENT_EVENTS
 from infrastructure import definitions
 
 #: Chalice names the REST API's function "api_handler".
@@ -42,7 +43,7 @@ FUNCTIONS: dict[str, Access] = {
     # the webhook secrets and handed to the payment-events queue.
     API_HANDLER: Access(
         **TABLE_READ_WRITE,
-        send_to_queues=("payment-events",),
+        send_to_queues=(PAYMENT_EVENTS,),
         read_secrets=(
             definitions.STRIPE_WEBHOOK_SECRETS.env,
             definitions.HMAC_WEBHOOK_SECRETS.env,

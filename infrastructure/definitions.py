@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from chalicelib.store import schema
+from chalicelib.triggers import PAYMENT_EVENTS, SCHEDULE_MINUTES
 
 TABLE = schema
 EVENT_BUS = "orders"
@@ -85,7 +86,7 @@ class Parameter:
 
 QUEUES: tuple[Queue, ...] = (
     # Payment callbacks, grouped by order so one order's events apply in order.
-    Queue("payment-events", consumer="apply_payment_events", fifo=True),
+    Queue(PAYMENT_EVENTS, consumer="apply_payment_events", fifo=True),
     Queue("notifications", consumer="send_notifications"),
     # The warehouse hand-off; consumed by the warehouse, not by us.
     Queue("fulfilment", consumer=""),
@@ -96,10 +97,8 @@ RULES: tuple[Rule, ...] = (
     Rule("fulfil-paid-orders", queue="fulfilment", detail_types=("OrderPaid",)),
 )
 
-SCHEDULES: tuple[Schedule, ...] = (
-    Schedule("expire_unpaid_orders", every_minutes=5),
-    Schedule("send_payment_reminders", every_minutes=60),
-    Schedule("nudge_abandoned_carts", every_minutes=60),
+SCHEDULES: tuple[Schedule, ...] = tuple(
+    Schedule(handler, every_minutes=minutes) for handler, minutes in SCHEDULE_MINUTES.items()
 )
 
 #: Hashes only: a leaked parameter does not leak a usable key.

@@ -182,7 +182,7 @@ def provision(seed: bool) -> Provisioned:
         }
     )
     bootstrap.reset()
-    settings = bootstrap.context().settings
+    settings = bootstrap.get_settings()  # all groups, the emails' included
     create_email_identity(
         bootstrap.aws_client("sesv2"), settings.email_sender, settings.ses_configuration_set
     )

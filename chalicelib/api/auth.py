@@ -11,7 +11,7 @@ from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
 from chalicelib import bootstrap
-from chalicelib.config import get_settings
+from chalicelib.config import api_settings
 from chalicelib.observability import logger
 
 admin_auth = Blueprint(__name__)
@@ -20,7 +20,7 @@ admin_auth = Blueprint(__name__)
 def admin_key_hashes() -> list[str]:
     """The sha256 hex digests of the valid admin keys, cached per warm
     Lambda for ``admin_keys_cache_seconds`` (rotation takes that long)."""
-    settings = get_settings()
+    settings = api_settings()
     return bootstrap.secret_list(
         settings.admin_keys_parameter, max_age=settings.admin_keys_cache_seconds
     )

@@ -14,10 +14,10 @@ One declaration under the route, next to the handler it describes::
 come from the one table in api/errors.py, so the document cannot drift from
 what the route answers. The errors every route of a kind can answer (a
 malformed body, a missing token, a rejected admin key, 500) are added by
-the generator (api/openapi.py) from ``body``, ``auth`` and ``headers``.
+the generator (local/openapi_document.py) from ``body``, ``auth`` and ``headers``.
 
 This module is imported by every route module at cold start: it only
-records the declaration. Schemas are built on the first GET /openapi.json.
+records the declaration. Schemas are built by `make openapi` only.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Operation:
     errors: tuple[type[Exception] | int, ...] = ()
     #: Query parameters: the model the handler validates them with, or name -> schema.
     query: type[BaseModel] | Mapping[str, Mapping[str, Any]] | None = None
-    #: Path parameters whose schema differs from api/openapi.py PATH_PARAMETERS.
+    #: Path parameters whose schema differs from PATH_PARAMETERS (local/openapi_document.py).
     path_parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
 

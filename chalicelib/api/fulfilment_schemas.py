@@ -130,7 +130,7 @@ class TrackingEventIn(Request):
     description: Annotated[str, Field(max_length=500, pattern=PARAGRAPHS)] | None = None
 
 
-# --- answers (the presenters validate through these; api/openapi.py documents them) ---
+# --- answers (the presenters validate through these; `make openapi` documents them) ---
 
 
 class _Open(BaseModel):

@@ -12,7 +12,7 @@ from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.api.errors import RequestError, json_errors
-from chalicelib.config import get_settings
+from chalicelib.config import api_settings
 
 M = TypeVar("M", bound=BaseModel)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{16,200}$")
@@ -34,7 +34,7 @@ def raw_body(request: Request) -> bytes:
     anything (parsing, a signature's HMAC) looks at them."""
     raw = request.raw_body or b""
     raw = raw if isinstance(raw, bytes) else raw.encode()
-    limit = get_settings().max_body_bytes
+    limit = api_settings().max_body_bytes
     if len(raw) > limit:
         raise RequestError(413, "body_too_large", "the request body is too large", max_bytes=limit)
     return raw

@@ -77,7 +77,7 @@ class MarkPaidResultOut(Answer):
     status: str | None = None
 
 
-# --- documented answers (api/openapi.py) --------------------------------------------
+# --- documented answers (local/openapi_document.py) ----------------------------------
 
 
 class ProviderEventIn(Answer):

@@ -12,9 +12,9 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from chalicelib.config import Settings
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.services.ports import OrderRecord
+from chalicelib.settings import ShopSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -58,7 +58,7 @@ def _environment() -> Any:
     )
 
 
-def render(record: OrderRecord, settings: Settings, shipment_id: str | None = None) -> str:
+def render(record: OrderRecord, settings: ShopSettings, shipment_id: str | None = None) -> str:
     """The slip of the whole order, or of one shipment's lines."""
     order = record.order
     names = {line.sku: line.name for line in order.lines}

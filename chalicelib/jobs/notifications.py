@@ -16,6 +16,7 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
+from chalicelib.observability import per_invocation
 
 notifications = Blueprint(__name__)
 
@@ -39,6 +40,7 @@ def process(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @notifications.on_sqs_message(queue="notifications", batch_size=10, name="send_notifications")
+@per_invocation
 def send_notifications(event: SQSEvent) -> dict[str, Any]:
     return process(event.to_dict())
 

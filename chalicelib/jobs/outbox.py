@@ -18,9 +18,9 @@ from chalice import Blueprint
 from chalice.app import DynamoDBEvent
 
 from chalicelib import bootstrap
-from chalicelib.config import get_settings, table_stream_arn
+from chalicelib.config import outbox_settings, table_stream_arn
 from chalicelib.domain.events import SOURCE, envelope
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, per_invocation
 
 outbox = Blueprint(__name__)
 
@@ -98,7 +98,7 @@ def publish(events: Sequence[tuple[str, dict[str, Any]]], client: Any, bus: str)
 
 def publish_records(records: Iterable[dict[str, Any]]) -> int:
     events = [event for item in new_items(records) if (event := event_for(item))]
-    published = publish(events, bootstrap.aws_client("events"), get_settings().event_bus_name)
+    published = publish(events, bootstrap.aws_client("events"), outbox_settings().event_bus_name)
     if published:
         logger.info("events published", count=published)
         metrics.add_metric(name="EventsPublished", unit="Count", value=published)
@@ -108,6 +108,7 @@ def publish_records(records: Iterable[dict[str, Any]]) -> int:
 @outbox.on_dynamodb_record(
     stream_arn=table_stream_arn(), name="publish_order_events", starting_position="TRIM_HORIZON"
 )
+@per_invocation
 def publish_order_events(event: DynamoDBEvent) -> None:
     publish_records(event.to_dict().get("Records", []))
 

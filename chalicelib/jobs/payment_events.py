@@ -15,9 +15,8 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.observability import logger
-
-PAYMENT_EVENTS_QUEUE = "payment-events.fifo"  # infrastructure/definitions.py QUEUES
+from chalicelib.observability import per_invocation
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 
 payment_jobs = Blueprint(__name__)
 
@@ -51,8 +50,8 @@ def process_batch(raw_event: dict[str, Any], lambda_context: Any = None) -> dict
 
 
 @payment_jobs.on_sqs_message(queue=PAYMENT_EVENTS_QUEUE, batch_size=10)
+@per_invocation
 def apply_payment_events(event: SQSEvent) -> dict[str, Any]:
-    logger.clear_state()
     return process_batch(event.to_dict(), event.context)
 
 

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from chalicelib.config import Settings
 from chalicelib.domain import events
 from chalicelib.notify import formatting
 from chalicelib.notify.render import render, render_string
 from chalicelib.services.ports import Email
+from chalicelib.settings import NotificationSettings
 
 Recipient = Literal["customer", "merchant"]
 
@@ -151,7 +151,7 @@ class Shop:
     merchant_locale: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Shop:
+    def from_settings(cls, settings: NotificationSettings) -> Shop:
         return cls(
             name=settings.display_name,
             postal_address=settings.postal_address,

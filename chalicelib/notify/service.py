@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import utc_now
-from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.emails import Shop
 from chalicelib.observability import logger, metrics
@@ -20,6 +19,7 @@ from chalicelib.services.ports import (
     ReceiptKey,
     SendFailed,
 )
+from chalicelib.settings import NotificationSettings
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Notifier:
     receipts: EmailReceipts
     mailer: Mailer
     shop: Shop
-    settings: Settings
+    settings: NotificationSettings
     clock: Callable[[], datetime] = utc_now
 
 

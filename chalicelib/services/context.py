@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.clock import utc_now
-from chalicelib.config import Settings
 from chalicelib.services.ports import (
     CarrierCallbackVerifier,
     CartStore,
@@ -22,13 +21,14 @@ from chalicelib.services.ports import (
     SuppressionList,
     SweepIndex,
 )
+from chalicelib.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
 class Context:
     catalog: CatalogStore
     orders: OrderStore
-    settings: Settings
+    settings: ServiceSettings
     # Payment providers, callback verifiers, receipts and the payment-event
     # queue (services/payments.py).
     payments: PaymentPorts

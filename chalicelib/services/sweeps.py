@@ -228,7 +228,7 @@ def _leave_index(cart: Cart, ctx: Context) -> None:
 
 def _finish(report: SweepReport) -> SweepReport:
     """Log the run and publish its figures as one EMF record with the job as
-    dimension (flushed here: scheduled handlers have no log_metrics wrapper)."""
+    dimension (flushed here, so the dimension stays on this record alone)."""
     logger.info(
         "sweep finished",
         job=report.job,

@@ -1,6 +1,6 @@
 """A bad-input corpus across every route (issue 10).
 
-The routes come from the app itself (``chalicelib.api.openapi.routes``); each
+The routes come from the app itself (``local.openapi_document.routes``); each
 has an entry in ``ROUTES``: a valid request (path parameters, headers, body)
 and which of its body fields are free text. From that entry and the route's
 declared contract (``@documented``: body, auth) the cases are generated:
@@ -44,9 +44,9 @@ import boto3
 import pytest
 
 from chalicelib.api.contract import Operation
-from chalicelib.api.openapi import RouteInfo, routes
 from chalicelib.carriers import signing as carrier_signing
 from chalicelib.payments import signing as payment_signing
+from local.openapi_document import RouteInfo, routes
 from tests.conftest import (
     ADMIN_KEY,
     HMAC_SECRETS,

@@ -13,10 +13,11 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.payments import fake, signing
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 from local.delivery import sqs_lambda_event
 from tests.conftest import HMAC_SECRETS, STRIPE_SECRETS, order_body, table_snapshot
 
-PAYMENT_EVENTS_ARN = "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo"
+PAYMENT_EVENTS_ARN = f"arn:aws:sqs:eu-central-1:123456789012:{PAYMENT_EVENTS_QUEUE}"
 
 
 def queue_url() -> str:

@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.order import HistoryEntry, OrderStatus, PaymentStatus
-from chalicelib.jobs.schedules import RATE_MINUTES
 from chalicelib.services import sweeps
+from chalicelib.triggers import SCHEDULE_MINUTES
 from infrastructure.definitions import SCHEDULES
 from tests.conftest import new_key, order_body, table_snapshot
 
@@ -64,7 +64,7 @@ def stock(api):
 
 
 def test_the_schedules_in_the_app_match_the_deployment_definitions():
-    assert {s.handler: s.every_minutes for s in SCHEDULES} == RATE_MINUTES
+    assert {s.handler: s.every_minutes for s in SCHEDULES} == SCHEDULE_MINUTES
 
 
 # --- carts over HTTP -----------------------------------------------------------------

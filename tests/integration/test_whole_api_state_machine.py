@@ -86,6 +86,7 @@ from hypothesis.stateful import (
 from chalicelib.carriers import signing as carrier_signing
 from chalicelib.domain.order import OrderStatus, can_move
 from chalicelib.payments import fake
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 from local.delivery import sqs_lambda_event
 from tests.conftest import (
     ADMIN_KEY,
@@ -166,7 +167,7 @@ RECIPIENT = {"new_order": MERCHANT}
 SKUS = ("tea", "mug", "pot")
 PRICES = {"tea": 1190, "mug": 2500, "pot": 790}
 CARRIER_SECRET = "carrier-state-machine-secret"
-PAYMENT_EVENTS_ARN = "arn:aws:sqs:eu-central-1:123456789012:payment-events.fifo"
+PAYMENT_EVENTS_ARN = f"arn:aws:sqs:eu-central-1:123456789012:{PAYMENT_EVENTS_QUEUE}"
 
 
 def kind_of(subject: str) -> tuple[str, str]:

@@ -10,10 +10,10 @@ from chalice import Blueprint, Chalice
 
 from app import app
 from chalicelib.api import contract
-from chalicelib.api.openapi import REF_TEMPLATE, UndocumentedRoute, build_document, routes
-from chalicelib.api.reference import render_reference
 from chalicelib.api.schemas import ErrorOut, PlaceOrderIn, ProductIn
-from local.openapi import serialise
+from local.api_reference import render_reference
+from local.openapi import SHIPPED, serialise, shipped
+from local.openapi_document import REF_TEMPLATE, UndocumentedRoute, build_document, routes
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -63,6 +63,21 @@ def test_an_undocumented_route_is_refused_by_name():
 def test_the_committed_document_and_reference_page_are_current(document):
     assert (DOCS / "openapi.json").read_text() == serialise(document), "run: make openapi"
     assert (DOCS / "api.html").read_text() == render_reference(document), "run: make openapi"
+    assert SHIPPED.read_text() == shipped(document), "run: make openapi"
+
+
+def test_the_shipped_document_is_the_one_the_lambda_serves(document):
+    from chalice.test import Client
+
+    from chalicelib.api import docs
+
+    assert docs.DOCUMENT == SHIPPED
+    assert SHIPPED.is_relative_to(Path(docs.__file__).parents[1])  # under chalicelib/: it ships
+    with Client(app, stage_name="dev") as client:
+        served = client.http.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "application/json"
+    assert served.body.decode() == shipped(document)
 
 
 def test_the_document_is_valid_openapi_3_1(document):
@@ -177,27 +192,31 @@ def test_the_reference_page_escapes_what_the_document_says():
     assert "&lt;script&gt;" in page
 
 
-def test_serving_builds_the_document_once(monkeypatch):
-    from chalicelib.api import openapi
+def test_serving_reads_the_shipped_document_once(monkeypatch, tmp_path):
+    from chalicelib.api import docs
 
-    openapi.cached_document.cache_clear()
-    built = []
-    real = openapi.build_document
-    monkeypatch.setattr(openapi, "build_document", lambda a: built.append(a) or real(a))
-    first = openapi.cached_document(app)
-    assert openapi.cached_document(app) is first
-    assert built == [app]
-    openapi.cached_document.cache_clear()
+    copy = tmp_path / "openapi.json"
+    copy.write_text('{"openapi": "3.1.0"}')
+    monkeypatch.setattr(docs, "DOCUMENT", copy)
+    docs.document_body.cache_clear()
+    try:
+        first = docs.get_openapi_document().body
+        copy.write_text('{"openapi": "changed"}')
+        assert docs.get_openapi_document().body == first == '{"openapi": "3.1.0"}'
+    finally:
+        docs.document_body.cache_clear()
 
 
-def test_importing_the_app_does_not_build_schemas():
+def test_serving_the_document_loads_no_generator():
     import subprocess
     import sys
 
     code = (
-        "import sys, os; os.environ['SHOP_TABLE_NAME']='t'; import app; "
-        "print(sorted(m for m in sys.modules if m.startswith(('chalicelib.api.openapi', "
-        "'chalicelib.api.reference', 'schemathesis'))))"
+        "import sys, os; os.environ['SHOP_TABLE_NAME']='t'; import app\n"
+        "from chalice.test import Client\n"
+        "with Client(app.app, stage_name='dev') as client:\n"
+        "    assert client.http.get('/openapi.json').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('local', 'schemathesis')))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

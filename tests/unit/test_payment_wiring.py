@@ -7,8 +7,8 @@ import threading
 
 from chalicelib.config import Settings
 from chalicelib.domain.order import OrderStatus
-from chalicelib.jobs.payment_events import PAYMENT_EVENTS_QUEUE
 from chalicelib.services import cancellation, payments
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 from infrastructure.definitions import (
     HMAC_WEBHOOK_SECRETS,
     QUEUES,

@@ -8,6 +8,8 @@ app.py (or its blueprints) must use; the bodies are deliberately empty.
 
 from chalice import AuthResponse, Chalice, Rate
 
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE, SCHEDULE_MINUTES
+
 app = Chalice(app_name="shop-orders")
 
 # The deployment replaces this with the table's real stream ARN, which does
@@ -37,7 +39,7 @@ def publish_order_events(event):
     return None
 
 
-@app.on_sqs_message(queue="payment-events.fifo", batch_size=10)
+@app.on_sqs_message(queue=PAYMENT_EVENTS_QUEUE, batch_size=10)
 def apply_payment_events(event):
     return {"batchItemFailures": []}
 
@@ -47,17 +49,20 @@ def send_notifications(event):
     return {"batchItemFailures": []}
 
 
-@app.schedule(Rate(5, unit=Rate.MINUTES))
+@app.schedule(Rate(SCHEDULE_MINUTES["expire_unpaid_orders"], unit=Rate.MINUTES))
 def expire_unpaid_orders(event):
     return None
 
 
 # The Chalice name is what binds: name= may differ from the function's.
-@app.schedule(Rate(1, unit=Rate.HOURS), name="send_payment_reminders")
+@app.schedule(
+    Rate(SCHEDULE_MINUTES["send_payment_reminders"], unit=Rate.MINUTES),
+    name="send_payment_reminders",
+)
 def remind_unpaid_orders(event):
     return None
 
 
-@app.schedule(Rate(1, unit=Rate.HOURS))
+@app.schedule(Rate(SCHEDULE_MINUTES["nudge_abandoned_carts"], unit=Rate.MINUTES))
 def nudge_abandoned_carts(event):
     return None

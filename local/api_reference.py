@@ -2,7 +2,7 @@
 OpenAPI document, with no script and nothing fetched from elsewhere (it
 works offline, in the repo as docs/api.html and from the dev page).
 
-    from chalicelib.api.reference import render_reference
+    from local.api_reference import render_reference
     html = render_reference(document)   # document: the OpenAPI dict
 """
 

@@ -5,13 +5,13 @@ Each route declares its operation with ``api.contract.documented``; this
 module walks ``app.routes`` and turns those declarations into the document.
 Request bodies are documented in pydantic's validation mode, responses in
 its serialization mode, all as components referenced by
-``#/components/schemas/<Model>``. It runs on the first GET /openapi.json
-only (and in ``make openapi``), never at cold start.
+``#/components/schemas/<Model>``. It runs in ``make openapi``
+(local/openapi.py) only: the Lambda serves the document it wrote
+(chalicelib/api/docs.py) and ships none of this.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -165,12 +165,6 @@ def routes(app: Any) -> Iterator[RouteInfo]:
                 authorizer=entry.authorizer,
                 cors=entry.cors,
             )
-
-
-@functools.cache
-def cached_document(app: Any) -> dict[str, Any]:
-    """The document for this (warm) Lambda, built once."""
-    return build_document(app)
 
 
 def build_document(app: Any) -> dict[str, Any]:

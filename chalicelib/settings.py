@@ -1,0 +1,202 @@
+"""The settings, in groups per concern, composed per Lambda function.
+
+Every setting is the environment variable SHOP_<FIELD NAME>. A function
+validates only the groups it uses (chalicelib/config.py reads the
+environment and caches each validated model): the notifications function
+never sees a Stripe parameter name, the outbox only its event bus.
+
+Why these compositions: the use cases share one ``Context`` (services/
+context.py), whose settings span orders, payments, schedules and
+fulfilment. So the functions that run use cases (the API, the
+payment-events consumer, the schedules) validate ``ServiceSettings``; the
+outbox and the notifications function run none and validate only their
+own; the API adds its request and admin-key settings.
+
+Plain pydantic models read by ``config.validate_settings`` rather than
+pydantic-settings: that library costs ~75 ms of import on every cold start
+for features (dotenv, CLI, secrets dirs) a Lambda never uses.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
+
+
+class SettingsGroup(BaseModel):
+    """A group of settings, or a composition of groups (by inheritance)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the groups ------------------------------------------------------------------
+
+
+class CommonSettings(SettingsGroup):
+    """What every function uses: the stage, the table, the AWS clients."""
+
+    stage: Literal["dev", "prod", "local", "test"] = "dev"
+    table_name: str = Field(min_length=3, max_length=255)
+
+    # AWS SDK timeouts: well under the Lambda timeout, so a stuck call is
+    # retried (standard retry mode) instead of eating the invocation. The
+    # local stack raises the read timeout: its emulator serves one request at
+    # a time and takes seconds under a load test.
+    aws_connect_timeout_seconds: float = Field(default=3, gt=0)
+    aws_read_timeout_seconds: float = Field(default=5, gt=0)
+
+
+class ApiSettings(SettingsGroup):
+    """The HTTP API's own: admin keys and request bounds (docs/api.md)."""
+
+    # Admin API keys: an SSM SecureString parameter holding a JSON list of the
+    # keys' sha256 hex digests. Rotating a key is editing that list.
+    admin_keys_parameter: str = "/shop/dev/admin-key-hashes"
+    admin_keys_cache_seconds: int = Field(default=300, ge=0)
+
+    # Request bodies above this are refused with 413 before parsing.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class OrderSettings(SettingsGroup):
+    """Checkout and the catalog."""
+
+    # Catalog entries are cached per warm Lambda; the placement transaction
+    # re-checks each product's catalog version, so a stale cache can never
+    # sell at an old price, it only costs a retry.
+    catalog_cache_seconds: float = Field(default=30.0, ge=0)
+
+    # How long an order may wait for its payment, per payment method.
+    # Fractions are allowed so a demo (`make run ARGS=--speed 60`) can shrink them.
+    payment_window_card_minutes: float = Field(default=30, gt=0)
+    payment_window_paypal_minutes: float = Field(default=30, gt=0)
+    payment_window_bank_transfer_minutes: float = Field(default=7 * 24 * 60, gt=0)
+
+    # Idempotency records live this long; a retry after that places a new order.
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+    def payment_window_minutes(self, method: str) -> float:
+        return {
+            "card": self.payment_window_card_minutes,
+            "paypal": self.payment_window_paypal_minutes,
+            "bank_transfer": self.payment_window_bank_transfer_minutes,
+        }[method]
+
+
+class ShopSettings(SettingsGroup):
+    """The shop as its emails and packing slips present it."""
+
+    display_name: str = Field(default="Shop", min_length=1, max_length=100)
+    postal_address: str = Field(default="Musterstr. 1, 10115 Berlin", max_length=300)
+    support_email: str = "support@example.com"
+    logo_url: str = ""
+    timezone: str = "Europe/Berlin"
+
+
+class EventSettings(SettingsGroup):
+    """The outbox's (docs/events.md)."""
+
+    event_bus_name: str = "orders"
+
+
+class EmailSettings(SettingsGroup):
+    """Sending the emails (docs/events.md)."""
+
+    # Who sends (a verified SES identity), into which configuration set
+    # (bounces, complaints and delivery events), and who hears of new orders.
+    email_sender: str = "Shop <shop@example.com>"
+    ses_configuration_set: str = "shop-emails"
+    merchant_email: str = "orders@example.com"
+    merchant_locale: Literal["de", "en"] = "de"
+    # A claimed-but-unfinished send is retried only after this lease (longer
+    # than one SES call with its retries), so two deliveries never both send.
+    email_send_lease_seconds: int = Field(default=120, ge=10)
+    email_receipt_ttl_days: int = Field(default=30, ge=15)
+
+
+class ScheduleSettings(SettingsGroup):
+    """The scheduled jobs and carts (docs/schedules.md)."""
+
+    # An order whose payment the provider reported as started waits this long
+    # after that report before the expiry sweep may expire it.
+    payment_attempt_grace_minutes: int = Field(default=30, ge=0)
+    # Bank-transfer orders get one reminder this long before their deadline.
+    payment_reminder_lead_hours: int = Field(default=48, ge=1)
+    # A cart untouched this long (with items, address and consent) is nudged once.
+    cart_nudge_delay_hours: float = Field(default=10, gt=0)
+    # Candidates each sweep run takes at most; the rest wait for the next run.
+    sweep_batch_size: int = Field(default=200, ge=1, le=5000)
+    # Links in the nudge email: the storefront's cart page ({cart_id} and
+    # {token} are filled in) and this API's public base URL (opt-out link).
+    cart_link_template: str = "http://127.0.0.1:8000/carts/{cart_id}?token={token}"
+    public_api_url: str = "http://127.0.0.1:8000"
+
+
+class FulfilmentSettings(SettingsGroup):
+    """Fulfilment and the order desk (docs/fulfilment.md)."""
+
+    # SSM SecureString: a JSON list of the carrier callbacks' signing secrets
+    # (several while rotating).
+    carrier_webhook_secrets_parameter: str = "/shop/dev/carrier-webhook-secrets"
+    carrier_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # The order desk's listing without a date range or other key walks this
+    # many months back (one index partition per month).
+    desk_lookback_months: int = Field(default=36, ge=1, le=240)
+
+
+class PaymentSettings(SettingsGroup):
+    """Payment providers, callbacks and the payment-events queue (docs/payments.md)."""
+
+    # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
+    # runs and tests: no network); callbacks keep Stripe's format either way.
+    payment_provider_api: Literal["stripe", "fake"] = "stripe"
+    # SSM SecureString parameters: the Stripe secret key (plain text), and
+    # JSON lists of the active webhook signing secrets (several during a
+    # rotation, see infrastructure/definitions.py).
+    stripe_api_key_parameter: str = "/shop/dev/stripe-api-key"
+    stripe_webhook_secrets_parameter: str = "/shop/dev/stripe-webhook-secrets"
+    hmac_webhook_secrets_parameter: str = "/shop/dev/hmac-webhook-secrets"
+    payment_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # Stripe retries a callback for up to three days; receipts outlive that.
+    webhook_receipt_ttl_days: int = Field(default=30, ge=4)
+    payment_events_queue_name: str = PAYMENT_EVENTS_QUEUE
+    # Where Stripe sends the customer back; "{order_id}" is filled in,
+    # Stripe's own "{CHECKOUT_SESSION_ID}" is left for Stripe.
+    checkout_success_url: str = "http://127.0.0.1:8000/checkout/success?order={order_id}"
+    checkout_cancel_url: str = "http://127.0.0.1:8000/checkout/cancelled?order={order_id}"
+    # The fake provider's pay page (the dev server of `make run`).
+    fake_pay_page_url: str = "http://127.0.0.1:8001"
+    # The merchant's account for bank transfers (shown to the customer).
+    bank_account_holder: str = ""
+    bank_iban: str = ""
+    bank_bic: str = ""
+
+
+# --- per function ----------------------------------------------------------------
+
+
+class ServiceSettings(
+    CommonSettings,
+    OrderSettings,
+    PaymentSettings,
+    ScheduleSettings,
+    FulfilmentSettings,
+    ShopSettings,
+):
+    """What the use cases read from their Context: the API, the
+    payment-events consumer and the schedules."""
+
+
+class NotificationSettings(CommonSettings, ShopSettings, EmailSettings):
+    """The notifications function's."""
+
+
+class OutboxSettings(CommonSettings, EventSettings):
+    """The outbox function's."""
+
+
+class Settings(ServiceSettings, NotificationSettings, OutboxSettings, ApiSettings):
+    """Every setting: tests, the local stack's tools and email previews."""
