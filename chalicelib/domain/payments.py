@@ -249,7 +249,13 @@ def _payment_received(order: Order, event: PaymentEvent, at: datetime) -> Decisi
         payments = _with_payment(order, payment)
         if matches:
             entry = HistoryEntry.of(
-                OrderPaidData(amount=amount, currency=currency, reference=reference),
+                OrderPaidData(
+                    amount=amount,
+                    currency=currency,
+                    provider=event.provider,
+                    payment_reference=reference,
+                    reference=reference,
+                ),
                 at=at,
                 actor=actor,
                 message="Payment received",
@@ -375,6 +381,8 @@ def record_refund(
             amount=total - payment.refunded,
             currency=payment.currency,
             refunded_total=total,
+            # The receipt's "refunded so far": every payment of the order.
+            total_refunded=sum(p.refunded for p in payments),
             reference=reference,
             # A refund the provider reported has no reason: none is written.
             **({"reason": reason} if reason else {}),
@@ -443,6 +451,8 @@ def mark_paid(order: Order, *, reference: str, actor: str, at: datetime) -> Orde
             OrderPaidData(
                 amount=sum(p.amount for p in held),
                 currency=held[0].currency if held else order.currency,
+                provider=held[0].provider if held else None,
+                payment_reference=held[0].reference if held else None,
                 reference=reference,
                 accepted_hold=True,
             ),
@@ -460,7 +470,13 @@ def mark_paid(order: Order, *, reference: str, actor: str, at: datetime) -> Orde
     )
     payments = _with_payment(order, payment)
     entry = HistoryEntry.of(
-        OrderPaidData(amount=payment.amount, currency=payment.currency, reference=reference),
+        OrderPaidData(
+            amount=payment.amount,
+            currency=payment.currency,
+            provider=payment.provider,
+            payment_reference=reference,
+            reference=reference,
+        ),
         at=at,
         actor=actor,
         message="Bank transfer received",

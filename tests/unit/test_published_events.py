@@ -397,3 +397,38 @@ def test_the_published_schema_refuses_an_event_without_a_required_field(entries,
     paid = json.loads(next(e["Detail"] for e in entries if e["DetailType"] == "OrderPaid"))
     del paid["data"]["amount"]
     assert not jsonschema_rs.validator_for(schema["detail_types"]["OrderPaid"]).is_valid(paid)
+
+
+def _customer_emails(entry: dict[str, Any]) -> list[str]:
+    from chalicelib.notify import emails as catalogue
+
+    shop = catalogue.Shop(
+        name="Shop", postal_address="Musterstr. 1, 10115 Berlin",
+        support_email="support@example.com", logo_url="", timezone="Europe/Berlin",
+        merchant_email="orders@example.com", merchant_locale="de",
+    )  # fmt: skip
+    detail = json.loads(entry["Detail"])
+    parsed = catalogue.parse(entry["DetailType"], detail)
+    assert parsed is not None
+    return [e.text for e in catalogue.emails_for(entry["DetailType"], parsed, shop)]
+
+
+def test_the_payment_receipt_shows_the_payment_reference_the_producer_recorded(entries):
+    paid = [e for e in entries if e["DetailType"] == "OrderPaid"]
+    assert paid
+    for entry in paid:
+        data = json.loads(entry["Detail"])["data"]
+        # The documented fields are filled, from the payment itself.
+        assert data["payment_reference"] and data["provider"]
+        (receipt,) = _customer_emails(entry)
+        assert data["payment_reference"] in receipt
+
+
+def test_the_refund_email_shows_what_was_refunded_in_all(entries):
+    refunded = [e for e in entries if e["DetailType"] == "OrderRefunded"]
+    assert refunded
+    for entry in refunded:
+        data = json.loads(entry["Detail"])["data"]
+        assert data["total_refunded"] >= data["amount"] > 0
+        (email,) = _customer_emails(entry)
+        assert "Insgesamt erstattet" in email
