@@ -103,7 +103,7 @@ def secure_parameters() -> SSMProvider:
 
     Not ``parameters.get_parameter``: its default provider makes a boto3
     Session of its own, which reads botocore's endpoint and partition data a
-    second time, about 75 ms of the webhook's cold start (issue 10)."""
+    second time, about 75 ms of the webhook's cold start (docs/performance.md)."""
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
     return SSMProvider(boto3_client=aws_client("ssm"))

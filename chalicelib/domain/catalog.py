@@ -12,7 +12,7 @@ class Product:
 
     ``catalog_version`` changes whenever name, price, currency or tax rate
     change; a reservation is only valid against the version it priced with.
-    Stock counters follow DESIGN.md: ``available`` is sellable now,
+    Stock counters (docs/architecture.md): ``available`` is sellable now,
     ``reserved`` is held by unshipped orders; ``shipped``, ``restocked`` and
     ``adjusted`` are running totals so stock conservation can be checked:
     available + reserved + shipped - restocked == adjusted.

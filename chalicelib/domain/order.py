@@ -72,7 +72,7 @@ class Visibility(StrEnum):
 
 
 _S = OrderStatus
-#: The lifecycle of DESIGN.md. Anything not listed is illegal; nothing moves back.
+#: The lifecycle (docs/architecture.md). Anything not listed is illegal; nothing moves back.
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PENDING_PAYMENT: frozenset({_S.PAID, _S.EXPIRED, _S.CANCELLED, _S.ON_HOLD}),
     _S.ON_HOLD: frozenset({_S.PAID, _S.CANCELLED}),
@@ -236,7 +236,7 @@ class Order:
     # (return shipping, restocking) the merchant withheld, in minor units.
     return_credit_total: int = 0
     return_surcharge_total: int = 0
-    # Payments (issue 3): money received, oldest first, and the provider
+    # Payments (docs/payments.md): money received, oldest first, and the provider
     # events already applied (bounded), so a redelivered event is a no-op.
     payments: tuple[Payment, ...] = ()
     applied_payment_events: tuple[str, ...] = ()
@@ -415,7 +415,7 @@ def price_lines(
     subtotal = sum(line.line_total for line in lines)
     tax = sum(line.tax_amount for line in lines)
     # Shipping is free for now: shipping rates are a catalog feature of their
-    # own (zones, weights) and no issue asks for them yet.
+    # own (zones, weights), not modelled yet.
     totals = Totals(currency=currencies[0], subtotal=subtotal, shipping=0, tax=tax, total=subtotal)
     return tuple(lines), totals
 

@@ -1,7 +1,7 @@
 """Stripe's REST API: the two calls the shop makes, over the standard library.
 
 Why not the ``stripe`` library: it was ~40% of the Lambda package (2.3 MB
-zipped plus requests & co.; issue 10 wants the package under 5 MB) for two
+zipped plus requests & co.; the package must stay under 5 MB) for two
 endpoints. The library stays a dev dependency: tests/unit/test_stripe_api.py
 proves that the form body we send is the one it would send. Upgrading: bump
 ``stripe`` in requirements-dev.txt and ``API_VERSION`` below together, then

@@ -3,7 +3,7 @@
 
 Apart from the domain mapping (store/mapping.py) on purpose: the
 notifications and outbox functions convert items too, and should not load
-the order domain's classes at cold start for it (issue 10).
+the order domain's classes at cold start for it (docs/performance.md).
 """
 
 from __future__ import annotations

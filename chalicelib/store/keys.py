@@ -1,4 +1,4 @@
-"""Key layout of the single table (see DESIGN.md, Data)."""
+"""Key layout of the single table (docs/architecture.md, "The table")."""
 
 from __future__ import annotations
 

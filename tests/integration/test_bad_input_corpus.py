@@ -1,4 +1,4 @@
-"""A bad-input corpus across every route (issue 10).
+"""A bad-input corpus across every route.
 
 The routes come from the app itself (``local.openapi_document.routes``); each
 has an entry in ``ROUTES``: a valid request (path parameters, headers, body)

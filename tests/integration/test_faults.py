@@ -1,4 +1,4 @@
-"""Faults injected into the real code paths on moto (issue 10): SES failing,
+"""Faults injected into the real code paths on moto: SES failing,
 DynamoDB throttling transactions, poison queue messages, the outbox crashing
 between the stream and EventBridge, and everything delivered twice. After
 each, nothing is lost (every email sent exactly once, or its event parked

@@ -1,4 +1,4 @@
-"""A hypothesis state machine over the whole API (issue 10).
+"""A hypothesis state machine over the whole API.
 
 The real Chalice app runs in process on moto with a fresh table, payment
 queue, bus and notification queue per example, and a clock the machine
@@ -12,8 +12,8 @@ queued payment events applied whenever the consumer happens to run, and the
 notification pipeline run at random points.
 
 After every step, read from the admin API and the stores:
-- each order's history is a path of DESIGN.md's lifecycle, checked against
-  the domain's own table AND the one written out below from DESIGN.md; the
+- each order's history is a path of the documented lifecycle (docs/architecture.md), checked against
+  the domain's own table AND the one written out below from the docs; the
   history only grows and the status seen never moves back;
 - per SKU: available + reserved + shipped - restocked == the counts set, no
   counter below zero, and reserved/shipped/restocked match what the orders
@@ -122,9 +122,9 @@ settings.register_profile(
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
-# --- the lifecycle as DESIGN.md writes it (independent of the domain's table) ----
+# --- the lifecycle as the docs write it (independent of the domain's table) ----
 
-DESIGN_LIFECYCLE: dict[str, set[str]] = {
+DOCUMENTED_LIFECYCLE: dict[str, set[str]] = {
     "pending_payment": {"paid", "expired", "cancelled", "on_hold"},
     "paid": {"cancelled", "partially_shipped", "shipped"},
     "partially_shipped": {"partially_shipped", "shipped"},
@@ -141,7 +141,7 @@ SHIPPABLE = {"paid", "partially_shipped"}
 RETURNABLE = {"partially_shipped", "shipped", "delivered"}
 REFUSED_BY_PROVIDER = {"refund_rejected", "nothing_left_to_refund"}
 
-#: DESIGN.md's emails: the history entries that send one, and to whom.
+#: The documented emails (docs/events.md): the history entries that send one, and to whom.
 EMAILS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "OrderPlaced": ("order_confirmation", "new_order"),
     "OrderPaid": ("payment_received",),
@@ -828,7 +828,7 @@ class WholeApi(RuleBasedStateMachine):
         assert path[0] == "pending_payment"
         assert path[-1] == detail["status"], (path, detail["status"])
         for before, after in pairwise(path):
-            assert after in DESIGN_LIFECYCLE[before], f"{order}: {before} -> {after} (DESIGN.md)"
+            assert after in DOCUMENTED_LIFECYCLE[before], f"{order}: {before} -> {after} (documented lifecycle)"
             assert can_move(OrderStatus(before), OrderStatus(after)), f"{before} -> {after}"
         if detail["status"] != order.seen_statuses[-1]:
             order.seen_statuses.append(detail["status"])

@@ -16,7 +16,7 @@ from chalicelib.notify.ses import mime
 from local.email_previews import write_previews
 from local.email_samples import DETAIL_TYPES, sample
 
-# Every kind the issue asks for, so a kind cannot silently lose its trigger.
+# Every documented kind (docs/events.md), so a kind cannot silently lose its trigger.
 EXPECTED_KINDS = {
     "order_confirmation",
     "new_order",
