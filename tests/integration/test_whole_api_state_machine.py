@@ -828,7 +828,7 @@ class WholeApi(RuleBasedStateMachine):
         assert path[0] == "pending_payment"
         assert path[-1] == detail["status"], (path, detail["status"])
         for before, after in pairwise(path):
-            assert after in DOCUMENTED_LIFECYCLE[before], f"{order}: {before} -> {after} (documented lifecycle)"
+            assert after in DOCUMENTED_LIFECYCLE[before], f"{order}: {before} -> {after}"
             assert can_move(OrderStatus(before), OrderStatus(after)), f"{before} -> {after}"
         if detail["status"] != order.seen_statuses[-1]:
             order.seen_statuses.append(detail["status"])
