@@ -295,6 +295,15 @@ def test_a_fixed_code_above_the_goods_takes_them_to_zero_and_shipping_keeps_thei
     assert_adds_up(pricing)
 
 
+def test_a_shipping_cent_the_rates_could_equally_claim_goes_to_the_higher_rate() -> None:
+    lines = [BasketLine("A", 1, 1000, SEVEN), BasketLine("B", 1, 1000, NINETEEN)]
+    odd = ShippingMethod("odd", {"en": "Odd"}, "dhl", 491, frozenset({"DE"}))
+    pricing = price_basket(lines, Delivery(odd, "DE"))
+    # 491 over 1000 : 1000 = 245.5 : 245.5
+    assert [(rate.rate, rate.shipping) for rate in pricing.rates] == [(SEVEN, 245), (NINETEEN, 246)]
+    assert_adds_up(pricing)
+
+
 def test_shipping_for_zero_rated_goods_is_zero_rated() -> None:
     books = [BasketLine("BOOK", 3, 1200, ZERO)]
     pricing = price_basket(books, Delivery(DHL, "DE"))
