@@ -152,8 +152,8 @@ class ShippingMethod:
 
     ``free_from``: the goods' value from which this method costs nothing. It
     looks at the goods after discount (gross, shipping excluded): "free
-    shipping from 50 EUR" promises it for 50 EUR of goods paid for, and is how
-    German shops state it (Warenwert nach Abzug von Gutscheinen). Looking at
+    shipping from 50 EUR" promises it for 50 EUR of goods paid for, as German
+    shops commonly state it (Warenwert nach Abzug von Gutscheinen). Looking at
     the value before discount would let a code take the goods below the
     threshold and still ship free: two discounts the merchant never priced
     together.
@@ -321,6 +321,10 @@ class DiscountCode:
                 raise ValueError("a percentage code takes at most two decimals")
         if self.kind is DiscountKind.FIXED_AMOUNT and (self.amount is None or self.amount <= 0):
             raise ValueError("a fixed-amount code takes an amount above 0")
+        if (self.percent is not None and self.kind is not DiscountKind.PERCENTAGE) or (
+            self.amount is not None and self.kind is not DiscountKind.FIXED_AMOUNT
+        ):
+            raise ValueError("only a percentage code has a percent, only a fixed code an amount")
         for moment in (self.valid_from, self.valid_until):
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError("validity moments must be timezone-aware")
@@ -371,6 +375,8 @@ def check_code(
     use in its own write (uses below the limit, the customer's use not yet
     recorded), or two checkouts could both pass here for the last use.
     """
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
     if not code.active:
         raise DiscountCodeUnknown("this discount code does not exist", code=code.code)
     if code.valid_from is not None and now < code.valid_from:

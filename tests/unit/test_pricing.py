@@ -395,6 +395,7 @@ def test_codes_and_emails_are_normalised() -> None:
         {"valid_from": NOW, "valid_until": NOW},
         {"skus": frozenset()},
         {"minimum": -1},
+        {"amount": 500},  # a percentage code with an amount
     ],
 )
 def test_a_malformed_code_is_refused_when_built(fields: dict[str, object]) -> None:
@@ -402,9 +403,16 @@ def test_a_malformed_code_is_refused_when_built(fields: dict[str, object]) -> No
         code(**fields)
 
 
-def test_a_fixed_code_needs_a_positive_amount() -> None:
+def test_a_fixed_code_needs_a_positive_amount_and_no_percent() -> None:
     with pytest.raises(ValueError):
         code(DiscountKind.FIXED_AMOUNT, amount=0)
+    with pytest.raises(ValueError):
+        code(DiscountKind.FIXED_AMOUNT, percent=Decimal("10"))
+
+
+def test_check_code_needs_an_aware_now() -> None:
+    with pytest.raises(ValueError):
+        check(code(), now=datetime(2026, 11, 23, 12, 0))
 
 
 def check(discount: DiscountCode, *, basket: list[BasketLine] | None = None, **kw: object) -> None:
