@@ -1,7 +1,7 @@
 """What a checkout charges: shipping, pickup, discount codes and the VAT per rate.
 
-Pure Python, no I/O; the checkout services call it. Every amount is an integer
-in the minor units of the basket's one currency (an order has one, see
+Pure Python, no I/O; the checkout services will call it. Every amount is an
+integer in the minor units of the basket's one currency (an order has one, see
 domain/order.py), gross: tax included, as EU B2C shops show prices. A
 shipping method's price and a fixed code's amount are in that currency too; a
 shop selling in several currencies keeps a method and a code per currency.
