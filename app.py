@@ -21,7 +21,9 @@ from chalicelib.jobs.payment_events import payment_jobs
 from chalicelib.jobs.schedules import schedules
 
 app = Chalice(app_name="shop-orders")
-wire(bootstrap.context)
+# Looked up on every call, not bound once: a test (or the local stack) that puts
+# another context behind bootstrap.context reaches the views too.
+wire(lambda: bootstrap.context())  # noqa: PLW0108 - late binding, as said
 register_middleware(app)
 app.register_blueprint(admin_auth)
 app.register_blueprint(storefront)

@@ -200,3 +200,92 @@ class NothingLeftToRefund(RefundRejected):
 
 class InvalidCarrierSignature(DomainError):
     code = "invalid_signature"
+
+
+# --- checkout: shipping and discount codes (domain/pricing.py) ------------------------------------
+
+
+class ShippingMethodUnknown(DomainError):
+    """No such shipping method, or it is switched off. The caller raises it
+    when the id is not found; pricing raises it for an inactive method."""
+
+    code = "shipping_method_unknown"
+
+
+class ShippingNotAvailable(DomainError):
+    """The shipping method does not deliver to that country."""
+
+    code = "shipping_method_unavailable_for_country"
+
+
+class PickupLocationUnknown(DomainError):
+    """No such pickup location, or it is closed (inactive)."""
+
+    code = "pickup_location_unknown"
+
+
+class DiscountCodeRefused(DomainError):
+    """A discount code that cannot be used for this order; the subclasses say why."""
+
+    code = "discount_code_refused"
+
+
+class DiscountCodeUnknown(DiscountCodeRefused):
+    """No such code, or it is switched off. The caller raises it when the code
+    is not found; ``check_code`` raises it for an inactive code."""
+
+    code = "discount_code_unknown"
+
+
+class DiscountCodeNotYetValid(DiscountCodeRefused):
+    code = "discount_code_not_yet_valid"
+
+
+class DiscountCodeExpired(DiscountCodeRefused):
+    code = "discount_code_expired"
+
+
+class DiscountCodeUsedUp(DiscountCodeRefused):
+    """The code's total number of uses is reached."""
+
+    code = "discount_code_used_up"
+
+
+class DiscountCodeAlreadyUsed(DiscountCodeRefused):
+    """A once-per-customer code this customer has already used."""
+
+    code = "discount_code_already_used"
+
+
+class DiscountCodeNotApplicable(DiscountCodeRefused):
+    """A code limited to some products, and the basket holds none of them."""
+
+    code = "discount_code_not_applicable"
+
+
+class DiscountMinimumNotReached(DiscountCodeRefused):
+    code = "discount_code_minimum_not_reached"
+
+
+# --- withdrawals (domain/withdrawal.py) ----------------------------------------------
+
+
+class WithdrawalPeriodEnded(DomainError):
+    """The declaration came after the end of the withdrawal period."""
+
+    code = "withdrawal_period_ended"
+
+
+class WithdrawalLinesInvalid(DomainError):
+    """The lines named are not on the order, or more than is left to withdraw."""
+
+    code = "withdrawal_lines_invalid"
+
+
+# --- bank transfer QR codes (payments/girocode.py) ----------------------------------
+
+
+class InvalidTransferDetails(DomainError):
+    """A payment detail cannot go into an EPC QR code; ``field`` names it."""
+
+    code = "invalid_transfer_details"

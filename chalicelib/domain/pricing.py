@@ -23,8 +23,7 @@ The rules (docs/checkout.md, "How an order is priced"):
   (``included_tax``) and then allocated to the rate's lines and shipping
   share, so the per-rate breakdown, the lines and the total agree to the cent.
 
-The errors are defined here for now, to move to domain/errors.py with the
-others.
+Its errors live in domain/errors.py with every other domain error.
 """
 
 from __future__ import annotations
@@ -35,73 +34,20 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from chalicelib.domain.errors import DomainError, InvalidRequest
+from chalicelib.domain.errors import (
+    DiscountCodeAlreadyUsed,
+    DiscountCodeExpired,
+    DiscountCodeNotApplicable,
+    DiscountCodeNotYetValid,
+    DiscountCodeUnknown,
+    DiscountCodeUsedUp,
+    DiscountMinimumNotReached,
+    InvalidRequest,
+    PickupLocationUnknown,
+    ShippingMethodUnknown,
+    ShippingNotAvailable,
+)
 from chalicelib.domain.money import included_tax
-
-# --- errors (to move to domain/errors.py) -------------------------------------
-
-
-class ShippingMethodUnknown(DomainError):
-    """No such shipping method, or it is switched off. The caller raises it
-    when the id is not found; pricing raises it for an inactive method."""
-
-    code = "shipping_method_unknown"
-
-
-class ShippingNotAvailable(DomainError):
-    """The shipping method does not deliver to that country."""
-
-    code = "shipping_method_unavailable_for_country"
-
-
-class PickupLocationUnknown(DomainError):
-    """No such pickup location, or it is closed (inactive)."""
-
-    code = "pickup_location_unknown"
-
-
-class DiscountCodeRefused(DomainError):
-    """A discount code that cannot be used for this order; the subclasses say why."""
-
-    code = "discount_code_refused"
-
-
-class DiscountCodeUnknown(DiscountCodeRefused):
-    """No such code, or it is switched off. The caller raises it when the code
-    is not found; ``check_code`` raises it for an inactive code."""
-
-    code = "discount_code_unknown"
-
-
-class DiscountCodeNotYetValid(DiscountCodeRefused):
-    code = "discount_code_not_yet_valid"
-
-
-class DiscountCodeExpired(DiscountCodeRefused):
-    code = "discount_code_expired"
-
-
-class DiscountCodeUsedUp(DiscountCodeRefused):
-    """The code's total number of uses is reached."""
-
-    code = "discount_code_used_up"
-
-
-class DiscountCodeAlreadyUsed(DiscountCodeRefused):
-    """A once-per-customer code this customer has already used."""
-
-    code = "discount_code_already_used"
-
-
-class DiscountCodeNotApplicable(DiscountCodeRefused):
-    """A code limited to some products, and the basket holds none of them."""
-
-    code = "discount_code_not_applicable"
-
-
-class DiscountMinimumNotReached(DiscountCodeRefused):
-    code = "discount_code_minimum_not_reached"
-
 
 # --- allocation ---------------------------------------------------------------
 

@@ -39,28 +39,13 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import WithdrawalLinesInvalid, WithdrawalPeriodEnded
 
 #: The withdrawal period (section 355 (2) BGB) and the refund's (section 357 (1) BGB).
 WITHDRAWAL_DAYS = 14
 REFUND_DAYS = 14
 #: How long before the refund deadline the merchant is reminded, unless configured.
 DEFAULT_REMINDER_LEAD = timedelta(days=3)
-
-
-# --- errors (to move to domain/errors.py) -----------------------------------------------
-
-
-class WithdrawalPeriodEnded(DomainError):
-    """The declaration came after the end of the withdrawal period."""
-
-    code = "withdrawal_period_ended"
-
-
-class WithdrawalLinesInvalid(DomainError):
-    """The lines named are not on the order, or more than is left to withdraw."""
-
-    code = "withdrawal_lines_invalid"
 
 
 # --- the period -------------------------------------------------------------------------

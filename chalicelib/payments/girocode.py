@@ -23,7 +23,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import InvalidTransferDetails
 
 MAX_PAYLOAD_BYTES = 331
 MIN_AMOUNT = 1  # cents: EUR 0.01
@@ -32,12 +32,6 @@ MAX_AMOUNT = 99_999_999_999  # cents: EUR 999999999.99
 _BIC = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
 _CREDITOR_REFERENCE = re.compile(r"RF[0-9]{2}[A-Z0-9]{1,21}")
-
-
-class InvalidTransferDetails(DomainError):
-    """A payment detail cannot go into an EPC QR code; ``field`` names it."""
-
-    code = "invalid_transfer_details"
 
 
 @dataclass(frozen=True)

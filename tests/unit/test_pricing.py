@@ -12,12 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.errors import InvalidRequest
-from chalicelib.domain.money import included_tax
-from chalicelib.domain.pricing import (
-    BasketLine,
-    Delivery,
-    DiscountCode,
+from chalicelib.domain.errors import (
     DiscountCodeAlreadyUsed,
     DiscountCodeExpired,
     DiscountCodeNotApplicable,
@@ -25,15 +20,22 @@ from chalicelib.domain.pricing import (
     DiscountCodeRefused,
     DiscountCodeUnknown,
     DiscountCodeUsedUp,
-    DiscountKind,
     DiscountMinimumNotReached,
-    Pickup,
-    PickupLocation,
+    InvalidRequest,
     PickupLocationUnknown,
-    Pricing,
-    ShippingMethod,
     ShippingMethodUnknown,
     ShippingNotAvailable,
+)
+from chalicelib.domain.money import included_tax
+from chalicelib.domain.pricing import (
+    BasketLine,
+    Delivery,
+    DiscountCode,
+    DiscountKind,
+    Pickup,
+    PickupLocation,
+    Pricing,
+    ShippingMethod,
     allocate,
     check_code,
     normalise_code,
