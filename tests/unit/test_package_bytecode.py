@@ -146,7 +146,7 @@ def test_a_package_for_another_runtime_is_refused_even_from_its_own_python(
     monkeypatch.setattr(bytecode, "runtime_of_this_python", lambda: "python3.12")
     before = package.read_bytes()
 
-    with pytest.raises(RuntimeError, match="the functions run on python3.13"):
+    with pytest.raises(RuntimeError, match=r"the functions run on python3\.13"):
         add_bytecode(package, "python3.12")
 
     assert package.read_bytes() == before
