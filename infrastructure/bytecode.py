@@ -29,7 +29,9 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
 
 Bytecode is specific to a Python minor version. chalice picks the Lambda
 runtime from the Python that runs it, which is the one compiling here;
-``add_bytecode`` refuses a package whose runtime differs.
+``add_bytecode`` refuses a package whose runtime differs, and one for any
+runtime but ``LAMBDA_RUNTIME``: packaged by another Python, the functions
+would deploy on another runtime without a word.
 
 Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench).
 """
@@ -47,6 +49,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+#: The functions' Lambda runtime (the Makefile's venvs are built on its Python).
+LAMBDA_RUNTIME = "python3.13"
 
 #: Libraries the functions load, shipped as bytecode instead of source.
 COMPILED = (
@@ -146,6 +151,11 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
         raise RuntimeError(
             f"the package is for {runtime}, but this is {runtime_of_this_python()}: "
             "its bytecode would not load; package with the runtime's Python"
+        )
+    if runtime != LAMBDA_RUNTIME:
+        raise RuntimeError(
+            f"the package is for {runtime}, but the functions run on {LAMBDA_RUNTIME}: "
+            "package with its Python (the Makefile's .venv and .venv-infra are)"
         )
     before = package.stat().st_size
     ours = libraries = dropped = 0

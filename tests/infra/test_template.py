@@ -207,6 +207,16 @@ def test_every_parameter_is_a_secret_the_functions_are_told_about(synthesis: Syn
                 assert variables[parameter.env] == f"/aws/reference/secretsmanager/{name}"
 
 
+def test_every_function_runs_on_python_3_13(synthesis: Synthesis) -> None:
+    # chalice takes the runtime from the Python that packages the app, and the
+    # package's bytecode is that Python's (the test below): both are 3.13.
+    for stage in synthesis.templates:
+        functions = functions_by_handler(synthesis, stage)
+        assert functions
+        for handler, properties in functions.items():
+            assert properties["Runtime"] == "python3.13", handler
+
+
 def test_functions_get_the_stage_settings(synthesis: Synthesis) -> None:
     for stage in synthesis.templates:
         table_id, _ = only(synthesis.resources(stage, "AWS::DynamoDB::Table"))
@@ -404,3 +414,11 @@ def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> N
     assert any(n.endswith(".py") and is_ours(n) for n in names)
     assert ours_without_bytecode(names) == []
     assert not any(n.startswith("dns/") for n in names)
+    # The bytecode is Python 3.13's (magic number 3571), the functions'
+    # runtime: another version's would be ignored (ours) or refused (the
+    # libraries').
+    compiled = sorted(n for n in names if n.endswith(".pyc"))
+    assert all(".cpython-313." in n for n in compiled if is_ours(n))
+    with zipfile.ZipFile(package) as z:
+        magic = {z.read(n)[:4] for n in compiled[:: max(1, len(compiled) // 50)]}
+    assert magic == {(3571).to_bytes(2, "little") + b"\r\n"}

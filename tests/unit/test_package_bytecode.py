@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.bytecode import add_bytecode, ours_without_bytecode, runtime_of_this_python
+from infrastructure import bytecode
+from infrastructure.bytecode import (
+    LAMBDA_RUNTIME,
+    add_bytecode,
+    ours_without_bytecode,
+    runtime_of_this_python,
+)
 
 PACKAGE = {
     "app.py": "from chalicelib.greeting import GREETING\n",
@@ -123,6 +129,25 @@ def test_a_package_for_another_python_is_refused(package: Path) -> None:
 
     with pytest.raises(RuntimeError, match="would not load"):
         add_bytecode(package, "python3.9")
+
+    assert package.read_bytes() == before
+
+
+def test_the_toolchain_is_the_runtimes_python() -> None:
+    assert LAMBDA_RUNTIME == "python3.13"
+    assert runtime_of_this_python() == LAMBDA_RUNTIME
+
+
+def test_a_package_for_another_runtime_is_refused_even_from_its_own_python(
+    package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if chalice and the bytecode step ran on a Python 3.12: consistent,
+    # but the functions would deploy on python3.12.
+    monkeypatch.setattr(bytecode, "runtime_of_this_python", lambda: "python3.12")
+    before = package.read_bytes()
+
+    with pytest.raises(RuntimeError, match=r"the functions run on python3\.13"):
+        add_bytecode(package, "python3.12")
 
     assert package.read_bytes() == before
 
