@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test check lint format typecheck unit bench clean openapi
+.PHONY: setup browser run test check lint imports format typecheck unit bench clean openapi
 .PHONY: infra-setup synth deploy test-infra
 
 setup: $(STAMP)
@@ -28,7 +28,7 @@ run: setup
 
 # Everything: unit, integration, e2e in .venv; then the infrastructure tests
 # in their own virtualenv (the CDK and its linters pin other versions).
-test: setup browser
+test: setup browser imports
 	$(PY) -m pytest -n 2 tests $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
 
@@ -41,7 +41,7 @@ browser:
 	  || echo "could not install chromium: the browser test will be skipped"; }
 
 # Lint, types and the fast unit tests: seconds, no AWS.
-check: lint typecheck unit
+check: lint imports typecheck unit
 
 lint: setup
 	$(PY) -m ruff check .
@@ -50,6 +50,10 @@ lint: setup
 format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# The layering (pyproject.toml's import-linter contracts; docs/architecture.md).
+imports: setup
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: setup
 	$(PY) -m mypy
