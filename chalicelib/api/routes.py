@@ -20,6 +20,7 @@ packaging), never as a 405 in production.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -74,15 +75,23 @@ class LazyRoutes(dict[str, Methods]):
         self._mount = mount
         self._table = table
         self._pending = {path: owner for owner, paths in table.items() for path in paths}
+        # Chalice's local server walks the routes from a thread per request:
+        # one thread must not check the table while another is halfway
+        # through registering a blueprint. Reentrant, as registering looks
+        # paths up. Lambda runs one invocation at a time; the lock costs nothing there.
+        self._lock = threading.RLock()
 
     def __missing__(self, path: str) -> Methods:
-        owner = self._pending.get(path)
-        if owner is None:
-            return self.setdefault(path, {})
-        self._load(owner)
-        if not dict.__contains__(self, path):
-            raise RouteTableError(f"{owner} registers no route for {path}")
-        return dict.__getitem__(self, path)
+        with self._lock:
+            if dict.__contains__(self, path):
+                return dict.__getitem__(self, path)
+            owner = self._pending.get(path)
+            if owner is None:
+                return self.setdefault(path, {})
+            self._load(owner)
+            if not dict.__contains__(self, path):
+                raise RouteTableError(f"{owner} registers no route for {path}")
+            return dict.__getitem__(self, path)
 
     def _load(self, owner: str) -> None:
         for path in self._table[owner]:
@@ -92,6 +101,10 @@ class LazyRoutes(dict[str, Methods]):
 
     def load_all(self) -> None:
         """Register every blueprint not registered yet, then check the table."""
+        with self._lock:
+            self._load_all()
+
+    def _load_all(self) -> None:
         for owner in self._table:
             if any(self._pending.get(path) == owner for path in self._table[owner]):
                 self._load(owner)

@@ -141,3 +141,36 @@ def test_a_path_listed_under_the_wrong_blueprint_fails_on_lookup(
 
     with pytest.raises(RouteTableError, match="registers no route for /c"):
         app.routes["/c"]
+
+
+def test_threads_walking_the_routes_at_once_each_see_the_whole_table(
+    routes_module: types.ModuleType,
+) -> None:
+    """Chalice's local server builds its route matcher in a thread per request;
+    a walk must never check the table while another thread is mid-registration."""
+    import threading
+    import time
+
+    name = routes_module.__name__
+    app = Chalice(app_name="probe")
+
+    def slow_mount(blueprint: Blueprint) -> None:
+        time.sleep(0.05)  # widens the window between taking a module and registering it
+        app.register_blueprint(blueprint)
+
+    app.routes = LazyRoutes(slow_mount, {f"{name}:shop": ("/a", "/b"), f"{name}:desk": ("/c",)})
+    seen: list[object] = []
+
+    def walk() -> None:
+        try:
+            seen.append(sorted(app.routes))
+        except RouteTableError as exc:
+            seen.append(exc)
+
+    threads = [threading.Thread(target=walk) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert seen == [["/a", "/b", "/c"]] * 4
