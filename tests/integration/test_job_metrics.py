@@ -4,10 +4,10 @@ the EMF lines powertools prints, and starts each invocation with a clean
 logger carrying its Lambda context. Invoked as Lambda would, through
 chalice's test client, with real event shapes on moto."""
 
+# ruff: noqa: F811 - the imported `shop` fixture is taken as a parameter of the same name
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from chalicelib import bootstrap
 from chalicelib.observability import logger, metrics
 from tests.conftest import order_body
 from tests.integration.test_payments_api import consume, order_of, placed, post_stripe
+from tests.integration.test_schedules import shop  # noqa: F401 - fixture
 from tests.pipeline import place
 
 #: Every handler app.py registers that is not the HTTP API or its authorizer.
@@ -161,19 +162,6 @@ def test_an_invocation_that_raises_still_publishes_its_metrics_and_clears_the_lo
 
 
 # --- schedules ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def shop(api, clock):
-    """The API and the scheduled handlers on the test's clock (as test_schedules.py)."""
-    cached = bootstrap.context
-    real = cached()
-    bootstrap.context = lambda: replace(real, clock=clock)  # type: ignore[assignment]
-    try:
-        api.add_product("tea", available=10, price=500, tax_rate="7")
-        yield api
-    finally:
-        bootstrap.context = cached
 
 
 def due_order(shop: Any, clock: Any) -> None:
