@@ -401,12 +401,9 @@ def test_the_published_schema_refuses_an_event_without_a_required_field(entries,
 
 def _customer_emails(entry: dict[str, Any]) -> list[str]:
     from chalicelib.notify import emails as catalogue
+    from chalicelib.settings import NotificationSettings
 
-    shop = catalogue.Shop(
-        name="Shop", postal_address="Musterstr. 1, 10115 Berlin",
-        support_email="support@example.com", logo_url="", timezone="Europe/Berlin",
-        merchant_email="orders@example.com", merchant_locale="de",
-    )  # fmt: skip
+    shop = catalogue.Shop.from_settings(NotificationSettings(table_name="shop-test"))
     detail = json.loads(entry["Detail"])
     parsed = catalogue.parse(entry["DetailType"], detail)
     assert parsed is not None
