@@ -31,12 +31,13 @@ app.register_blueprint(payment_jobs)
 
 
 def prepare() -> None:
-    """The stores and their DynamoDB client, and email-validator, which the
+    """The DynamoDB client every route uses, and email-validator, which the
     checkout's first validation would load (it compiles regular expressions
-    over all of Unicode at import; docs/performance.md)."""
+    over all of Unicode at import; docs/performance.md). The stores are built
+    by the first request that uses them (bootstrap.context)."""
     import email_validator  # noqa: F401
 
-    bootstrap.context()
+    bootstrap.aws_client("dynamodb")
 
 
 bootstrap.prepare_at_init(__name__, prepare)

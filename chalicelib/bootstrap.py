@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -26,8 +26,19 @@ if TYPE_CHECKING:
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
-    from chalicelib.services.ports import PaymentPorts, PaymentProvider
+    from chalicelib.services.ports import (
+        CartStore,
+        CatalogStore,
+        OrderDesk,
+        OrderStore,
+        PaymentPorts,
+        PaymentProvider,
+        SuppressionList,
+        SweepIndex,
+    )
     from chalicelib.settings import NotificationSettings, ServiceSettings, Settings
+
+T = TypeVar("T")
 
 # Connect and read timeouts well under the Lambda timeout, with botocore's
 # standard retry mode (exponential backoff with jitter on throttling).
@@ -115,28 +126,101 @@ def secret_parameter(name: str, *, max_age: int, transform: Literal["json"] | No
     return secure_parameters().get(name, max_age=max_age, transform=transform, decrypt=True)
 
 
+class _Deferred:
+    """Stands in for an adapter until its first use, then builds it once and
+    passes every attribute through to it.
+
+    The context names every store and port a use case may need, but a
+    request needs one or two of them: GET /products reads the catalog, a
+    payment callback the payment records. Building them all at a cold start
+    imported every store and adapter (and through them most of the domain and
+    the Stripe adapter's models) whatever the route (docs/performance.md).
+    """
+
+    __slots__ = ("_build", "_built", "_lock")
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        import threading
+
+        self._build = build
+        self._built: object | None = None
+        # Chalice's local server answers each request on its own thread.
+        self._lock = threading.Lock()
+
+    def _adapter(self) -> object:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter(), name)
+
+
+def build_now(*adapters: object) -> None:
+    """Build these members of the context now: what a function's every
+    invocation uses, made at its init (``prepare_at_init``)."""
+    for adapter in adapters:
+        if isinstance(adapter, _Deferred):
+            adapter._adapter()
+
+
+def _deferred(build: Callable[[], T]) -> T:
+    """``build()`` on first use (``_Deferred``), typed as what it builds."""
+    return cast("T", _Deferred(build))
+
+
 @functools.cache
 def context() -> Context:
+    """The use cases' context. Each store and port is built on first use
+    (``_deferred``), so a request imports only the adapters its use case
+    touches; all of them share one DynamoDB client."""
     from chalicelib.services.context import Context
-    from chalicelib.store.carts import DynamoCarts
-    from chalicelib.store.catalog import DynamoCatalog
-    from chalicelib.store.desk import DynamoOrderDesk
-    from chalicelib.store.orders import DynamoOrders
-    from chalicelib.store.suppressions import DynamoSuppressions
-    from chalicelib.store.sweeps import DynamoSweepIndex
 
     settings = service_settings()
-    client = aws_client("dynamodb")
+    table = settings.table_name
+
+    def catalog() -> CatalogStore:
+        from chalicelib.store.catalog import DynamoCatalog
+
+        return DynamoCatalog(aws_client("dynamodb"), table, settings.catalog_cache_seconds)
+
+    def orders() -> OrderStore:
+        from chalicelib.store.orders import DynamoOrders
+
+        return DynamoOrders(aws_client("dynamodb"), table)
+
+    def carts() -> CartStore:
+        from chalicelib.store.carts import DynamoCarts
+
+        return DynamoCarts(aws_client("dynamodb"), table)
+
+    def suppressions() -> SuppressionList:
+        from chalicelib.store.suppressions import DynamoSuppressions
+
+        return DynamoSuppressions(aws_client("dynamodb"), table)
+
+    def sweeps() -> SweepIndex:
+        from chalicelib.store.sweeps import DynamoSweepIndex
+
+        return DynamoSweepIndex(aws_client("dynamodb"), table)
+
+    def desk() -> OrderDesk:
+        from chalicelib.store.desk import DynamoOrderDesk
+
+        return DynamoOrderDesk(aws_client("dynamodb"), table)
+
     return Context(
-        catalog=DynamoCatalog(client, settings.table_name, settings.catalog_cache_seconds),
-        orders=DynamoOrders(client, settings.table_name),
+        catalog=_deferred(catalog),
+        orders=_deferred(orders),
         settings=settings,
-        carts=DynamoCarts(client, settings.table_name),
-        suppressions=DynamoSuppressions(client, settings.table_name),
-        sweeps=DynamoSweepIndex(client, settings.table_name),
-        desk=DynamoOrderDesk(client, settings.table_name),
-        payments=payment_ports(),
-        carrier_callbacks=carrier_callbacks(),
+        carts=_deferred(carts),
+        suppressions=_deferred(suppressions),
+        sweeps=_deferred(sweeps),
+        desk=_deferred(desk),
+        payments=_deferred(payment_ports),
+        carrier_callbacks=_deferred(carrier_callbacks),
     )
 
 

@@ -19,7 +19,6 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import outbox_settings, table_stream_arn
-from chalicelib.domain.events import SOURCE, envelope
 from chalicelib.observability import logger, metrics, per_invocation
 
 outbox = Blueprint(__name__)
@@ -45,6 +44,11 @@ def event_for(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     (``cart_event``, see docs/schedules.md), None for any other item."""
     if item.get("entity") not in ("history", "cart_event"):
         return None
+    # Here, not at import: app.py imports this module to register the stream
+    # handler, and the API function must not define the event models at its
+    # cold start. The outbox function loads them at init (``prepare``).
+    from chalicelib.domain.events import envelope
+
     detail = envelope(
         event_id=event_id(item),
         occurred_at=item["at"],
@@ -73,6 +77,8 @@ def new_items(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def publish(events: Sequence[tuple[str, dict[str, Any]]], client: Any, bus: str) -> int:
     """Put the events on the bus in order; raise PublishFailed if any is refused."""
+    from chalicelib.domain.events import SOURCE
+
     for start in range(0, len(events), _PUT_EVENTS_LIMIT):
         chunk = events[start : start + _PUT_EVENTS_LIMIT]
         response = client.put_events(
@@ -114,8 +120,9 @@ def publish_order_events(event: DynamoDBEvent) -> None:
 
 
 def prepare() -> None:
-    """The EventBridge client and the item conversion, made at init
-    (bootstrap.prepare_at_init)."""
+    """The EventBridge client, the item conversion and the event envelope,
+    made at init (bootstrap.prepare_at_init)."""
+    import chalicelib.domain.events
     import chalicelib.store.attributes  # noqa: F401
 
     bootstrap.aws_client("events")

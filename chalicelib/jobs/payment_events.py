@@ -63,7 +63,8 @@ def prepare() -> None:
     from chalicelib.payments import messages  # noqa: F401
     from chalicelib.services import payments  # noqa: F401
 
-    bootstrap.context()
+    ctx = bootstrap.context()
+    bootstrap.build_now(ctx.orders, ctx.payments)
 
 
 bootstrap.prepare_at_init(__name__, prepare)

@@ -84,6 +84,35 @@ def test_the_api_loads_no_batch_utility() -> None:
     assert PARSER_MODELS not in loaded
 
 
+def test_the_api_does_not_load_the_jobs_use_cases_or_the_event_models() -> None:
+    """app.py imports every job module to register its handler; their use
+    cases (the sweeps, and through them every service) and the event models
+    load in their own functions, not in the API's cold start."""
+    loaded = loaded_after("import app")
+
+    assert "chalicelib.services.sweeps" not in loaded
+    assert "chalicelib.domain.events" not in loaded
+    assert "chalicelib.services.context" not in loaded
+
+
+def test_a_catalog_read_builds_no_other_store_or_payment_adapter() -> None:
+    """The context builds each store on first use: reading the catalog (GET
+    /products) imports neither the order store nor the payment adapters."""
+    loaded = loaded_after(
+        "import os\n"
+        "os.environ.setdefault('AWS_DEFAULT_REGION', 'eu-central-1')\n"
+        "os.environ.setdefault('SHOP_TABLE_NAME', 'shop-unit')\n"
+        "from chalicelib import bootstrap\n"
+        "bootstrap.context().catalog.forget(['TEA-1'])\n"
+    )
+
+    assert "chalicelib.store.catalog" in loaded
+    assert "chalicelib.store.orders" not in loaded
+    assert "chalicelib.store.carts" not in loaded
+    assert "chalicelib.payments.stripe_adapter" not in loaded
+    assert "chalicelib.carriers.signing" not in loaded
+
+
 def test_sending_emails_does_not_load_the_order_domain() -> None:
     """The notifications function works from the events alone; the order
     domain and services (~100 dataclasses) are another function's cold start."""
