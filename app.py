@@ -31,12 +31,10 @@ app.register_blueprint(payment_jobs)
 
 
 def prepare() -> None:
-    """The DynamoDB client every route uses, and email-validator, which the
-    checkout's first validation would load (it compiles regular expressions
-    over all of Unicode at import; docs/performance.md). The stores are built
-    by the first request that uses them (bootstrap.context)."""
-    import email_validator  # noqa: F401
-
+    """The DynamoDB client every route uses. The stores are built by the
+    first request that uses them (bootstrap.context), and email-validator by
+    the first address a checkout validates: most cold starts answer a
+    product page, which needs neither (docs/performance.md)."""
     bootstrap.aws_client("dynamodb")
 
 

@@ -27,9 +27,13 @@ from chalicelib.triggers import PAYMENT_EVENTS_QUEUE
 
 
 class SettingsGroup(BaseModel):
-    """A group of settings, or a composition of groups (by inheritance)."""
+    """A group of settings, or a composition of groups (by inheritance).
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Built on first validation (``defer_build``): a function validates one
+    composition, and building the dozen others at import would cost every
+    cold start about 10 ms (docs/performance.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --- the groups ------------------------------------------------------------------

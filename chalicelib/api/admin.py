@@ -7,12 +7,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api import presenters, wiring
+from chalicelib.api import catalog_presenters, wiring
 from chalicelib.api.auth import admin_key_authorizer
+from chalicelib.api.bodies import SKU_PATTERN
+from chalicelib.api.catalog_schemas import ProductIn, StockIn, StockOut
 from chalicelib.api.contract import documented
 from chalicelib.api.errors import RequestError
 from chalicelib.api.http import parse_body, route
-from chalicelib.api.schemas import SKU_PATTERN, ProductIn, StockIn, StockOut
 from chalicelib.domain import errors
 from chalicelib.services import catalog
 
@@ -33,7 +34,7 @@ def put_product(sku: str) -> dict[str, Any]:
     if not re.fullmatch(SKU_PATTERN, sku):
         raise RequestError(422, "invalid_sku", "the SKU is 1-64 letters, digits, '.', '_', '-'")
     product = catalog.save_product(sku, **body.model_dump(), ctx=wiring.context())
-    return presenters.stock(product)
+    return catalog_presenters.stock(product)
 
 
 @route(admin, "/admin/stock/{sku}", methods=["PUT"], authorizer=admin_key_authorizer)
@@ -46,7 +47,7 @@ def put_product(sku: str) -> dict[str, Any]:
 )
 def put_stock(sku: str) -> dict[str, Any]:
     body = parse_body(admin.current_request, StockIn)
-    return presenters.stock(catalog.count_stock(sku, body.available, wiring.context()))
+    return catalog_presenters.stock(catalog.count_stock(sku, body.available, wiring.context()))
 
 
 @route(admin, "/admin/stock/{sku}", methods=["GET"], authorizer=admin_key_authorizer)
@@ -57,4 +58,4 @@ def put_stock(sku: str) -> dict[str, Any]:
     errors=(errors.ProductNotFound,),
 )
 def get_stock(sku: str) -> dict[str, Any]:
-    return presenters.stock(catalog.show_product(sku, wiring.context()))
+    return catalog_presenters.stock(catalog.show_product(sku, wiring.context()))

@@ -1,4 +1,5 @@
-"""The two bases of every request and response body of the API.
+"""The two bases of every request and response body of the API, and the
+field types the bodies share.
 
 Every model is built lazily (``defer_build``): pydantic compiles a model's
 validator and serialiser on its first use instead of at import, so a Lambda
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chalicelib.domain.money import CURRENCY_EXPONENTS
 
 #: Free text on one line (names, address lines, cities, product names, bank
 #: references): no control characters. A NUL, a line break or a tab in a name
@@ -24,6 +27,29 @@ PARAGRAPHS = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
 #: Why something was cancelled, returned or refunded (kept in the history,
 #: and quoted in the customer's email).
 Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=PARAGRAPHS)]
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Sku = Annotated[str, Field(pattern=SKU_PATTERN)]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
+ShortText = Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
+
+
+def _known_currency(code: str) -> str:
+    if code not in CURRENCY_EXPONENTS:
+        raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCY_EXPONENTS))}")
+    return code
+
+
+Currency = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217",
+        # Documented as the list we accept, not just any three letters.
+        json_schema_extra={"enum": sorted(CURRENCY_EXPONENTS)},
+    ),
+    AfterValidator(_known_currency),
+]
 
 
 class Request(BaseModel):

@@ -5,31 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from chalicelib.api.schemas import OrderOut, PlacedOrderOut, ProductOut, StockOut
-from chalicelib.domain.catalog import Product
+from chalicelib.api.schemas import OrderOut, PlacedOrderOut
 from chalicelib.domain.order import Order
 from chalicelib.services.ports import OrderRecord
-
-
-def product(p: Product) -> dict[str, Any]:
-    return ProductOut(
-        sku=p.sku,
-        name=p.name,
-        price=p.price,
-        currency=p.currency,
-        tax_rate=str(p.tax_rate),
-        available=p.available,
-    ).model_dump(mode="json")
-
-
-def stock(p: Product) -> dict[str, Any]:
-    return StockOut(
-        **product(p),
-        reserved=p.reserved,
-        shipped=p.shipped,
-        restocked=p.restocked,
-        adjusted=p.adjusted,
-    ).model_dump(mode="json")
 
 
 def _order_fields(order: Order) -> dict[str, Any]:

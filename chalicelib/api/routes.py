@@ -26,8 +26,8 @@ from typing import Any
 
 #: "module:blueprint" -> the paths its routes serve, in registration order.
 TABLE: dict[str, tuple[str, ...]] = {
+    "chalicelib.api.products:products": ("/products/{sku}",),
     "chalicelib.api.storefront:storefront": (
-        "/products/{sku}",
         "/orders",
         "/orders/{order_id}",
         "/orders/{order_id}/cancel",

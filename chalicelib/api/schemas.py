@@ -4,7 +4,6 @@ bounds on every value; responses are what the API contract documents."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -14,15 +13,17 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.api.bodies import ONE_LINE, Answer, Reason, Request
+from chalicelib.api.bodies import (
+    Answer,
+    Reason,
+    Request,
+    ShortText,
+    Sku,
+    Text,
+)
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
-from chalicelib.domain.money import CURRENCY_EXPONENTS
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-Sku = Annotated[str, Field(pattern=SKU_PATTERN)]
-Text = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
-ShortText = Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
@@ -51,58 +52,8 @@ Email = Annotated[
 ]
 
 
-def _known_currency(code: str) -> str:
-    if code not in CURRENCY_EXPONENTS:
-        raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCY_EXPONENTS))}")
-    return code
-
-
-Currency = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Z]{3}$",
-        description="ISO 4217",
-        # Documented as the list we accept, not just any three letters.
-        json_schema_extra={"enum": sorted(CURRENCY_EXPONENTS)},
-    ),
-    AfterValidator(_known_currency),
-]
 Locale = Literal["de", "en"]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]
-
-
-# --- catalog --------------------------------------------------------------------
-
-
-class ProductIn(Request):
-    name: Text
-    price: StrictInt = Field(
-        ge=0, le=100_000_000, description="unit price in minor units, tax included"
-    )
-    currency: Currency
-    tax_rate: Decimal = Field(
-        ge=0, le=100, max_digits=5, decimal_places=2, description="percent, e.g. 19"
-    )
-
-
-class StockIn(Request):
-    available: StrictInt = Field(ge=0, le=10_000_000, description="the counted sellable stock")
-
-
-class ProductOut(Answer):
-    sku: str
-    name: str
-    price: int
-    currency: str
-    tax_rate: str
-    available: int
-
-
-class StockOut(ProductOut):
-    reserved: int
-    shipped: int
-    restocked: int
-    adjusted: int
 
 
 # --- orders ---------------------------------------------------------------------

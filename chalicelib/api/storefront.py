@@ -10,22 +10,12 @@ from chalicelib.api import presenters, wiring
 from chalicelib.api.contract import IDEMPOTENCY_KEY, documented
 from chalicelib.api.cors import storefront_cors
 from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
-from chalicelib.api.schemas import CancelIn, OrderOut, PlacedOrderOut, PlaceOrderIn, ProductOut
+from chalicelib.api.schemas import CancelIn, OrderOut, PlacedOrderOut, PlaceOrderIn
 from chalicelib.domain import errors
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
-from chalicelib.services import carts, catalog, placement
+from chalicelib.services import carts, placement
 
 storefront = Blueprint(__name__)
-
-
-@route(storefront, "/products/{sku}", methods=["GET"], cors=storefront_cors())
-@documented(
-    "A product: name, price and how many are available",
-    ok={200: ProductOut},
-    errors=(errors.ProductNotFound,),
-)
-def get_product(sku: str) -> dict[str, Any]:
-    return presenters.product(catalog.show_product(sku, wiring.context()))
 
 
 @route(storefront, "/orders", methods=["POST"], cors=storefront_cors())

@@ -9,19 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.clock import utc_now
-from chalicelib.services.ports import (
-    CarrierCallbackVerifier,
-    CartStore,
-    CatalogStore,
-    OrderDesk,
-    OrderStore,
-    PaymentPorts,
-    SuppressionList,
-    SweepIndex,
-)
-from chalicelib.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    # Annotations only: a use case that reads one store (a product lookup)
+    # need not load every port's definition.
+    from chalicelib.services.ports import (
+        CarrierCallbackVerifier,
+        CartStore,
+        CatalogStore,
+        OrderDesk,
+        OrderStore,
+        PaymentPorts,
+        SuppressionList,
+        SweepIndex,
+    )
+    from chalicelib.settings import ServiceSettings
 
 
 @dataclass(frozen=True)

@@ -251,10 +251,31 @@ def test_in_lambda_each_function_makes_its_own_clients_at_init(handler, clients)
     assert PARSER_MODELS not in loaded
 
 
-def test_the_api_prepares_the_checkouts_email_validation_at_init():
+def test_the_api_does_not_load_the_email_validation_at_init():
+    """Most of the API's cold starts answer a product page, not a checkout:
+    email-validator (regular expressions over all of Unicode) loads with the
+    first address it validates, not at init."""
     _, loaded = imported_as_lambda("app.app", "app")
 
-    assert "email_validator" in loaded
+    assert "email_validator" not in loaded
+
+
+def test_a_product_lookup_loads_no_checkout_code() -> None:
+    """GET /products/{sku} has a route module of its own: answering it loads
+    neither the order bodies nor the order domain nor a checkout use case."""
+    loaded = loaded_after("import app\nimport chalicelib.api.products")
+
+    assert "chalicelib.api.catalog_schemas" in loaded
+    for checkout_module in (
+        "chalicelib.api.schemas",
+        "chalicelib.api.presenters",
+        "chalicelib.api.storefront",
+        "chalicelib.domain.order",
+        "chalicelib.services.placement",
+        "chalicelib.services.carts",
+        "chalicelib.services.ports",
+    ):
+        assert checkout_module not in loaded, checkout_module
 
 
 @pytest.mark.parametrize("module", ["app", "chalicelib.jobs.notifications", "chalicelib.api.auth"])

@@ -10,7 +10,8 @@ from chalice import Blueprint, Chalice
 
 from app import app
 from chalicelib.api import contract
-from chalicelib.api.schemas import ErrorOut, PlaceOrderIn, ProductIn
+from chalicelib.api.catalog_schemas import ProductIn
+from chalicelib.api.schemas import ErrorOut, PlaceOrderIn
 from local.api_reference import render_reference
 from local.openapi import SHIPPED, serialise, shipped
 from local.openapi_document import REF_TEMPLATE, UndocumentedRoute, build_document, routes
