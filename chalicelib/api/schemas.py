@@ -21,34 +21,16 @@ from chalicelib.api.bodies import (
     Sku,
     Text,
 )
+from chalicelib.api.email_address import valid_email
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
-def _valid_email(address: str) -> str:
-    """An email address as email-validator accepts it (syntax only, no DNS).
-
-    Imported on first use rather than through pydantic's EmailStr: its
-    import compiles large regexes (~30 ms), which every cold start of every
-    function would pay, even those that never see an address."""
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        # SES speaks no SMTPUTF8: the part before the @ must be ASCII, and an
-        # international domain goes out in its ASCII (Punycode) form. An
-        # address SES would refuse is refused here, while the customer can
-        # still correct it, instead of parking their emails in the DLQ.
-        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
-        return str(checked.ascii_email or checked.normalized)
-    except EmailNotValidError as exc:
-        raise ValueError(f"not a valid email address: {exc}") from None
-
-
-#: An email address (validated by email-validator, lazily).
+#: An email address (validated by email-validator, lazily: api/email_address.py).
 Email = Annotated[
-    str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_valid_email)
+    str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(valid_email)
 ]
 
 

@@ -156,8 +156,8 @@ def test_email_checks_never_load_dnspython() -> None:
     """dnspython is left out of the package; checking an address must not need it."""
     probe = (
         "import sys; sys.modules['dns'] = None\n"
-        "from chalicelib.api.schemas import _valid_email\n"
-        "print(_valid_email('erika@bücher.example'))\n"
+        "from chalicelib.api.email_address import valid_email\n"
+        "print(valid_email('erika@bücher.example'))\n"
     )
     checked = subprocess.run(
         [sys.executable, "-c", probe],
