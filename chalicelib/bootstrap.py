@@ -27,12 +27,15 @@ if TYPE_CHECKING:
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
     from chalicelib.services.ports import (
+        CallbackVerifier,
         CartStore,
         CatalogStore,
         OrderDesk,
         OrderStore,
+        PaymentEventQueue,
         PaymentPorts,
         PaymentProvider,
+        PaymentRecords,
         SuppressionList,
         SweepIndex,
     )
@@ -247,34 +250,62 @@ def notifier() -> Notifier:
 
 @functools.cache
 def payment_ports() -> PaymentPorts:
-    """Providers, callback verifiers, receipts and the queue (docs/payments.md)."""
-    from chalicelib.payments.hmac_adapter import HmacCallbacks
-    from chalicelib.payments.manual import ManualRefunds
-    from chalicelib.payments.queue import SqsPaymentEvents
-    from chalicelib.payments.stripe_adapter import StripeCallbacks, StripeProvider
+    """Providers, callback verifiers, receipts and the queue (docs/payments.md).
+
+    Each is built on first use: a checkout needs one provider, a callback
+    one verifier and the queue, a refund one provider; none needs the others'
+    modules (the Stripe webhook models, the signature schemes, SQS)."""
     from chalicelib.services.ports import PaymentPorts
-    from chalicelib.store.payments import DynamoPaymentRecords
 
     settings = service_settings()
-    stripe: PaymentProvider
-    if settings.payment_provider_api == "fake":
-        stripe = fake_stripe()
-    else:
-        stripe = StripeProvider(stripe_client)
-    manual = ManualRefunds()
     max_age = settings.payment_secrets_cache_seconds
+
+    def stripe() -> PaymentProvider:
+        if settings.payment_provider_api == "fake":
+            return fake_stripe()
+        from chalicelib.payments.stripe_adapter import StripeProvider
+
+        return StripeProvider(stripe_client)
+
+    def manual() -> PaymentProvider:
+        from chalicelib.payments.manual import ManualRefunds
+
+        return ManualRefunds()
+
+    def stripe_callbacks() -> CallbackVerifier:
+        from chalicelib.payments.stripe_callbacks import StripeCallbacks
+
+        return StripeCallbacks(
+            lambda: secret_list(settings.stripe_webhook_secrets_parameter, max_age=max_age)
+        )
+
+    def hmac_callbacks() -> CallbackVerifier:
+        from chalicelib.payments.hmac_adapter import HmacCallbacks
+
+        return HmacCallbacks(
+            lambda: secret_list(settings.hmac_webhook_secrets_parameter, max_age=max_age)
+        )
+
+    def records() -> PaymentRecords:
+        from chalicelib.store.payments import DynamoPaymentRecords
+
+        return DynamoPaymentRecords(aws_client("dynamodb"), settings.table_name)
+
+    def queue() -> PaymentEventQueue:
+        from chalicelib.payments.queue import SqsPaymentEvents
+
+        return SqsPaymentEvents(lambda: aws_client("sqs"), settings.payment_events_queue_name)
+
+    refunds_by_hand = _deferred(manual)
     return PaymentPorts(
-        providers={"stripe": stripe, "hmac": manual, "bank_transfer": manual},
-        callbacks={
-            "stripe": StripeCallbacks(
-                lambda: secret_list(settings.stripe_webhook_secrets_parameter, max_age=max_age)
-            ),
-            "hmac": HmacCallbacks(
-                lambda: secret_list(settings.hmac_webhook_secrets_parameter, max_age=max_age)
-            ),
+        providers={
+            "stripe": _deferred(stripe),
+            "hmac": refunds_by_hand,
+            "bank_transfer": refunds_by_hand,
         },
-        records=DynamoPaymentRecords(aws_client("dynamodb"), settings.table_name),
-        queue=SqsPaymentEvents(lambda: aws_client("sqs"), settings.payment_events_queue_name),
+        callbacks={"stripe": _deferred(stripe_callbacks), "hmac": _deferred(hmac_callbacks)},
+        records=_deferred(records),
+        queue=_deferred(queue),
     )
 
 

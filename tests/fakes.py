@@ -568,7 +568,7 @@ def fake_payment_ports(
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.hmac_adapter import HmacCallbacks
     from chalicelib.payments.manual import ManualRefunds
-    from chalicelib.payments.stripe_adapter import StripeCallbacks
+    from chalicelib.payments.stripe_callbacks import StripeCallbacks
 
     manual = ManualRefunds()
     return PaymentPorts(

@@ -21,7 +21,7 @@ from typing import Any
 from chalicelib.domain.errors import NothingLeftToRefund, PaymentProviderUnavailable, RefundRejected
 from chalicelib.domain.order import Order
 from chalicelib.payments import signing
-from chalicelib.payments.stripe_adapter import event_json
+from chalicelib.payments.stripe_callbacks import event_json
 from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 LOCAL_WEBHOOK_SECRET = "whsec_local"

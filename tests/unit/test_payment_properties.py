@@ -17,7 +17,7 @@ from chalicelib.payments import fake
 from chalicelib.payments.fake import FakeStripe
 from chalicelib.payments.hmac_adapter import HmacCallbacks
 from chalicelib.payments.manual import ManualRefunds
-from chalicelib.payments.stripe_adapter import StripeCallbacks
+from chalicelib.payments.stripe_callbacks import StripeCallbacks
 from chalicelib.services import cancellation, payments
 from chalicelib.services.context import Context
 from chalicelib.services.ports import PaymentPorts

@@ -263,7 +263,7 @@ def test_a_late_payment_is_recorded_and_refunded_never_paid(
 
 
 def fake_stripe_events(event: dict[str, Any], order_id: str):
-    from chalicelib.payments.stripe_adapter import event_json, parse_event
+    from chalicelib.payments.stripe_callbacks import event_json, parse_event
 
     verified = parse_event(event_json(event).decode())
     yield replace(verified.event, order_id=order_id)

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import InvalidSignature, MalformedEvent, StaleSign
 from chalicelib.payments import signing
 from chalicelib.payments.fake import payment_failed_event, signed_request
 from chalicelib.payments.hmac_adapter import HmacCallbacks
-from chalicelib.payments.stripe_adapter import StripeCallbacks
+from chalicelib.payments.stripe_callbacks import StripeCallbacks
 
 BODY = b'{"id":"evt_1","type":"checkout.session.expired","created":1,"data":{"object":{}}}'
 
