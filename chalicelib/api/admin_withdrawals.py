@@ -14,6 +14,7 @@ from chalicelib.api.contract import documented
 from chalicelib.api.http import parse_body, route
 from chalicelib.api.withdrawal_schemas import (
     AcceptWithdrawalIn,
+    ReleaseIn,
     WithdrawalOrderOut,
     WithdrawalReceivedOut,
 )
@@ -67,11 +68,16 @@ def accept_withdrawal(order_id: str) -> Response:
 @documented(
     "The customer's proof of dispatch arrived: the refund is no longer held",
     ok={200: WithdrawalOrderOut},
+    body=ReleaseIn,
+    body_required=False,
     auth="admin_key",
     errors=(errors.OrderNotFound, errors.WithdrawalNotFound, errors.ConcurrentUpdate),
 )
 def release_withdrawal(order_id: str, withdrawal_id: str) -> dict[str, Any]:
     request = admin_withdrawals.current_request
+    body = parse_body(request, ReleaseIn, allow_empty=True)
     ctx = wiring.context()
-    record = withdrawals.release(order_id, withdrawal_id, actor=principal(request.context), ctx=ctx)
+    record = withdrawals.release(
+        order_id, withdrawal_id, reason=body.reason, actor=principal(request.context), ctx=ctx
+    )
     return present.order(record, ctx.settings.timezone).model_dump(mode="json")

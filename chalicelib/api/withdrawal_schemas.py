@@ -20,7 +20,7 @@ class OrderReferenceIn(Request):
     order_id: (
         Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")] | None
     ) = None
-    token: Annotated[str, Field(min_length=20, max_length=200)] | None = None
+    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{20,200}$")] | None = None
     number: OrderNumber | None = None
     email: Email | None = None
 
@@ -61,6 +61,12 @@ class AcceptWithdrawalIn(Request):
     )
     sent_at: AwareDatetime | None = Field(
         default=None, description="when the customer sent the declaration (a letter)"
+    )
+
+
+class ReleaseIn(Request):
+    reason: Literal["proof_of_dispatch", "goods_returned"] = Field(
+        default="proof_of_dispatch", description="what arrived"
     )
 
 

@@ -55,9 +55,9 @@ def nudge_abandoned_carts(event: CloudWatchEvent) -> dict[str, int]:
 @schedules.schedule(every("send_withdrawal_reminders"), name="send_withdrawal_reminders")
 @per_invocation
 def send_withdrawal_reminders(event: CloudWatchEvent) -> dict[str, int]:
-    from chalicelib.services import withdrawals
+    from chalicelib.services import sweeps
 
-    return summary(withdrawals.send_refund_reminders(bootstrap.context()))
+    return summary(sweeps.send_withdrawal_reminders(bootstrap.context()))
 
 
 def summary(report: SweepReport) -> dict[str, int]:

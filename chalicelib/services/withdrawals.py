@@ -1,6 +1,6 @@
 """Withdrawal use cases (docs/withdrawal.md): the customer's withdrawal
-function, the merchant's late acceptance and release of a held refund, and
-the refund reminders.
+function, the merchant's late acceptance and release of a held refund (the
+refund reminders are a sweep: services/sweeps.py).
 
 The customer identifies the order by its id and token, or by its number and
 email. Every failure to identify answers as ``OrderNotFound`` with the same
@@ -14,18 +14,17 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import ids
 from chalicelib.domain import order_withdrawal as domain
 from chalicelib.domain.errors import OrderNotFound, TooManyAttempts
-from chalicelib.domain.withdrawal import LineRequest, Verdict, overdue_verdict, reminder_verdict
+from chalicelib.domain.withdrawal import LineRequest
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services.context import Context
 from chalicelib.services.ports import OrderRecord
-from chalicelib.services.sweeps import SweepReport
 
 #: The attempt counters' scope (one throttle per form).
 LOOKUP_SCOPE = "withdrawal"
@@ -182,78 +181,23 @@ def _receive(
     return received
 
 
-def release(order_id: str, withdrawal_id: str, *, actor: str, ctx: Context) -> OrderRecord:
-    """The customer's proof of dispatch arrived: the refund is no longer held."""
+def release(
+    order_id: str,
+    withdrawal_id: str,
+    *,
+    actor: str,
+    ctx: Context,
+    reason: str = "proof_of_dispatch",
+) -> OrderRecord:
+    """The customer's proof of dispatch (or the goods) arrived: the refund
+    is no longer held."""
 
     def attempt() -> None:
         order = ctx.orders.get(order_id).order
         domain.find(order, withdrawal_id)
-        change = domain.release(
-            order, {withdrawal_id}, reason="proof_of_dispatch", at=ctx.clock(), actor=actor
-        )
+        change = domain.release(order, {withdrawal_id}, reason=reason, at=ctx.clock(), actor=actor)
         if change is not None:
             ctx.orders.apply(change)
 
     retry_on_conflict(attempt, message="the order kept changing; try again", order_id=order_id)
     return ctx.orders.get(order_id)
-
-
-def send_refund_reminders(ctx: Context) -> SweepReport:
-    """Tell the merchant when a withdrawal's refund deadline is near, and
-    again when it has passed. Each notice is written once per withdrawal
-    (conditional on the order's version): a rerun finds it sent."""
-    if ctx.sweeps is None:
-        raise RuntimeError("the refund reminders need ctx.sweeps")
-    lead = timedelta(hours=ctx.settings.withdrawal_reminder_lead_hours)
-    timezone = ZoneInfo(ctx.settings.timezone)
-    page = ctx.sweeps.open_withdrawals(limit=ctx.settings.sweep_batch_size)
-    acted = skipped = errors = 0
-    for candidate in page.items:
-        for withdrawal in domain.open_withdrawals(candidate):
-            for kind in ("due_soon", "overdue"):
-                try:
-                    if _remind(
-                        candidate.id, withdrawal.id, kind, lead=lead, timezone=timezone, ctx=ctx
-                    ):
-                        acted += 1
-                    else:
-                        skipped += 1
-                except Exception:
-                    # One order's failure must not stop the others; the next run retries it.
-                    logger.exception("withdrawal reminder failed", order_id=candidate.id)
-                    errors += 1
-    logger.info("withdrawal reminders sent", found=len(page.items), acted=acted, errors=errors)
-    return SweepReport(
-        job="send_withdrawal_reminders",
-        found=len(page.items),
-        acted=acted,
-        skipped=skipped,
-        errors=errors,
-        items_read=page.items_read,
-    )
-
-
-def _remind(
-    order_id: str,
-    withdrawal_id: str,
-    kind: str,
-    *,
-    lead: timedelta,
-    timezone: ZoneInfo,
-    ctx: Context,
-) -> bool:
-    def attempt() -> bool:
-        order = ctx.orders.get(order_id).order
-        withdrawal = domain.find(order, withdrawal_id)
-        now = ctx.clock()
-        verdict = (
-            reminder_verdict(withdrawal, now, lead)
-            if kind == "due_soon"
-            else overdue_verdict(withdrawal, now)
-        )
-        if verdict is not Verdict.ACT:
-            return False
-        ctx.orders.apply(domain.remind(order, withdrawal_id, kind, at=now, timezone=timezone))
-        return True
-
-    return retry_on_conflict(attempt, message="the order kept changing", order_id=order_id)

@@ -197,7 +197,7 @@ def test_the_reminder_job_tells_the_merchant_once_before_and_once_after_the_dead
     shop, table, monkeypatch
 ):
     from chalicelib import bootstrap
-    from chalicelib.services import withdrawals
+    from chalicelib.services import sweeps
 
     order = delivered_order(shop)
     received = shop.admin("POST", f"/admin/orders/{order['id']}/withdrawals", {})  # all of it
@@ -207,7 +207,7 @@ def test_the_reminder_job_tells_the_merchant_once_before_and_once_after_the_dead
     clock = Clock(withdrawal.refund_due_at - timedelta(days=2))
     ctx = real.__class__(**{**real.__dict__, "clock": clock})
     # Held for the goods: nothing to remind of yet.
-    assert withdrawals.send_refund_reminders(ctx).acted == 0
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 0
     # The customer's proof of dispatch arrives.
     path = f"/admin/orders/{order['id']}/withdrawals/{withdrawal_id}/release"
     released = shop.admin("POST", path)
@@ -219,13 +219,13 @@ def test_the_reminder_job_tells_the_merchant_once_before_and_once_after_the_dead
     )
 
     clock.advance(days=-2)
-    assert withdrawals.send_refund_reminders(ctx).acted == 0  # not yet
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 0  # not yet
     clock.advance(days=2)
-    assert withdrawals.send_refund_reminders(ctx).acted == 1  # due soon
-    assert withdrawals.send_refund_reminders(ctx).acted == 0  # sent already
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 1  # due soon
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 0  # sent already
     clock.advance(days=3)
-    assert withdrawals.send_refund_reminders(ctx).acted == 1  # overdue
-    assert withdrawals.send_refund_reminders(ctx).acted == 0
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 1  # overdue
+    assert sweeps.send_withdrawal_reminders(ctx).acted == 0
     history = real.orders.get(order["id"]).history
     reminders = [e.data["kind"] for e in history if e.event == "WithdrawalRefundReminder"]
     assert reminders == ["due_soon", "overdue"]
