@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
     from chalicelib.services.ports import (
+        AttemptCounter,
         CallbackVerifier,
         CartStore,
         CatalogStore,
@@ -214,6 +215,11 @@ def context() -> Context:
 
         return DynamoOrderDesk(aws_client("dynamodb"), table)
 
+    def attempts() -> AttemptCounter:
+        from chalicelib.store.attempts import DynamoAttemptCounter
+
+        return DynamoAttemptCounter(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -224,6 +230,7 @@ def context() -> Context:
         desk=_deferred(desk),
         payments=_deferred(payment_ports),
         carrier_callbacks=_deferred(carrier_callbacks),
+        attempts=_deferred(attempts),
     )
 
 

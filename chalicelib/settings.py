@@ -179,6 +179,17 @@ class PaymentSettings(SettingsGroup):
     bank_bic: str = ""
 
 
+class WithdrawalSettings(SettingsGroup):
+    """The withdrawal function and its refund reminders (docs/withdrawal.md)."""
+
+    # The form's order lookup: this many attempts per client (source IP) in
+    # one fixed window; the next is a 429 until the window ends.
+    withdrawal_lookup_attempts: int = Field(default=10, ge=1)
+    withdrawal_lookup_window_minutes: int = Field(default=15, ge=1)
+    # The merchant is reminded this long before a withdrawal's refund deadline.
+    withdrawal_reminder_lead_hours: int = Field(default=72, ge=1)
+
+
 # --- per function ----------------------------------------------------------------
 
 
@@ -189,6 +200,7 @@ class ServiceSettings(
     ScheduleSettings,
     FulfilmentSettings,
     ShopSettings,
+    WithdrawalSettings,
 ):
     """What the use cases read from their Context: the API, the
     payment-events consumer and the schedules."""

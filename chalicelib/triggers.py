@@ -19,4 +19,5 @@ SCHEDULE_MINUTES: dict[str, int] = {
     "expire_unpaid_orders": 5,
     "send_payment_reminders": 60,
     "nudge_abandoned_carts": 60,
+    "send_withdrawal_reminders": 60,
 }

@@ -74,6 +74,7 @@ FUNCTIONS: dict[str, Access] = {
     "expire_unpaid_orders": Access(**TABLE_READ_WRITE),
     "send_payment_reminders": Access(**TABLE_READ_WRITE),
     "nudge_abandoned_carts": Access(**TABLE_READ_WRITE),
+    "send_withdrawal_reminders": Access(**TABLE_READ_WRITE),
 }
 
 

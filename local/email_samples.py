@@ -88,6 +88,42 @@ _DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "payment_url": "https://shop.example.com/orders/ord_01JDX5M1R2Q3S4T5V6W7X8Y9Z0/pay",
         },
     ),
+    "WithdrawalReceived": (
+        {"status": "delivered", "payment_status": "paid", "fulfilment_status": "delivered"},
+        {
+            "withdrawal_id": "wd_1",
+            "received_at": "2026-11-27T09:30:00+00:00",
+            "lines": [
+                {
+                    "sku": "tea-001",
+                    "name": "Darjeeling First Flush 100 g",
+                    "quantity": 1,
+                    "refund": 1190,
+                    "to_return": 1,
+                },
+            ],
+            "full": False,
+            "refund_goods": 1190,
+            "refund_delivery": 0,
+            "refund_total": 1190,
+            "currency": "EUR",
+            "refund_due_at": "2026-12-11T23:00:00+00:00",
+            "awaiting_return": True,
+            "late": False,
+            "timezone": "Europe/Berlin",
+        },
+    ),
+    "WithdrawalRefundReminder": (
+        {"status": "delivered", "payment_status": "paid", "fulfilment_status": "delivered"},
+        {
+            "withdrawal_id": "wd_1",
+            "kind": "due_soon",
+            "refund_total": 1190,
+            "currency": "EUR",
+            "refund_due_at": "2026-12-11T23:00:00+00:00",
+            "timezone": "Europe/Berlin",
+        },
+    ),
 }
 
 CART: dict[str, Any] = {

@@ -22,6 +22,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
+from local import clock as shifted_clock
 from local.aws import EmbeddedAWS
 from local.delivery import INVOCATION_LOCK, QueuePoller, Scheduler, StreamPump, Worker
 from local.devpage import create_app
@@ -311,6 +312,7 @@ class LocalStack:
         os.environ.update(linked_environment(self.api_url, self.dev_url))
         os.environ.update(faster_clock_environment(o.speed))
         self.resources = provision(o.seed)
+        shifted_clock.install()
         self._spawn("api", self.api.server.serve_forever)
         self._spawn("dev page", self.dev.serve_forever)
         self.workers = delivery_workers(self.resources, o.speed)

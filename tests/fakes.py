@@ -411,6 +411,26 @@ class FakeSweepIndex:
         )[:limit]
         return DuePage(items=due, items_read=len(due))
 
+    def open_withdrawals(self, *, limit: int) -> DuePage[Order]:
+        found = [
+            o
+            for o in self.table.orders.values()
+            if any(w.refunded_at is None for w in o.withdrawals)
+        ][:limit]
+        return DuePage(items=found, items_read=len(found))
+
+
+class FakeAttemptCounter:
+    """Fixed-window counters, like store/attempts.py."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+
+    def count(self, scope: str, client_hash: str, *, window_start: int, expires_at: int) -> int:
+        key = (scope, client_hash, window_start)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
 
 # --- the order desk (fulfilment) --------------------------------------------------------
 
@@ -453,6 +473,9 @@ class FakeOrderDesk:
                     "by_payment_status": keys.payment_status_key(o.payment_status.value),
                     "by_payment_method": keys.payment_method_key(o.payment_method.value),
                     "by_month": keys.month_key(o.created_at),
+                    "by_withdrawal": keys.WITHDRAWAL_OPEN
+                    if any(w.refunded_at is None for w in o.withdrawals)
+                    else "",
                 }[index.name]
 
             wanted = f"MONTH#{month}" if month is not None else key_value

@@ -66,6 +66,16 @@ STATUS_BY_ERROR.update(
     }
 )
 
+# Withdrawals (docs/withdrawal.md).
+STATUS_BY_ERROR.update(
+    {
+        domain.WithdrawalPeriodEnded: 422,
+        domain.WithdrawalLinesInvalid: 422,
+        domain.WithdrawalNotFound: 404,
+        domain.TooManyAttempts: 429,
+    }
+)
+
 # Fulfilment: shipments, tracking callbacks, returns, the order desk.
 STATUS_BY_ERROR.update(
     {

@@ -60,6 +60,9 @@ class DeskQueryIn(Request):
         Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^\s@]+@[^\s@]+$")] | None
     ) = None
     number: Annotated[str, Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")] | None = None
+    withdrawal: Literal["open"] | None = Field(
+        default=None, description="open: a withdrawal whose refund is not made yet"
+    )
     limit: int = Field(default=50, ge=1, le=100)
     cursor: Annotated[str, Field(min_length=4, max_length=1000)] | None = None
 

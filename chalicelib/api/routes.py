@@ -50,6 +50,11 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/orders/{order_id}/refunds",
         "/admin/payments/bank-transfers",
     ),
+    "chalicelib.api.withdrawals:storefront_withdrawals": ("/withdrawals/lookup", "/withdrawals"),
+    "chalicelib.api.admin_withdrawals:admin_withdrawals": (
+        "/admin/orders/{order_id}/withdrawals",
+        "/admin/orders/{order_id}/withdrawals/{withdrawal_id}/release",
+    ),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
 }
 

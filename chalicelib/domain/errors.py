@@ -282,6 +282,19 @@ class WithdrawalLinesInvalid(DomainError):
     code = "withdrawal_lines_invalid"
 
 
+class TooManyAttempts(DomainError):
+    """One client asked too often in the current window (the withdrawal
+    form's order lookup): it may try again when the window ends."""
+
+    code = "too_many_attempts"
+
+
+class WithdrawalNotFound(DomainError):
+    """The order has no withdrawal with this id."""
+
+    code = "withdrawal_not_found"
+
+
 # --- bank transfer QR codes (payments/girocode.py) ----------------------------------
 
 

@@ -275,6 +275,61 @@ class ReturnRecordedData(EventData):
     reason: str | None = None
 
 
+# --- withdrawals (docs/withdrawal.md) ---------------------------------------------------
+
+
+class WithdrawnLineData(_Model):
+    sku: str
+    name: str
+    quantity: int
+    refund: int = Field(description="the goods' share of the refund, minor units")
+    to_return: int = Field(description="of quantity, the units shipped, which come back")
+
+
+class WithdrawalReceivedData(EventData):
+    event: ClassVar[str] = "WithdrawalReceived"
+
+    withdrawal_id: str
+    received_at: datetime = Field(description="when the declaration was received")
+    lines: list[WithdrawnLineData]
+    full: bool = Field(description="nothing of the order is left after it")
+    refund_goods: int = Field(description="minor units")
+    refund_delivery: int = Field(description="the cheapest standard delivery, full only")
+    refund_total: int
+    currency: str
+    refund_due_at: datetime = Field(description="the refund's legal deadline")
+    awaiting_return: bool = Field(description="the refund may wait for the goods")
+    late: bool = Field(default=False, description="accepted by the merchant after the period")
+    timezone: str = Field(description="the shop's timezone, for showing the times")
+
+
+class WithdrawalRefundedData(EventData):
+    event: ClassVar[str] = "WithdrawalRefunded"
+
+    withdrawal_id: str
+    refund_total: int = Field(description="what this withdrawal made due, minor units")
+    currency: str
+    refunded_at: datetime
+
+
+class WithdrawalReleasedData(EventData):
+    event: ClassVar[str] = "WithdrawalReleased"
+
+    withdrawal_id: str
+    reason: str = Field(description="goods_returned or proof_of_dispatch")
+
+
+class WithdrawalRefundReminderData(EventData):
+    event: ClassVar[str] = "WithdrawalRefundReminder"
+
+    withdrawal_id: str
+    kind: Literal["due_soon", "overdue"]
+    refund_total: int
+    currency: str
+    refund_due_at: datetime
+    timezone: str
+
+
 # --- carts ------------------------------------------------------------------------------
 
 
@@ -339,6 +394,10 @@ EVENT_DATA: dict[str, type[EventData]] = {
         CartAbandonedData,
         ShipmentUpdatedData,
         ReturnRecordedData,
+        WithdrawalReceivedData,
+        WithdrawalRefundedData,
+        WithdrawalReleasedData,
+        WithdrawalRefundReminderData,
     )
 }
 
@@ -425,6 +484,10 @@ _ORDER_EVENTS: dict[type[EventData], str] = {
     NoteAddedData: "The merchant added a note (customer-visible or internal).",
     ShipmentUpdatedData: "A carrier reported progress of one shipment (internal).",
     ReturnRecordedData: "The merchant took back shipped lines, restocked or written off.",
+    WithdrawalReceivedData: "The customer withdrew from the contract for some or all lines.",
+    WithdrawalRefundedData: "The refund a withdrawal made due has been paid in full.",
+    WithdrawalReleasedData: "The goods of a withdrawal, or proof of their dispatch, arrived.",
+    WithdrawalRefundReminderData: "A withdrawal's refund deadline is near or passed (internal).",
 }
 
 

@@ -26,6 +26,7 @@ from chalicelib.domain.money import included_tax
 
 if TYPE_CHECKING:
     from chalicelib.domain.shipment import Claim, Shipment
+    from chalicelib.domain.withdrawal import Withdrawal
 
 #: Lines per order. A placement transaction writes one stock item per line
 #: plus four items (order, order number, history entry, idempotency record),
@@ -240,6 +241,8 @@ class Order:
     # events already applied (bounded), so a redelivered event is a no-op.
     payments: tuple[Payment, ...] = ()
     applied_payment_events: tuple[str, ...] = ()
+    # Withdrawals (Widerruf) received, oldest first (domain/order_withdrawal.py).
+    withdrawals: tuple[Withdrawal, ...] = ()
 
     @property
     def currency(self) -> str:

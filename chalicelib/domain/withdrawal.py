@@ -262,6 +262,12 @@ class Withdrawal:
     refunded_at: datetime | None = None
     reminded_at: datetime | None = None
     overdue_reported_at: datetime | None = None
+    #: Set when the withdrawal is kept on an order (domain/order_withdrawal.py):
+    #: its id, whether the merchant accepted it after the period, and the
+    #: order's refunded amount at which this withdrawal counts as refunded.
+    id: str = ""
+    late: bool = False
+    refund_target: int = 0
 
     @property
     def may_refund(self) -> bool:

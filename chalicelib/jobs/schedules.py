@@ -52,6 +52,14 @@ def nudge_abandoned_carts(event: CloudWatchEvent) -> dict[str, int]:
     return summary(sweeps.nudge_abandoned_carts(bootstrap.context()))
 
 
+@schedules.schedule(every("send_withdrawal_reminders"), name="send_withdrawal_reminders")
+@per_invocation
+def send_withdrawal_reminders(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.services import sweeps
+
+    return summary(sweeps.send_withdrawal_reminders(bootstrap.context()))
+
+
 def summary(report: SweepReport) -> dict[str, int]:
     return {
         "found": report.found,

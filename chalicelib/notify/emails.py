@@ -108,6 +108,33 @@ KINDS: dict[str, Kind] = {
                 "en": "A message about your order {{ order.number }}",
             },
         ),
+        # Withdrawals (docs/withdrawal.md).
+        Kind(
+            "withdrawal_received",
+            "customer",
+            {
+                "de": "Eingangsbestätigung Ihres Widerrufs zu Bestellung {{ order.number }}",
+                "en": "We received your withdrawal from order {{ order.number }}",
+            },
+        ),
+        Kind(
+            "withdrawal_notice",
+            "merchant",
+            {
+                "de": "Widerruf zu Bestellung {{ order.number }}",
+                "en": "Withdrawal from order {{ order.number }}",
+            },
+        ),
+        Kind(
+            "withdrawal_refund_reminder",
+            "merchant",
+            {
+                "de": "{% if data.kind == 'overdue' %}Erstattung überfällig{% else %}Erstattung"
+                " bald fällig{% endif %}: Widerruf zu Bestellung {{ order.number }}",
+                "en": "{% if data.kind == 'overdue' %}Refund overdue{% else %}Refund due"
+                " soon{% endif %}: withdrawal from order {{ order.number }}",
+            },
+        ),
         Kind(
             "cart_nudge",
             "customer",
@@ -135,6 +162,8 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     # Fulfilment: a customer-visible note is mailed; internal ones never are
     # (emails_for skips customer mail of internal entries).
     "NoteAdded": ("order_note",),
+    "WithdrawalReceived": ("withdrawal_received", "withdrawal_notice"),
+    "WithdrawalRefundReminder": ("withdrawal_refund_reminder",),
 }
 
 

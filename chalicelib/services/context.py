@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # Annotations only: a use case that reads one store (a product lookup)
     # need not load every port's definition.
     from chalicelib.services.ports import (
+        AttemptCounter,
         CarrierCallbackVerifier,
         CartStore,
         CatalogStore,
@@ -46,3 +47,5 @@ class Context:
     # Fulfilment: the order desk's listing, and the carriers' signed callbacks.
     desk: OrderDesk | None = None
     carrier_callbacks: CarrierCallbackVerifier | None = None
+    # Withdrawals: the lookup's attempt counters (the throttle).
+    attempts: AttemptCounter | None = None

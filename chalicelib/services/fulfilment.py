@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from chalicelib.domain import carriers as links
 from chalicelib.domain import fulfilment as domain
+from chalicelib.domain import order_withdrawal
 from chalicelib.domain.errors import (
     AlreadyClaimed,
     InvalidCarrierSignature,
@@ -158,15 +159,20 @@ def record_return(order_id: str, command: RecordReturn, *, actor: str, ctx: Cont
     _retrying(
         order_id,
         lambda: ctx.orders.apply(
-            domain.record_return(
-                ctx.orders.get(order_id).order,
-                return_id=return_id,
-                lines=command.lines,
-                surcharge=command.surcharge,
-                refund=command.refund,
-                reason=command.reason,
-                actor=actor,
+            # The goods are back: a withdrawal's refund is no longer held for them.
+            order_withdrawal.release_after_return(
+                domain.record_return(
+                    ctx.orders.get(order_id).order,
+                    return_id=return_id,
+                    lines=command.lines,
+                    surcharge=command.surcharge,
+                    refund=command.refund,
+                    reason=command.reason,
+                    actor=actor,
+                    at=ctx.clock(),
+                ),
                 at=ctx.clock(),
+                actor=actor,
             )
         ),
     )

@@ -179,6 +179,22 @@ class SweepIndex(Protocol):
         """Carts whose nudge falls due at or before ``until``."""
         ...
 
+    def open_withdrawals(self, *, limit: int) -> DuePage[Order]:
+        """Orders with a withdrawal whose refund is open (by_withdrawal),
+        at most ``limit`` of them."""
+        ...
+
+
+class AttemptCounter(Protocol):
+    """Fixed-window counters of a client's attempts (the withdrawal lookup's
+    throttle)."""
+
+    def count(self, scope: str, client_hash: str, *, window_start: int, expires_at: int) -> int:
+        """Add one attempt to the window starting at ``window_start`` (epoch
+        seconds) and return the window's count, this one included. The item
+        expires (TTL) at ``expires_at``."""
+        ...
+
 
 # --- the order desk (fulfilment) -------------------------------------------------------
 
@@ -195,6 +211,7 @@ class DeskQuery:
     created_to: datetime | None = None
     email: str | None = None
     number: str | None = None
+    withdrawal: str | None = None  # "open": a withdrawal's refund is not made yet
 
 
 @dataclass(frozen=True)

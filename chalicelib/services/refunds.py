@@ -8,6 +8,7 @@ after a cancel (services/cancellation.py).
 
 from __future__ import annotations
 
+from chalicelib.domain import order_withdrawal
 from chalicelib.domain import payments as ledger
 from chalicelib.domain.errors import NothingLeftToRefund
 from chalicelib.domain.payments import RefundDue
@@ -63,7 +64,8 @@ def refund(order_id: str, due: RefundDue, *, actor: str, ctx: Context) -> OrderR
         )
         if change is None:
             return current
-        ctx.orders.apply(change)
+        # A withdrawal whose refund this completes is marked refunded in the same write.
+        ctx.orders.apply(order_withdrawal.settle_refunds(change, at=ctx.clock(), actor=actor))
         return None
 
     recorded = retry_on_conflict(

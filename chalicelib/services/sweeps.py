@@ -93,6 +93,37 @@ def send_payment_reminders(ctx: Context) -> SweepReport:
     return _run("send_payment_reminders", page.items, page.items_read, decide, ctx)
 
 
+def send_withdrawal_reminders(ctx: Context) -> SweepReport:
+    """Tell the merchant when a withdrawal's refund deadline is near, and
+    again when it has passed (docs/withdrawal.md). Each notice is written
+    once per withdrawal, conditional on the order's version; an order with
+    several notices due gets one per run."""
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.domain import order_withdrawal
+    from chalicelib.domain import withdrawal as rules
+
+    lead = timedelta(hours=ctx.settings.withdrawal_reminder_lead_hours)
+    timezone = ZoneInfo(ctx.settings.timezone)
+    page = sweeps_of(ctx).open_withdrawals(limit=ctx.settings.sweep_batch_size)
+
+    def decide(order: Order) -> tuple[Verdict, OrderChange | None]:
+        now = ctx.clock()
+        for withdrawal in order_withdrawal.open_withdrawals(order):
+            for kind, verdict in (
+                ("due_soon", rules.reminder_verdict(withdrawal, now, lead)),
+                ("overdue", rules.overdue_verdict(withdrawal, now)),
+            ):
+                if verdict is rules.Verdict.ACT:
+                    change = order_withdrawal.remind(
+                        order, withdrawal.id, kind, at=now, timezone=timezone
+                    )
+                    return Verdict.ACT, change
+        return Verdict.NOT_DUE, None
+
+    return _run("send_withdrawal_reminders", page.items, page.items_read, decide, ctx)
+
+
 def _run(
     job: str,
     candidates: Sequence[Order],

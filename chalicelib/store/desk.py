@@ -153,6 +153,8 @@ def plan(query: DeskQuery) -> tuple[schema.Index, str, dict[str, str]]:
     the table in eight, a payment status in four, a payment method in three."""
     candidates: list[tuple[str | None, schema.Index, str, str]] = [
         (query.email, schema.BY_CUSTOMER, "customer_key", keys.customer_key(query.email or "")),
+        # Open withdrawals are few: after one customer's orders, the most selective.
+        (query.withdrawal, schema.BY_WITHDRAWAL, "withdrawal_key", keys.WITHDRAWAL_OPEN),
         (query.status, schema.BY_STATUS, "status", keys.status_key(query.status or "")),
         (
             query.payment_status,
@@ -174,7 +176,7 @@ def plan(query: DeskQuery) -> tuple[schema.Index, str, dict[str, str]]:
             continue
         if chosen is None:
             chosen = (index, key_value)
-        elif attribute == "customer_key":
+        elif attribute in ("customer_key", "withdrawal_key"):
             filters[attribute] = key_value
         else:
             filters[attribute] = given
@@ -193,4 +195,8 @@ def matches(order: Any, query: DeskQuery) -> bool:
         and (query.created_from is None or order.created_at >= query.created_from)
         and (query.created_to is None or order.created_at < query.created_to)
         and (query.number is None or order.number == query.number)
+        and (
+            query.withdrawal is None
+            or any(w.refunded_at is None for w in getattr(order, "withdrawals", ()))
+        )
     )

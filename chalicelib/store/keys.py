@@ -125,3 +125,14 @@ def month_key(created_at: datetime) -> str:
     """All orders of one calendar month (UTC): the desk's unfiltered listing
     and date ranges walk the months newest first."""
     return f"MONTH#{created_at.astimezone(UTC):%Y-%m}"
+
+
+#: The by_withdrawal index's one partition: orders with a withdrawal whose
+#: refund is open. Withdrawals are few (a share of a share of orders) and
+#: leave the index once refunded, so one partition stays small.
+WITHDRAWAL_OPEN = "WITHDRAWAL#open"
+
+
+def attempts(scope: str, client_hash: str, window_start: int) -> dict[str, str]:
+    """One client's attempts at ``scope`` in one fixed window (throttle)."""
+    return {"PK": f"ATTEMPTS#{scope}#{client_hash}#{window_start}", "SK": "ATTEMPTS"}

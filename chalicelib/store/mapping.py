@@ -34,6 +34,7 @@ from chalicelib.domain.order import (
     Visibility,
 )
 from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingStatus
+from chalicelib.domain.withdrawal import Refund, RefundHold, Withdrawal, WithdrawnLine
 from chalicelib.store import keys
 
 
@@ -103,6 +104,12 @@ def order_to_item(order: Order) -> dict[str, Any]:
     if order.status is OrderStatus.PENDING_PAYMENT:
         # Sparse: the sweep index only holds orders that still await payment.
         item["due_shard"] = keys.sweep_shard(order.id)
+    if order.withdrawals:
+        item["withdrawals"] = [withdrawal_to_item(w) for w in order.withdrawals]
+    if any(w.refunded_at is None for w in order.withdrawals):
+        # Sparse: the by_withdrawal index holds orders with a withdrawal
+        # whose refund is still open (the desk's filter, the refund job).
+        item["withdrawal_key"] = keys.WITHDRAWAL_OPEN
     return item
 
 
@@ -132,6 +139,41 @@ def order_from_item(item: dict[str, Any]) -> Order:
         return_surcharge_total=item.get("return_surcharge_total", 0),
         payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
         applied_payment_events=tuple(item.get("applied_payment_events", [])),
+        withdrawals=tuple(withdrawal_from_item(w) for w in item.get("withdrawals", [])),
+    )
+
+
+def withdrawal_to_item(withdrawal: Withdrawal) -> dict[str, Any]:
+    return {
+        "id": withdrawal.id,
+        "received_at": withdrawal.received_at.isoformat(),
+        "lines": [asdict(line) for line in withdrawal.lines],
+        "full": withdrawal.full,
+        "refund": asdict(withdrawal.refund),
+        "refund_due_at": withdrawal.refund_due_at.isoformat(),
+        "hold": withdrawal.hold.value,
+        "refunded_at": _iso(withdrawal.refunded_at),
+        "reminded_at": _iso(withdrawal.reminded_at),
+        "overdue_reported_at": _iso(withdrawal.overdue_reported_at),
+        "late": withdrawal.late,
+        "refund_target": withdrawal.refund_target,
+    }
+
+
+def withdrawal_from_item(item: dict[str, Any]) -> Withdrawal:
+    return Withdrawal(
+        id=item["id"],
+        received_at=datetime.fromisoformat(item["received_at"]),
+        lines=tuple(WithdrawnLine(**line) for line in item["lines"]),
+        full=item["full"],
+        refund=Refund(**item["refund"]),
+        refund_due_at=datetime.fromisoformat(item["refund_due_at"]),
+        hold=RefundHold(item["hold"]),
+        refunded_at=_parse_iso(item.get("refunded_at")),
+        reminded_at=_parse_iso(item.get("reminded_at")),
+        overdue_reported_at=_parse_iso(item.get("overdue_reported_at")),
+        late=item.get("late", False),
+        refund_target=item["refund_target"],
     )
 
 

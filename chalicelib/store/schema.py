@@ -55,6 +55,12 @@ BY_PAYMENT_METHOD = Index(
 #: the unfiltered listing walk the months, one partition per month.
 BY_MONTH = Index("by_month", "month_key", "listed_at", "admin: all orders by creation time")
 INDEXES = (*INDEXES, BY_PAYMENT_STATUS, BY_PAYMENT_METHOD, BY_MONTH)
+#: Orders with a withdrawal whose refund is open (the desk's `withdrawal=open`
+#: and the refund reminders). Key: WITHDRAWAL#open, present only while one is open.
+BY_WITHDRAWAL = Index(
+    "by_withdrawal", "withdrawal_key", "listed_at", "admin, job: open withdrawals"
+)
+INDEXES = (*INDEXES, BY_WITHDRAWAL)
 
 #: Shards of the sparse sweep indexes. Four shards spread a write peak over
 #: four partitions; the sweeps query each shard, so reads stay proportional

@@ -18,7 +18,7 @@ from chalicelib.services.ports import DuePage
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.carts import cart_from_item
-from chalicelib.store.keys import due_at
+from chalicelib.store.keys import WITHDRAWAL_OPEN, due_at
 from chalicelib.store.mapping import order_from_item
 
 T = TypeVar("T")
@@ -64,6 +64,25 @@ class DynamoSweepIndex:
             limit,
             cart_from_item,
         )
+
+    def open_withdrawals(self, *, limit: int) -> DuePage[Order]:
+        found: list[Order] = []
+        read = 0
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.BY_WITHDRAWAL.name,
+            "KeyConditionExpression": f"{schema.BY_WITHDRAWAL.partition_key} = :open",
+            "ExpressionAttributeValues": to_dynamo({":open": WITHDRAWAL_OPEN}),
+        }
+        while len(found) < limit:
+            request["Limit"] = limit - len(found)
+            response = self._client.query(**request)
+            read += response["ScannedCount"]
+            found.extend(order_from_item(from_dynamo(item)) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return DuePage(items=found, items_read=read)
 
     def _due(
         self,

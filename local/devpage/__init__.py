@@ -207,6 +207,22 @@ def create_app(api_url: str) -> Flask:
             )
         return jsonify(out)
 
+    @app.route("/dev/clock", methods=["GET", "POST"])
+    def clock() -> Response:
+        """The stack's clock (local/clock.py); POST {"days": n} moves it on."""
+        from datetime import timedelta
+
+        from local.clock import CLOCK
+
+        if request.method == "POST":
+            days = (request.get_json(silent=True) or {}).get("days")
+            if not isinstance(days, int | float) or days <= 0:
+                return jsonify({"error": 'send {"days": <a positive number>}'}), 400  # type: ignore[return-value]
+            CLOCK.advance(timedelta(days=days))
+        return jsonify(
+            {"now": CLOCK().isoformat(), "offset_days": CLOCK.offset / timedelta(days=1)}
+        )
+
     @app.get("/dev/emails")
     def emails() -> Response:
         return jsonify(

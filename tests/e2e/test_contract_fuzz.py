@@ -25,6 +25,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from chalicelib.domain import order_withdrawal
 from tests.conftest import order_body
 from tests.e2e.conftest import ROOT
 
@@ -258,6 +259,25 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
         (
             "POST /admin/orders/{order_id}/refunds",
             {"path_parameters": transfer["path"], "headers": ADMIN, "body": {}},
+        ),
+        # The merchant accepts a withdrawal of what is left by hand, then its
+        # refund is released (its id follows from the request: the first, for all).
+        (
+            "POST /admin/orders/{order_id}/withdrawals",
+            {"path_parameters": transfer["path"], "headers": ADMIN, "body": {}},
+        ),
+        (
+            "POST /admin/orders/{order_id}/withdrawals/{withdrawal_id}/release",
+            {
+                "path_parameters": {
+                    **transfer["path"],
+                    "withdrawal_id": order_withdrawal.withdrawal_id(
+                        order_withdrawal.request_fingerprint(transfer["path"]["order_id"], None), 0
+                    ),
+                },
+                "headers": ADMIN,
+                "body": {},
+            },
         ),
         (
             "POST /admin/orders/{order_id}/cancel",

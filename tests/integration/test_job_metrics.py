@@ -27,6 +27,7 @@ JOB_HANDLERS = {
     "expire_unpaid_orders",
     "send_payment_reminders",
     "nudge_abandoned_carts",
+    "send_withdrawal_reminders",
 }
 
 
@@ -176,6 +177,17 @@ def reminder_due(shop: Any, clock: Any) -> None:
     clock.advance(days=5, minutes=1)
 
 
+def withdrawal_refund_due(shop: Any, clock: Any) -> None:
+    r = shop.place(order_body([("tea", 1)], payment_method="bank_transfer"))
+    assert r.status_code == 201, r.json
+    order_id = r.json["id"]
+    paid = shop.admin("POST", f"/admin/orders/{order_id}/payments", {"bank_reference": "TX-9"})
+    assert paid.status_code == 200, paid.json
+    # Withdrawn before shipping: nothing to send back, so nothing holds the refund.
+    assert shop.admin("POST", f"/admin/orders/{order_id}/withdrawals", {}).status_code == 201
+    clock.advance(days=12)
+
+
 def abandoned_cart(shop: Any, clock: Any) -> None:
     cart = {
         "lines": [{"sku": "tea", "quantity": 1}],
@@ -193,6 +205,7 @@ def abandoned_cart(shop: Any, clock: Any) -> None:
         ("expire_unpaid_orders", due_order),
         ("send_payment_reminders", reminder_due),
         ("nudge_abandoned_carts", abandoned_cart),
+        ("send_withdrawal_reminders", withdrawal_refund_due),
     ],
 )
 def test_each_schedule_publishes_its_runs_figures_once_per_invocation(

@@ -12,6 +12,7 @@ import pytest
 from chalicelib.payments.fake import FakeStripe
 from chalicelib.services.context import Context
 from tests.fakes import (
+    FakeAttemptCounter,
     FakeCarts,
     FakeCatalog,
     FakeOrderDesk,
@@ -88,6 +89,7 @@ def ctx(
         suppressions=FakeSuppressions(fake_table),
         sweeps=FakeSweepIndex(fake_table),
         desk=FakeOrderDesk(fake_table),
+        attempts=FakeAttemptCounter(),
     )
 
 

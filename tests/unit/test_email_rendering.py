@@ -28,9 +28,13 @@ EXPECTED_KINDS = {
     "payment_reminder",
     "cart_nudge",
     "order_note",  # fulfilment: customer-visible merchant notes
+    "withdrawal_received",  # the customer's acknowledgment
+    "withdrawal_notice",  # the merchant's
+    "withdrawal_refund_reminder",
 }
 TOTAL = {"de": "1.234,56 €", "en": "€1,234.56"}
 CART_TOTAL = {"de": "35,70 €", "en": "€35.70"}
+WITHDRAWAL_REFUND = {"de": "11,90 €", "en": "€11.90"}
 
 
 @pytest.fixture
@@ -65,6 +69,9 @@ def test_text_and_html_parts_carry_the_number_and_totals(detail_type, locale, sh
         assert mail.locale == locale
         if detail_type == "CartAbandoned":
             expected = [CART_TOTAL[locale], "https://shop.example.com/carts/cart_01JDX6A"]
+        elif detail_type.startswith("Withdrawal"):
+            # A withdrawal's emails carry its refund, not the order's total.
+            expected = ["K7Q-4M2-XP", WITHDRAWAL_REFUND[locale]]
         else:
             expected = ["K7Q-4M2-XP", TOTAL[locale]]
         for part in (mail.html, mail.text):
@@ -219,3 +226,17 @@ def test_a_subject_template_is_compiled_once_and_renders_each_readers_values(mon
     assert render_string(source, "de", {"number": "A-1"}) == "Order A-1 <de> (compiled once)"
     assert render_string(source, "en", {"number": "B-2"}) == "Order B-2 <en> (compiled once)"
     assert compiled == [source]
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_the_withdrawal_acknowledgment_states_what_and_when_in_the_shops_time(locale, shop):
+    emails = {mail.kind: mail for mail in rendered("WithdrawalReceived", locale, shop)}
+    assert set(emails) == {"withdrawal_received", "withdrawal_notice"}
+    ack = emails["withdrawal_received"]
+    assert ack.to == "erika@example.com"
+    # Received 09:30 UTC: 10:30 in Berlin, the shop's timezone.
+    when = {"de": "27.11.2026, 10:30 Uhr", "en": "27 Nov 2026, 10:30"}[locale]
+    for part in (ack.html, ack.text):
+        assert when in part
+        assert "1 \u00d7 Darjeeling First Flush 100 g (tea-001)" in part
+    assert emails["withdrawal_notice"].to == shop.merchant_email

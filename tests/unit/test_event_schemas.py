@@ -55,6 +55,11 @@ def test_every_detail_type_of_the_design_has_a_model():
         "DuplicatePaymentReceived",
         "PaymentProcessing",
         "PaymentSessionExpired",
+        # Withdrawals (docs/withdrawal.md).
+        "WithdrawalReceived",
+        "WithdrawalRefunded",
+        "WithdrawalReleased",
+        "WithdrawalRefundReminder",
     }
 
 
@@ -68,6 +73,13 @@ def _validators():
 #: Events no email is made of, so local/email_samples.py has no sample: what
 #: their producers put in ``data``.
 _MORE_DATA = {
+    "WithdrawalRefunded": {
+        "withdrawal_id": "wd_1",
+        "refund_total": 1190,
+        "currency": "EUR",
+        "refunded_at": "2026-11-30T10:00:00+00:00",
+    },
+    "WithdrawalReleased": {"withdrawal_id": "wd_1", "reason": "goods_returned"},
     "PaymentFailed": {"provider": "stripe", "reason": "card_declined"},
     "NoteAdded": {"note": "customer called: leave at the neighbour's"},
     "ShipmentUpdated": {

@@ -17,16 +17,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.domain import cart as carts
-from chalicelib.domain import deadlines, events, fulfilment, payments
+from chalicelib.domain import deadlines, events, fulfilment, order_withdrawal, payments
 from chalicelib.domain import order as orders
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.order import Order, OrderChange, Visibility
 from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
 from chalicelib.domain.shipment import ShipmentLine, TrackingEvent, TrackingStatus
+from chalicelib.domain.withdrawal import LineRequest
 from chalicelib.jobs import outbox
 from chalicelib.store.attributes import to_dynamo
 from chalicelib.store.carts import cart_event_to_item
@@ -170,6 +172,33 @@ def order_changes() -> Iterator[OrderChange]:
     )  # fmt: skip
     assert delivered is not None
     yield delivered
+    # A withdrawal of the mug: received, reminded, its goods back, refunded.
+    berlin = ZoneInfo("Europe/Berlin")
+    withdrawn = order_withdrawal.receive(
+        delivered.order, delivered.shipments, [LineRequest("mug", 1)], fingerprint="f",
+        at=AT + timedelta(days=3), timezone=berlin, actor="customer",
+    )  # fmt: skip
+    yield withdrawn
+    withdrawal_id = withdrawn.order.withdrawals[0].id
+    yield order_withdrawal.remind(
+        withdrawn.order, withdrawal_id, "due_soon", at=AT + timedelta(days=14), timezone=berlin
+    )
+    returned = fulfilment.record_return(
+        withdrawn.order, return_id="ret-2", lines=[fulfilment.ReturnedLine("mug", 1, restock=True)],
+        surcharge=0, refund=1900, reason="withdrawal", actor="merchant", at=AT + timedelta(days=5),
+    )  # fmt: skip
+    released = order_withdrawal.release_after_return(
+        returned, at=AT + timedelta(days=5), actor="merchant"
+    )
+    assert len(released.history) == 2
+    yield released
+    refund = payments.record_refund(
+        released.order, "pi_1", 1900, at=AT + timedelta(days=5), actor="merchant"
+    )
+    assert refund is not None
+    settled = order_withdrawal.settle_refunds(refund, at=AT + timedelta(days=5), actor="merchant")
+    assert [e.event for e in settled.history] == ["OrderRefunded", "WithdrawalRefunded"]
+    yield settled
     yield fulfilment.record_return(
         delivered.order,
         return_id="ret-1",

@@ -1,0 +1,134 @@
+"""Withdrawals on orders with fakes: the period from the carrier's delivery,
+repeats, several partial withdrawals and their refund targets, the hold and
+the identical answer for every failed identification."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.errors import (
+    OrderNotFound,
+    TooManyAttempts,
+    WithdrawalLinesInvalid,
+    WithdrawalPeriodEnded,
+)
+from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
+from chalicelib.domain.withdrawal import LineRequest, RefundHold
+from chalicelib.services import fulfilment, payments, withdrawals
+from chalicelib.services.context import Context
+from tests.unit.test_fulfilment import pay, place, ship
+from tests.unit.test_fulfilment import stocked as stocked  # noqa: PLC0414 - the fixture
+
+TRACKING = "00340434161094042557"
+
+
+@pytest.fixture
+def delivered(stocked: Context, clock) -> str:
+    """tea 4 x 500, mug 2 x 1500, paid, shipped and delivered at the clock's now."""
+    order_id = place(stocked, ("tea", 4), ("mug", 2))
+    pay(stocked, order_id)
+    ship(stocked, order_id, TRACKING, ("tea", 4), ("mug", 2))
+    fulfilment.apply_tracking_event(
+        TrackingEvent(event_id="d-1", carrier="dhl", tracking_number=TRACKING,
+                      status=TrackingStatus.DELIVERED, occurred_at=clock()),
+        stocked,
+    )  # fmt: skip
+    return order_id
+
+
+def by_token(ctx: Context, order_id: str) -> withdrawals.OrderReference:
+    order = ctx.orders.get(order_id).order
+    return withdrawals.OrderReference(number=order.number, email=order.customer.email)
+
+
+def test_the_period_runs_from_delivery_and_ends_with_its_own_error(stocked, delivered, clock):
+    ref = by_token(stocked, delivered)
+    clock.advance(days=20)  # past day 14 and any weekend that moves its end
+    with pytest.raises(WithdrawalPeriodEnded):
+        withdrawals.withdraw(ref, [LineRequest("tea", 1)], "1.2.3.4", stocked)
+    assert stocked.orders.get(delivered).order.withdrawals == ()
+    # The merchant may still accept it by hand.
+    late = withdrawals.accept_late(
+        delivered, [LineRequest("tea", 1)], sent_at=None, actor="merchant", ctx=stocked
+    )
+    assert late.created and stocked.orders.get(delivered).order.withdrawals[0].late
+
+
+def test_before_delivery_a_withdrawal_is_always_possible(stocked, clock):
+    order_id = place(stocked, ("tea", 2))
+    pay(stocked, order_id)
+    clock.advance(days=60)
+    received = withdrawals.withdraw(by_token(stocked, order_id), None, "1.2.3.4", stocked)
+    withdrawal = received.record.order.withdrawals[0]
+    # Nothing shipped: nothing comes back, so nothing is held.
+    assert (withdrawal.full, withdrawal.hold, withdrawal.refund.total) == (
+        True,
+        RefundHold.NONE,
+        1000,
+    )
+
+
+def test_a_repeat_within_a_day_is_the_same_withdrawal_and_later_a_new_one(
+    stocked, delivered, clock
+):
+    ref = by_token(stocked, delivered)
+    first = withdrawals.withdraw(ref, [LineRequest("tea", 1)], "1.2.3.4", stocked)
+    clock.advance(hours=2)
+    again = withdrawals.withdraw(ref, [LineRequest("tea", 1)], "1.2.3.4", stocked)
+    assert (first.created, again.created) == (True, False)
+    assert again.withdrawal_id == first.withdrawal_id
+    events = [e.event for e in stocked.orders.get(delivered).history]
+    assert events.count("WithdrawalReceived") == 1
+    clock.advance(days=1)
+    later = withdrawals.withdraw(ref, [LineRequest("tea", 1)], "1.2.3.4", stocked)
+    assert later.created and later.withdrawal_id != first.withdrawal_id
+    with pytest.raises(WithdrawalLinesInvalid):
+        withdrawals.withdraw(ref, [LineRequest("tea", 3)], "1.2.3.4", stocked)
+
+
+def test_each_withdrawal_is_refunded_when_the_refunds_reach_its_target(stocked, delivered):
+    ref = by_token(stocked, delivered)
+    withdrawals.withdraw(ref, [LineRequest("tea", 1)], "1.2.3.4", stocked)  # 500
+    withdrawals.withdraw(ref, [LineRequest("mug", 1)], "1.2.3.4", stocked)  # 1500
+    payments.refund_order(delivered, 400, reason="part", actor="merchant", ctx=stocked)
+    assert [w.refunded_at for w in stocked.orders.get(delivered).order.withdrawals] == [None] * 2
+    payments.refund_order(delivered, 100, reason="rest", actor="merchant", ctx=stocked)
+    first, second = stocked.orders.get(delivered).order.withdrawals
+    assert first.refunded_at is not None and second.refunded_at is None
+    payments.refund_order(delivered, 1500, reason="mug", actor="merchant", ctx=stocked)
+    record = stocked.orders.get(delivered)
+    assert all(w.refunded_at is not None for w in record.order.withdrawals)
+    assert [e.event for e in record.history].count("WithdrawalRefunded") == 2
+
+
+def test_every_failed_identification_is_the_same_error(stocked, delivered):
+    order = stocked.orders.get(delivered).order
+    failures = [
+        withdrawals.OrderReference(number=order.number, email="mallory@example.com"),
+        withdrawals.OrderReference(number="ZZZZ-ZZZZ", email=order.customer.email),
+        withdrawals.OrderReference(order_id=order.id, token="not-the-token-at-all"),
+        withdrawals.OrderReference(order_id="no-such-order", token="not-the-token-at-all"),
+    ]
+    seen = set()
+    for ref in failures:
+        with pytest.raises(OrderNotFound) as caught:
+            withdrawals.look_up(ref, "1.2.3.4", stocked)
+        seen.add((caught.value.message, tuple(caught.value.details.items())))
+    assert seen == {("no order matches these details", ())}
+
+
+def test_the_eleventh_lookup_in_a_window_is_refused_and_the_next_window_is_open(
+    stocked, delivered, clock
+):
+    ref = withdrawals.OrderReference(number="ZZZZ-ZZZZ", email="a@b.de")
+    clock.now = clock.now.replace(minute=0, second=0, microsecond=0)
+    for _ in range(10):
+        with pytest.raises(OrderNotFound):
+            withdrawals.look_up(ref, "1.2.3.4", stocked)
+    with pytest.raises(TooManyAttempts):
+        withdrawals.look_up(ref, "1.2.3.4", stocked)
+    # Another client is counted on its own.
+    assert withdrawals.look_up(by_token(stocked, delivered), "5.6.7.8", stocked)
+    clock.advance(minutes=15)
+    with pytest.raises(OrderNotFound):
+        withdrawals.look_up(ref, "1.2.3.4", stocked)
