@@ -66,3 +66,11 @@ def remind_unpaid_orders(event):
 @app.schedule(Rate(SCHEDULE_MINUTES["nudge_abandoned_carts"], unit=Rate.MINUTES))
 def nudge_abandoned_carts(event):
     return None
+
+
+@app.schedule(
+    Rate(SCHEDULE_MINUTES["send_withdrawal_reminders"], unit=Rate.MINUTES),
+    name="send_withdrawal_reminders",
+)
+def send_withdrawal_reminders(event):
+    return None
