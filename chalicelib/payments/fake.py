@@ -20,8 +20,6 @@ from typing import Any
 
 from chalicelib.domain.errors import NothingLeftToRefund, PaymentProviderUnavailable, RefundRejected
 from chalicelib.domain.order import Order
-from chalicelib.payments import signing
-from chalicelib.payments.stripe_callbacks import event_json
 from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 LOCAL_WEBHOOK_SECRET = "whsec_local"
@@ -212,6 +210,11 @@ def signed_request(
     event: dict[str, Any], secret: str = LOCAL_WEBHOOK_SECRET, timestamp: int | None = None
 ) -> tuple[bytes, dict[str, str]]:
     """The body and headers of the callback, signed as Stripe signs them."""
+    # Imported here: the API function runs the fake's checkout (local stack),
+    # never its callbacks, and a checkout's cold start should not load them.
+    from chalicelib.payments import signing
+    from chalicelib.payments.stripe_callbacks import event_json
+
     body = event_json(event)
     at = int(time.time()) if timestamp is None else timestamp
     return body, {

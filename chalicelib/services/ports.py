@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
-    from chalicelib.domain.payments import PaymentEvent
+    from chalicelib.domain.provider_events import PaymentEvent
     from chalicelib.domain.shipment import Shipment
 
 T = TypeVar("T")
