@@ -79,6 +79,8 @@ class RefundDue:
 
 @dataclass(frozen=True)
 class Decision:
+    """What one provider event does to an order: its change and the refund to make."""
+
     outcome: str  # for logs and metrics: "paid", "on_hold", "noop", ...
     change: OrderChange | None = None
     refund: RefundDue | None = None

@@ -27,6 +27,8 @@ LOCAL_WEBHOOK_SECRET = "whsec_local"
 
 @dataclass
 class _Charge:
+    """Money the fake provider holds for one payment intent."""
+
     order_id: str
     amount: int
     currency: str
@@ -35,6 +37,8 @@ class _Charge:
 
 @dataclass
 class FakeStripe:
+    """Stripe's API replaced, for the local stack and tests (module docstring)."""
+
     pay_page_url: str = "http://127.0.0.1:8001"
     charges: dict[str, _Charge] = field(default_factory=dict)  # by payment intent id
     refunds: dict[str, RefundResult] = field(default_factory=dict)  # by idempotency key

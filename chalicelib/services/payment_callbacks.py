@@ -19,6 +19,8 @@ from chalicelib.services.context import Context
 
 @dataclass(frozen=True)
 class CallbackAck:
+    """The webhook's answer: what happened to the event."""
+
     outcome: str  # "queued", "duplicate", "ignored"
     event_id: str
 

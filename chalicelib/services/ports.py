@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """The first answer to an Idempotency-Key, kept to replay it."""
+
     key_hash: str  # sha256 of the client's Idempotency-Key
     fingerprint: str  # sha256 of the canonical request
     order_id: str
@@ -225,6 +227,8 @@ class DeskPosition:
 
 @dataclass(frozen=True)
 class DeskPage:
+    """One page of the order desk's listing and where the next one starts."""
+
     orders: Sequence[Order]
     next: DeskPosition | None  # None: no more pages
     items_read: int  # index items read for this page (what it cost)
@@ -254,6 +258,8 @@ class OrderDesk(Protocol):
 
 @dataclass(frozen=True)
 class CheckoutRequest:
+    """What a provider needs to open its payment page for an order."""
+
     order: Order
     success_url: str
     cancel_url: str
@@ -262,12 +268,16 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class Checkout:
+    """The provider's payment page for an order."""
+
     session_id: str
     redirect_url: str
 
 
 @dataclass(frozen=True)
 class RefundResult:
+    """A refund the provider accepted."""
+
     refund_id: str
     # The payment's cumulative refunded amount as the provider now reports it;
     # None when the provider does not say (the caller adds the amount).
@@ -383,6 +393,8 @@ class PaymentPorts:
 
 @dataclass(frozen=True)
 class ReceiptKey:
+    """Identifies one email sent for one event (the receipts' key)."""
+
     subject_id: str  # the order's or the cart's id
     kind: str
     event_id: str
