@@ -24,7 +24,7 @@ Cold starts: the API, the outbox and the sweeps import this module, and
 defining its data models is part of their import (about 15 ms of CPU on a
 busy development machine). Each model's validator is built the first time it
 is used (``defer_build``); the detail models only when a consumer or the
-schema generator asks for them (``detail_models``).
+schema generator asks for them, each on first use (``detail_model``).
 """
 
 # Pydantic models: no `from __future__ import annotations`, whose string
@@ -433,7 +433,7 @@ def envelope(
 #
 # Consumers (the notifications queue) and the schema generator need these;
 # producers and the outbox do not. The detail model of each order event is
-# made on first use (``detail_models``): seventeen parametrised generic
+# made on first use (``detail_model``): seventeen parametrised generic
 # models cost more to define than every data model above together, and this
 # module is part of the cold start of the API, the outbox and the sweeps.
 
@@ -498,16 +498,32 @@ def _order_event(data: type[EventData], summary: str) -> type[BaseModel]:
     return type(data.event, (OrderEventDetail[data],), namespace)  # type: ignore[valid-type]
 
 
+_DATA_BY_EVENT: dict[str, tuple[type[EventData], str]] = {
+    data.event: (data, doc) for data, doc in _ORDER_EVENTS.items()
+}
+
+
 @functools.cache
+def detail_model(detail_type: str) -> type[BaseModel] | None:
+    """The model of one detail-type's detail, made (and its validator built)
+    the first time that detail-type is asked for: a consumer's cold start
+    pays for the event it handles, not for all of them."""
+    if detail_type == CartAbandonedData.event:
+        return CartAbandoned
+    known = _DATA_BY_EVENT.get(detail_type)
+    return None if known is None else _order_event(*known)
+
+
 def detail_models() -> dict[str, type[BaseModel]]:
-    """detail-type -> the model of its detail."""
-    order_events = {data.event: _order_event(data, doc) for data, doc in _ORDER_EVENTS.items()}
-    return {**order_events, CartAbandonedData.event: CartAbandoned}
+    """detail-type -> the model of its detail (all of them: the schema
+    generator and the contract tests)."""
+    names = [*_DATA_BY_EVENT, CartAbandonedData.event]
+    return {name: model for name in names if (model := detail_model(name)) is not None}
 
 
 def parse_detail(detail_type: str, detail: dict[str, Any]) -> BaseModel | None:
     """The validated detail, or None for a detail-type we do not know."""
-    model = detail_models().get(detail_type)
+    model = detail_model(detail_type)
     return None if model is None else model.model_validate(detail)
 
 

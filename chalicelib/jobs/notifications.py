@@ -48,12 +48,13 @@ def send_notifications(event: SQSEvent) -> dict[str, Any]:
 def prepare() -> None:
     """What the first email needs, made at init (bootstrap.prepare_at_init):
     the batch utility before pydantic (jobs/batches.py), then the event
-    models, the templates' environment, and the receipts' and SES clients."""
+    module, the templates' environment, and the receipts' and SES clients.
+    Each event's detail model is made by the first event of its type
+    (events.detail_model): building all of them here cost more than the
+    rest of the init together (docs/performance.md)."""
     import chalicelib.jobs.batches  # noqa: F401
-    from chalicelib.domain import events
     from chalicelib.notify import render, service  # noqa: F401
 
-    events.detail_models()
     render.environment()
     bootstrap.notifier()
 
