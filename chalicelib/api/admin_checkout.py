@@ -19,7 +19,7 @@ from chalicelib.api.checkout_schemas import (
 )
 from chalicelib.api.contract import documented
 from chalicelib.api.errors import RequestError
-from chalicelib.api.http import parse_body, route
+from chalicelib.api.http import parse_body, raw_body, route
 from chalicelib.api.schemas import CODE_PATTERN, METHOD_ID_PATTERN
 from chalicelib.domain import errors
 from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
@@ -101,6 +101,7 @@ def list_shipping_methods() -> dict[str, Any]:
     errors=(errors.ShippingMethodUnknown,),
 )
 def deactivate_shipping_method(method_id: str) -> dict[str, Any]:
+    raw_body(admin_checkout.current_request)  # no body is taken; an oversized one is refused
     method = checkout_terms.deactivate_shipping_method(_method_id(method_id), wiring.context())
     return checkout_presenters.shipping_method(method)
 
@@ -164,5 +165,6 @@ def list_discount_codes() -> dict[str, Any]:
     errors=(errors.DiscountCodeUnknown,),
 )
 def deactivate_discount_code(code: str) -> dict[str, Any]:
+    raw_body(admin_checkout.current_request)  # no body is taken; an oversized one is refused
     found = checkout_terms.deactivate_discount_code(_code(code), wiring.context())
     return checkout_presenters.discount_code(found)
