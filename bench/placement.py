@@ -43,8 +43,8 @@ import local.aws  # noqa: F401 - moto's transaction speed-up
 from bench.dynamo_cost import item_size, write_units
 from chalicelib.config import Settings
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
-from chalicelib.observability import metrics
 from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
+from chalicelib.observability import metrics
 from chalicelib.services import catalog, checkout_terms, placement
 from chalicelib.services.context import Context
 from chalicelib.store.catalog import DynamoCatalog
