@@ -15,8 +15,11 @@ from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import AlreadyClaimed, DomainError, TrackingNumberInUse
 from chalicelib.domain.events import (
     CustomerSnapshot,
+    DiscountSnapshot,
     LineSnapshot,
     OrderSnapshot,
+    ShippingSnapshot,
+    TaxRateSnapshot,
     TotalsSnapshot,
 )
 from chalicelib.domain.order import (
@@ -307,7 +310,25 @@ def order_snapshot(order: Order) -> dict[str, Any]:
         ],
         version=order.version,
         payment_due_at=order.payment_due_at,
+        **_checkout_snapshot(order),
     ).as_data()
+
+
+def _checkout_snapshot(order: Order) -> dict[str, Any]:
+    """Shipping, code and VAT per rate, only when the order has them (so
+    orders placed before them publish what they did)."""
+    fields: dict[str, Any] = {}
+    if order.shipping is not None:
+        shipping = asdict(order.shipping)
+        del shipping["country"]
+        fields["shipping"] = ShippingSnapshot(**_drop_none(shipping))
+    if order.discount is not None:
+        discount = asdict(order.discount)
+        del discount["customer_key"]
+        fields["discount"] = DiscountSnapshot(**discount)
+    if order.tax_rates:
+        fields["tax_rates"] = [TaxRateSnapshot(**asdict(rate)) for rate in order.tax_rates]
+    return fields
 
 
 def history_to_item(order: Order, entry: HistoryEntry, index: int) -> dict[str, Any]:

@@ -328,9 +328,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
         path={"method_id": "dhl-de"},
         headers=ADMIN,
         body=SHIPPING_METHOD,
-        text=frozenset(
-            {"name.de", "name.en", "carrier", "delivery_time.de", "delivery_time.en"}
-        ),
+        text=frozenset({"name.de", "name.en", "carrier", "delivery_time.de", "delivery_time.en"}),
     ),
     ("GET", "/admin/shipping-methods"): Spec(headers=ADMIN),
     ("POST", "/admin/shipping-methods/{method_id}/deactivate"): Spec(

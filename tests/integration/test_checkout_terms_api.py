@@ -271,3 +271,24 @@ def test_changing_a_code_keeps_its_uses(shop: Api):
     assert checkout(shop, [("tea", 1)], discount_code="KEEP").json["error"]["code"] == (
         "discount_code_unknown"
     )
+
+
+def test_the_confirmation_shows_the_method_the_code_and_the_tax_per_rate(shop: Api, pipeline):
+    code(shop, "SUMMER10", kind="percentage", percent="10")
+    r = checkout(
+        shop,
+        [("tea", 2), ("mug", 1)],
+        locale="de",
+        discount_code="summer10",
+        customer={"email": "rate@example.com", "name": "Rita"},
+    )
+    assert r.status_code == 201, r.json
+    assert pipeline.consume(pipeline.flow()) == []
+    (mail,) = [m for m in pipeline.mails() if m.to == "rate@example.com"]
+    rates = {rate["rate"]: rate for rate in r.json["tax_rates"]}
+    for body in (mail.text, mail.html):
+        assert "Versand (DHL Paket)" in body
+        assert "Gutschein SUMMER10" in body
+        assert "enthaltene MwSt. 7 %" in body and "enthaltene MwSt. 19 %" in body
+        for rate in rates.values():
+            assert f"{rate['tax'] / 100:.2f}".replace(".", ",") in body
