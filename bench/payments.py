@@ -126,7 +126,7 @@ def flow() -> dict[str, object]:
     from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
     from chalicelib.payments import fake
     from chalicelib.payments.messages import from_message
-    from chalicelib.services import catalog, payments, placement
+    from chalicelib.services import catalog, payment_callbacks, payments, placement
     from local.resources import create_queue, create_table
 
     table = f"bench-{uuid.uuid4().hex[:8]}"
@@ -173,11 +173,11 @@ def flow() -> dict[str, object]:
     accept, duplicate = [], []
     for body, headers in requests:
         t = time.perf_counter()
-        payments.accept_callback("stripe", body, headers, ctx)
+        payment_callbacks.accept_callback("stripe", body, headers, ctx)
         accept.append(time.perf_counter() - t)
     for body, headers in requests[: N // 2]:
         t = time.perf_counter()
-        payments.accept_callback("stripe", body, headers, ctx)
+        payment_callbacks.accept_callback("stripe", body, headers, ctx)
         duplicate.append(time.perf_counter() - t)
     sqs = boto3.client("sqs")
     apply = []

@@ -17,7 +17,8 @@ pydantic-settings: that library costs ~75 ms of import on every cold start
 for features (dotenv, CLI, secrets dirs) a Lambda never uses.
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from typing import Literal
 

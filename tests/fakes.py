@@ -37,8 +37,8 @@ from chalicelib.domain.order import (
     Placement,
     StockMove,
 )
-from chalicelib.domain.payments import PaymentEvent
 from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.domain.shipment import Claim, Shipment
 from chalicelib.services.ports import (
     AddressSuppressed,

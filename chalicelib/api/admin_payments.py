@@ -1,6 +1,7 @@
 """Merchant payment routes: bank transfers (singly and in bulk), refunds."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from dataclasses import asdict
 from typing import Any

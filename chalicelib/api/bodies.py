@@ -7,7 +7,8 @@ cold start pays only for the models its request touches (bench/cold_start.py
 measures it).
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from typing import Annotated
 

@@ -8,7 +8,8 @@ gets a page whose button sends the same POST (a GET never opts out, since
 mail scanners prefetch links).
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 import re
 from datetime import datetime

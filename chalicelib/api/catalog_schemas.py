@@ -4,7 +4,8 @@ Apart from the order bodies (api/schemas.py) so that a cold start answering
 a product lookup builds none of the checkout's models (docs/performance.md).
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from decimal import Decimal
 

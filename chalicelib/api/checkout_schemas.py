@@ -1,11 +1,9 @@
 """Bodies of the checkout terms: shipping methods, discount codes and the
 storefront's shipping options (docs/checkout.md)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
 
@@ -31,7 +29,7 @@ class PerLocale(Request):
     en: Text | None = None
 
     @model_validator(mode="after")
-    def _one_at_least(self) -> PerLocale:
+    def _one_at_least(self) -> Self:
         if self.de is None and self.en is None:
             raise ValueError("give the text in de, en or both")
         return self
@@ -90,7 +88,7 @@ class DiscountCodeIn(Request):
     active: StrictBool = True
 
     @model_validator(mode="after")
-    def _consistent(self) -> DiscountCodeIn:
+    def _consistent(self) -> Self:
         if (self.kind == "percentage") != (self.percent is not None):
             raise ValueError("a percentage code, and only it, takes `percent`")
         if (self.kind == "fixed_amount") != (self.amount is not None and self.amount > 0):
@@ -137,7 +135,7 @@ class ShippingOptionsQueryIn(Request):
     locale: Locale = "en"
 
     @model_validator(mode="after")
-    def _lines_or_cart(self) -> ShippingOptionsQueryIn:
+    def _lines_or_cart(self) -> Self:
         if (self.lines is None) == (self.cart_id is None):
             raise ValueError("send either `lines` or `cart_id`, not both")
         return self

@@ -64,6 +64,8 @@ IDEMPOTENCY_KEY = Header(
 
 @dataclass(frozen=True)
 class Operation:
+    """What a route declares about itself for the OpenAPI document."""
+
     summary: str
     ok: Mapping[int, type[BaseModel] | str | None]
     description: str = ""

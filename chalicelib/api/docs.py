@@ -7,7 +7,8 @@ file and never imports the generator (~700 lines and pydantic's JSON
 schema machinery). A test fails while the shipped copy is stale.
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 import functools
 from pathlib import Path

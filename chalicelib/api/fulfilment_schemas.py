@@ -1,7 +1,8 @@
 """Request bodies and query parameters of the fulfilment routes: the order
 desk, shipments, returns, notes, merchant cancel and carrier callbacks."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal

@@ -1,11 +1,12 @@
 """Request and response bodies of the payment routes (docs/payments.md)."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from chalicelib.api.bodies import ONE_LINE, Answer, Reason, Request
 
@@ -64,28 +65,11 @@ class PaymentOut(Answer):
     received_at: datetime
 
 
-class CallbackAckOut(Answer):
-    received: bool = True
-    outcome: str
-    event_id: str
-
-
 class MarkPaidResultOut(Answer):
     number: str
     outcome: str
     order_id: str | None = None
     status: str | None = None
-
-
-# --- documented answers (local/openapi_document.py) ----------------------------------
-
-
-class ProviderEventIn(Answer):
-    """The provider's event exactly as it sends it: Stripe's Event object for
-    ``stripe``, our documented format for ``hmac`` (docs/payments.md). The
-    signature covers the raw bytes."""
-
-    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class BulkMarkPaidOut(Answer):

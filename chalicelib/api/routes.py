@@ -27,11 +27,8 @@ from typing import Any
 #: "module:blueprint" -> the paths its routes serve, in registration order.
 TABLE: dict[str, tuple[str, ...]] = {
     "chalicelib.api.products:products": ("/products/{sku}",),
-    "chalicelib.api.storefront:storefront": (
-        "/orders",
-        "/orders/{order_id}",
-        "/orders/{order_id}/cancel",
-    ),
+    "chalicelib.api.storefront:storefront": ("/orders",),
+    "chalicelib.api.order_page:order_page": ("/orders/{order_id}", "/orders/{order_id}/cancel"),
     "chalicelib.api.admin:admin": ("/admin/products/{sku}", "/admin/stock/{sku}"),
     "chalicelib.api.carts:cart_routes": ("/carts", "/carts/{cart_id}", "/opt-out/{token}"),
     "chalicelib.api.admin_orders:admin_orders": (

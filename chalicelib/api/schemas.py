@@ -1,10 +1,11 @@
 """Request and response bodies. Requests reject unknown fields and carry
 bounds on every value; responses are what the API contract documents."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -94,7 +95,7 @@ class PlaceOrderIn(Request):
     )
 
     @model_validator(mode="after")
-    def _lines_or_cart(self) -> PlaceOrderIn:
+    def _lines_or_cart(self) -> Self:
         if (self.lines is None) == (self.cart_id is None):
             raise ValueError("send either `lines` or `cart_id`, not both")
         if (self.cart_id is None) != (self.cart_token is None):

@@ -1,19 +1,21 @@
-"""Storefront routes: products, checkout, the customer's order page."""
+"""Checkout: POST /orders, from lines or a cart.
+
+The customer's order page and cancel are api/order_page.py, the product
+pages api/products.py: each cold start loads only the route it answers.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import presenters, wiring
 from chalicelib.api.contract import IDEMPOTENCY_KEY, documented
 from chalicelib.api.cors import storefront_cors
-from chalicelib.api.http import bearer_token, idempotency_key, parse_body, route
-from chalicelib.api.schemas import CancelIn, OrderOut, PlacedOrderOut, PlaceOrderIn
+from chalicelib.api.http import idempotency_key, parse_body, route
+from chalicelib.api.schemas import PlacedOrderOut, PlaceOrderIn
 from chalicelib.domain import errors
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
-from chalicelib.services import carts, placement
+from chalicelib.services import placement
 
 storefront = Blueprint(__name__)
 
@@ -54,6 +56,10 @@ def place_order() -> Response:
     key = idempotency_key(request)
     body = parse_body(request, PlaceOrderIn)
     if body.cart_id is not None and body.cart_token is not None:
+        # Imported here: most checkouts send lines, and the cart rules are
+        # then no part of the cold start (docs/performance.md).
+        from chalicelib.services import carts
+
         placed = carts.place_order_from_cart(
             body.cart_id, body.cart_token, to_command(body), key, wiring.context()
         )
@@ -64,36 +70,6 @@ def place_order() -> Response:
         status_code=201 if placed.created else 200,
         headers={"Location": f"/orders/{placed.order.id}"},
     )
-
-
-@route(storefront, "/orders/{order_id}", methods=["GET"], cors=storefront_cors())
-@documented(
-    "The order as its customer sees it, with its customer-visible history",
-    ok={200: OrderOut},
-    auth="order_token",
-    errors=(errors.OrderNotFound,),
-)
-def get_order(order_id: str) -> dict[str, Any]:
-    token = bearer_token(storefront.current_request)
-    return presenters.order(placement.view_order(order_id, token, wiring.context()))
-
-
-@route(storefront, "/orders/{order_id}/cancel", methods=["POST"], cors=storefront_cors())
-@documented(
-    "Cancel the order before it ships; its stock is released",
-    description="Cancelling a cancelled order again changes nothing and answers 200.",
-    ok={200: OrderOut},
-    body=CancelIn,
-    body_required=False,
-    auth="order_token",
-    errors=(errors.OrderNotFound, errors.IllegalTransition, errors.ConcurrentUpdate),
-)
-def cancel_order(order_id: str) -> dict[str, Any]:
-    request = storefront.current_request
-    token = bearer_token(request)
-    body = parse_body(request, CancelIn, allow_empty=True)
-    record = placement.cancel_order_as_customer(order_id, token, body.reason, wiring.context())
-    return presenters.order(record)
 
 
 def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:

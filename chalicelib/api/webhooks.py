@@ -9,9 +9,9 @@ from chalice import Blueprint
 from chalicelib.api import wiring
 from chalicelib.api.contract import documented
 from chalicelib.api.http import raw_body, route
-from chalicelib.api.payment_schemas import CallbackAckOut, ProviderEventIn
+from chalicelib.api.webhook_schemas import CallbackAckOut, ProviderEventIn
 from chalicelib.domain import errors
-from chalicelib.services import payments
+from chalicelib.services import payment_callbacks
 
 webhooks = Blueprint(__name__)
 
@@ -40,5 +40,5 @@ def payment_callback(provider: str) -> dict[str, Any]:
     request = webhooks.current_request
     raw = raw_body(request)
     # The signature covers the exact bytes: the body is never re-serialised.
-    ack = payments.accept_callback(provider, raw, dict(request.headers), wiring.context())
+    ack = payment_callbacks.accept_callback(provider, raw, dict(request.headers), wiring.context())
     return CallbackAckOut(outcome=ack.outcome, event_id=ack.event_id).model_dump()

@@ -1,8 +1,9 @@
 """Bodies of the withdrawal routes (docs/withdrawal.md)."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, Field, StrictInt, model_validator
 
@@ -25,7 +26,7 @@ class OrderReferenceIn(Request):
     email: Email | None = None
 
     @model_validator(mode="after")
-    def _one_way(self) -> OrderReferenceIn:
+    def _one_way(self) -> Self:
         by_token = self.order_id is not None and self.token is not None
         by_number = self.number is not None and self.email is not None
         given = [
@@ -49,7 +50,7 @@ class WithdrawIn(OrderReferenceIn):
     confirm: Literal[True] = Field(description="the customer confirmed the withdrawal")
 
     @model_validator(mode="after")
-    def _lines_with_scope(self) -> WithdrawIn:
+    def _lines_with_scope(self) -> Self:
         if (self.scope == "lines") != (self.lines is not None):
             raise ValueError("`lines` goes with scope `lines`, and only with it")
         return self

@@ -27,7 +27,8 @@ is used (``defer_build``); the detail models only when a consumer or the
 schema generator asks for them (``detail_models``).
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 import functools
 from collections.abc import Mapping

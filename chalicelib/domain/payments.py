@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.events import (
@@ -44,6 +43,7 @@ from chalicelib.domain.order import (
     PaymentStatus,
     Visibility,
 )
+from chalicelib.domain.provider_events import PaymentEvent, PaymentEventKind
 
 #: How many applied event keys an order remembers. Failures and session
 #: expiries are the only events deduplicated this way; a customer who fails
@@ -60,34 +60,6 @@ _PAST_PAYMENT = frozenset(
     }
 )
 _CLOSED_UNPAID = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED})
-
-
-class PaymentEventKind(StrEnum):
-    SUCCEEDED = "succeeded"  # money captured
-    PROCESSING = "processing"  # checkout finished, an async method still settles
-    FAILED = "failed"  # an attempt failed; the customer may retry
-    SESSION_EXPIRED = "session_expired"  # the provider's checkout page timed out
-    REFUNDED = "refunded"  # the provider reports a payment's cumulative refunds
-
-
-@dataclass(frozen=True)
-class PaymentEvent:
-    """A provider's event, normalised. Amounts are minor units."""
-
-    provider: str
-    event_id: str
-    kind: PaymentEventKind
-    order_id: str
-    occurred_at: datetime
-    reference: str | None = None  # the provider's payment id
-    amount: int | None = None
-    currency: str | None = None
-    refunded_total: int | None = None  # REFUNDED: cumulative on that payment
-    reason: str | None = None  # FAILED: the provider's short code
-
-    @property
-    def key(self) -> str:
-        return f"{self.provider}:{self.event_id}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +79,8 @@ class RefundDue:
 
 @dataclass(frozen=True)
 class Decision:
+    """What one provider event does to an order: its change and the refund to make."""
+
     outcome: str  # for logs and metrics: "paid", "on_hold", "noop", ...
     change: OrderChange | None = None
     refund: RefundDue | None = None

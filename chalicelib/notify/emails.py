@@ -25,6 +25,8 @@ Recipient = Literal["customer", "merchant"]
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of email: its template and who receives it."""
+
     name: str
     recipient: Recipient
     subject: dict[str, str]  # locale -> one-line Jinja template

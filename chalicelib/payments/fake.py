@@ -20,8 +20,6 @@ from typing import Any
 
 from chalicelib.domain.errors import NothingLeftToRefund, PaymentProviderUnavailable, RefundRejected
 from chalicelib.domain.order import Order
-from chalicelib.payments import signing
-from chalicelib.payments.stripe_callbacks import event_json
 from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 LOCAL_WEBHOOK_SECRET = "whsec_local"
@@ -29,6 +27,8 @@ LOCAL_WEBHOOK_SECRET = "whsec_local"
 
 @dataclass
 class _Charge:
+    """Money the fake provider holds for one payment intent."""
+
     order_id: str
     amount: int
     currency: str
@@ -37,6 +37,8 @@ class _Charge:
 
 @dataclass
 class FakeStripe:
+    """Stripe's API replaced, for the local stack and tests (module docstring)."""
+
     pay_page_url: str = "http://127.0.0.1:8001"
     charges: dict[str, _Charge] = field(default_factory=dict)  # by payment intent id
     refunds: dict[str, RefundResult] = field(default_factory=dict)  # by idempotency key
@@ -212,6 +214,11 @@ def signed_request(
     event: dict[str, Any], secret: str = LOCAL_WEBHOOK_SECRET, timestamp: int | None = None
 ) -> tuple[bytes, dict[str, str]]:
     """The body and headers of the callback, signed as Stripe signs them."""
+    # Imported here: the API function runs the fake's checkout (local stack),
+    # never its callbacks, and a checkout's cold start should not load them.
+    from chalicelib.payments import signing
+    from chalicelib.payments.stripe_callbacks import event_json
+
     body = event_json(event)
     at = int(time.time()) if timestamp is None else timestamp
     return body, {

@@ -11,7 +11,8 @@ library. Documented in docs/payments.md:
      "reason": "<short code>"}
 """
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from chalicelib.domain.errors import MalformedEvent
-from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
+from chalicelib.domain.provider_events import PaymentEvent, PaymentEventKind
 from chalicelib.payments import signing
 from chalicelib.services.ports import VerifiedCallback
 

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain.payments import PaymentEvent
+from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.payments.messages import to_message
 
 

@@ -20,6 +20,8 @@ TOLERANCE_SECONDS = 300
 
 @dataclass(frozen=True)
 class SignatureHeader:
+    """A parsed ``t=...,v1=...`` signature header."""
+
     timestamp: int
     signatures: tuple[str, ...]
 

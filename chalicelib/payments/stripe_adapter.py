@@ -14,13 +14,14 @@ from chalicelib.domain.errors import (
     RefundRejected,
 )
 from chalicelib.domain.order import PaymentMethod
+from chalicelib.payments import STRIPE
 from chalicelib.payments.stripe_api import StripeApiError
 from chalicelib.services.ports import Checkout, CheckoutRequest, RefundResult
 
 if TYPE_CHECKING:
     from chalicelib.payments.stripe_api import StripeApi
 
-PROVIDER = "stripe"
+PROVIDER = STRIPE
 
 
 def checkout_params(request: CheckoutRequest) -> dict[str, Any]:

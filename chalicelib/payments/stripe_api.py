@@ -48,6 +48,8 @@ _MAX_DELAY_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class HttpRequest:
+    """One request to Stripe's API, as the transport sends it."""
+
     method: str
     url: str
     headers: Mapping[str, str]
@@ -56,6 +58,8 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class HttpResponse:
+    """Stripe's answer: status and parsed JSON body."""
+
     status: int
     headers: Mapping[str, str]  # names in lower case
     body: bytes

@@ -3,7 +3,8 @@ payment events we act on. Apart from the provider (stripe_adapter.py): the
 webhook function loads these models and the signature scheme, a checkout
 neither."""
 
-from __future__ import annotations
+# Pydantic models: no `from __future__ import annotations`, whose string
+# annotations pydantic compiles one by one (docs/performance.md).
 
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -13,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.domain.errors import MalformedEvent
-from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
+from chalicelib.domain.provider_events import PaymentEvent, PaymentEventKind
+from chalicelib.payments import STRIPE as PROVIDER
 from chalicelib.payments import signing
-from chalicelib.payments.stripe_adapter import PROVIDER
 from chalicelib.services.ports import VerifiedCallback
 
 SIGNATURE_HEADER = "stripe-signature"

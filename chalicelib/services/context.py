@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Context:
+    """Everything a use case needs: the ports, the settings and the clock."""
+
     catalog: CatalogStore
     orders: OrderStore
     settings: ServiceSettings

@@ -1,168 +1,33 @@
-"""Payments: paying at checkout, provider callbacks, marking paid, refunds.
+"""Payments: applying provider events, marking paid, refunds.
 
-The callback path is split for speed and safety: ``accept_callback`` (the
-webhook) only verifies, records a receipt and queues the event; the
-payment-events consumer calls ``apply_payment_event``, which decides with
-domain/payments.py and writes with conditional transactions. Every entry
-point is safe to run twice.
+The callback path is split for speed and safety: the webhook
+(services/payment_callbacks.py) only verifies, records a receipt and queues
+the event; the payment-events consumer calls ``apply_payment_event``, which
+decides with domain/payments.py and writes with conditional transactions.
+Every entry point is safe to run twice. What checkout answers about paying
+is services/placement.py's ``payment_instructions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from chalicelib.domain import payments as domain
 from chalicelib.domain.errors import (
     IllegalTransition,
     OrderNotFound,
-    PaymentNotFound,
-    UnknownPaymentProvider,
 )
-from chalicelib.domain.order import Order, OrderStatus, PaymentMethod
-from chalicelib.domain.payments import Decision, PaymentEvent, PaymentEventKind
+from chalicelib.domain.order import OrderStatus
+from chalicelib.domain.payments import Decision
+from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services import cancellation, refunds
 from chalicelib.services.context import Context
-from chalicelib.services.ports import CheckoutRequest, OrderRecord
+from chalicelib.services.ports import OrderRecord
 
-#: Stripe refuses a Checkout Session that expires sooner than this, or later
-#: than 24 hours after creation.
-_MIN_SESSION = timedelta(minutes=30, seconds=60)
-_MAX_SESSION = timedelta(hours=23, minutes=59)
-
-
-# --- at checkout -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BankTransfer:
-    account_holder: str
-    iban: str
-    bic: str
-    reference: str  # the order number: what the customer writes on the transfer
-    amount: int
-    currency: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class PaymentInstructions:
-    method: PaymentMethod
-    redirect_url: str | None = None  # card, paypal: the provider's payment page
-    session_id: str | None = None
-    bank_transfer: BankTransfer | None = None
-
-
-def payment_instructions(order: Order, ctx: Context) -> PaymentInstructions:
-    """What the storefront needs to take the payment. For card and PayPal a
-    provider Checkout Session (the same one when asked again for the order)."""
-    settings = ctx.settings
-    if order.payment_method is PaymentMethod.BANK_TRANSFER:
-        return PaymentInstructions(
-            method=order.payment_method,
-            bank_transfer=BankTransfer(
-                account_holder=settings.bank_account_holder,
-                iban=settings.bank_iban,
-                bic=settings.bank_bic,
-                reference=order.number,
-                amount=order.totals.total,
-                currency=order.currency,
-                due_at=order.payment_due_at,
-            ),
-        )
-    window = order.payment_due_at - ctx.clock()
-    # The session should close with the order's payment window; where Stripe
-    # does not allow that, its default (24 h) applies and a payment after the
-    # window is refunded as a late payment.
-    expires_at = order.payment_due_at if _MIN_SESSION <= window <= _MAX_SESSION else None
-    checkout = ctx.payments.providers["stripe"].start_checkout(
-        CheckoutRequest(
-            order=order,
-            success_url=settings.checkout_success_url.replace("{order_id}", order.id),
-            cancel_url=settings.checkout_cancel_url.replace("{order_id}", order.id),
-            expires_at=expires_at,
-        )
-    )
-    return PaymentInstructions(
-        method=order.payment_method,
-        redirect_url=checkout.redirect_url,
-        session_id=checkout.session_id,
-    )
-
-
-# --- callbacks ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallbackAck:
-    outcome: str  # "queued", "duplicate", "ignored"
-    event_id: str
-
-
-def accept_callback(
-    provider: str, raw_body: bytes, headers: Mapping[str, str], ctx: Context
-) -> CallbackAck:
-    """Verify a provider's signed callback, record its receipt and queue it.
-
-    Nothing is written unless the signature holds. A repeated event id is
-    acknowledged without being queued again."""
-    ports = ctx.payments
-    verifier = ports.callbacks.get(provider)
-    if verifier is None:
-        raise UnknownPaymentProvider("no such payment provider", provider=provider)
-    now = ctx.clock()
-    callback = verifier.verify(raw_body, headers, now)
-    event = callback.event
-    if event is None:
-        logger.info("payment callback ignored", provider=provider, event_type=callback.event_type)
-        return CallbackAck("ignored", callback.event_id)
-    if not event.order_id:
-        order_id = ports.records.order_for_payment(event.provider, event.reference or "")
-        if order_id is None:
-            # Not acknowledged: a refund that overtook its payment's callback
-            # would be lost for good (the provider does not send it again
-            # after a 2xx). Refused, it comes back once the payment is known.
-            logger.warning(
-                "payment callback for an unknown payment",
-                provider=provider,
-                event_type=callback.event_type,
-            )
-            raise PaymentNotFound(
-                "no payment with this reference is known (yet); retry later",
-                provider=event.provider,
-            )
-        event = _with_order(event, order_id)
-    if event.kind is PaymentEventKind.SUCCEEDED and event.reference:
-        # Before queueing: a refund reported right after may otherwise find
-        # no order for the payment.
-        ports.records.remember_payment(event.provider, event.reference, event.order_id)
-    fresh = ports.records.claim_receipt(
-        event.provider,
-        event.event_id,
-        order_id=event.order_id,
-        event_type=callback.event_type,
-        received_at=now,
-        expires_at=int(now.timestamp()) + ctx.settings.webhook_receipt_ttl_days * 86400,
-    )
-    if not fresh:
-        logger.info("payment callback repeated", provider=provider, order_id=event.order_id)
-        return CallbackAck("duplicate", callback.event_id)
-    ports.queue.send(event)
-    ports.records.mark_handed_on(event.provider, event.event_id)
-    logger.info(
-        "payment callback queued",
-        provider=provider,
-        event_type=callback.event_type,
-        order_id=event.order_id,
-    )
-    return CallbackAck("queued", callback.event_id)
-
-
-def _with_order(event: PaymentEvent, order_id: str) -> PaymentEvent:
-    return replace(event, order_id=order_id)
+# --- applying a provider's event ------------------------------------------------------
 
 
 def apply_payment_event(event: PaymentEvent, ctx: Context) -> str:

@@ -1,4 +1,6 @@
-"""Checkout: placing an order, and the customer's view and cancel of it."""
+"""Checkout: placing an order and the payment instructions it answers with.
+
+The customer's page and cancel of an order are services/customer_orders.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from chalicelib.domain.errors import (
     ConcurrentUpdate,
     DiscountCodeUnknown,
     IdempotencyKeyReused,
-    OrderNotFound,
     ShippingMethodUnknown,
     TemporarilyUnavailable,
 )
@@ -25,18 +26,16 @@ from chalicelib.domain.order import (
     OrderStatus,
     PaymentMethod,
     RequestedLine,
-    Visibility,
 )
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
-from chalicelib.services import cancellation, payments
 from chalicelib.services.context import Context
 from chalicelib.services.ports import (
+    CheckoutRequest,
     CheckoutTerms,
     DuplicateRequest,
     IdempotencyRecord,
     OrderNumberTaken,
-    OrderRecord,
 )
 
 
@@ -75,8 +74,8 @@ class PlacedOrder:
     order: Order
     token: str
     created: bool  # False when an earlier identical request placed it
-    # How to pay (services/payments.py); None once the order is past paying.
-    payment: payments.PaymentInstructions | None = None
+    # How to pay (below); None once the order is past paying.
+    payment: PaymentInstructions | None = None
 
 
 def _with_payment(placed: PlacedOrder, ctx: Context) -> PlacedOrder:
@@ -85,7 +84,7 @@ def _with_payment(placed: PlacedOrder, ctx: Context) -> PlacedOrder:
     the same order with its (same) payment session."""
     if placed.order.status is not OrderStatus.PENDING_PAYMENT:
         return placed
-    return replace(placed, payment=payments.payment_instructions(placed.order, ctx))
+    return replace(placed, payment=payment_instructions(placed.order, ctx))
 
 
 def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> PlacedOrder:
@@ -216,26 +215,66 @@ def _replay(
     )
 
 
-def _authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
-    record = ctx.orders.get(order_id)
-    # A wrong token answers exactly like a missing order: the caller learns
-    # nothing about which order ids exist.
-    if not ids.token_matches(token, record.order.token_hash):
-        raise OrderNotFound("no such order", order_id=order_id)
-    return record
+# --- how to pay --------------------------------------------------------------------------
 
 
-def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
-    """The order as its customer sees it: internal history left out."""
-    record = _authorised_record(order_id, token, ctx)
-    visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
-    return replace(record, history=visible)  # shipments and all else kept
+#: Stripe refuses a Checkout Session that expires sooner than this, or later
+#: than 24 hours after creation.
+_MIN_SESSION = timedelta(minutes=30, seconds=60)
+_MAX_SESSION = timedelta(hours=23, minutes=59)
 
 
-def cancel_order_as_customer(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
-    """Cancel before shipment and release the stock; refund what was paid.
-    Cancelling a cancelled order again changes nothing and succeeds (and
-    retries a refund the provider failed the first time)."""
-    _authorised_record(order_id, token, ctx)
-    cancellation.cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
-    return view_order(order_id, token, ctx)
+@dataclass(frozen=True)
+class BankTransfer:
+    account_holder: str
+    iban: str
+    bic: str
+    reference: str  # the order number: what the customer writes on the transfer
+    amount: int
+    currency: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentInstructions:
+    method: PaymentMethod
+    redirect_url: str | None = None  # card, paypal: the provider's payment page
+    session_id: str | None = None
+    bank_transfer: BankTransfer | None = None
+
+
+def payment_instructions(order: Order, ctx: Context) -> PaymentInstructions:
+    """What the storefront needs to take the payment. For card and PayPal a
+    provider Checkout Session (the same one when asked again for the order)."""
+    settings = ctx.settings
+    if order.payment_method is PaymentMethod.BANK_TRANSFER:
+        return PaymentInstructions(
+            method=order.payment_method,
+            bank_transfer=BankTransfer(
+                account_holder=settings.bank_account_holder,
+                iban=settings.bank_iban,
+                bic=settings.bank_bic,
+                reference=order.number,
+                amount=order.totals.total,
+                currency=order.currency,
+                due_at=order.payment_due_at,
+            ),
+        )
+    window = order.payment_due_at - ctx.clock()
+    # The session should close with the order's payment window; where Stripe
+    # does not allow that, its default (24 h) applies and a payment after the
+    # window is refunded as a late payment.
+    expires_at = order.payment_due_at if _MIN_SESSION <= window <= _MAX_SESSION else None
+    checkout = ctx.payments.providers["stripe"].start_checkout(
+        CheckoutRequest(
+            order=order,
+            success_url=settings.checkout_success_url.replace("{order_id}", order.id),
+            cancel_url=settings.checkout_cancel_url.replace("{order_id}", order.id),
+            expires_at=expires_at,
+        )
+    )
+    return PaymentInstructions(
+        method=order.payment_method,
+        redirect_url=checkout.redirect_url,
+        session_id=checkout.session_id,
+    )

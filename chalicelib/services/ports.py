@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
-    from chalicelib.domain.payments import PaymentEvent
     from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+    from chalicelib.domain.provider_events import PaymentEvent
     from chalicelib.domain.shipment import Shipment
 
 T = TypeVar("T")
@@ -32,6 +32,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """The first answer to an Idempotency-Key, kept to replay it."""
+
     key_hash: str  # sha256 of the client's Idempotency-Key
     fingerprint: str  # sha256 of the canonical request
     order_id: str
@@ -279,6 +281,8 @@ class DeskPosition:
 
 @dataclass(frozen=True)
 class DeskPage:
+    """One page of the order desk's listing and where the next one starts."""
+
     orders: Sequence[Order]
     next: DeskPosition | None  # None: no more pages
     items_read: int  # index items read for this page (what it cost)
@@ -308,6 +312,8 @@ class OrderDesk(Protocol):
 
 @dataclass(frozen=True)
 class CheckoutRequest:
+    """What a provider needs to open its payment page for an order."""
+
     order: Order
     success_url: str
     cancel_url: str
@@ -316,12 +322,16 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class Checkout:
+    """The provider's payment page for an order."""
+
     session_id: str
     redirect_url: str
 
 
 @dataclass(frozen=True)
 class RefundResult:
+    """A refund the provider accepted."""
+
     refund_id: str
     # The payment's cumulative refunded amount as the provider now reports it;
     # None when the provider does not say (the caller adds the amount).
@@ -437,6 +447,8 @@ class PaymentPorts:
 
 @dataclass(frozen=True)
 class ReceiptKey:
+    """Identifies one email sent for one event (the receipts' key)."""
+
     subject_id: str  # the order's or the cart's id
     kind: str
     event_id: str

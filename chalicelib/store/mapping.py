@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import AlreadyClaimed, DomainError, TrackingNumberInUse
@@ -40,9 +40,14 @@ from chalicelib.domain.order import (
     Visibility,
 )
 from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
-from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingStatus
-from chalicelib.domain.withdrawal import Refund, RefundHold, Withdrawal, WithdrawnLine
 from chalicelib.store import keys
+
+if TYPE_CHECKING:
+    # Imported where items are turned back into them: placing an order (a
+    # checkout's cold start) reads no shipment and no withdrawal, and their
+    # modules are a dozen dataclasses (docs/performance.md).
+    from chalicelib.domain.shipment import Claim, Shipment
+    from chalicelib.domain.withdrawal import Withdrawal
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +254,8 @@ def withdrawal_to_item(withdrawal: Withdrawal) -> dict[str, Any]:
 
 
 def withdrawal_from_item(item: dict[str, Any]) -> Withdrawal:
+    from chalicelib.domain.withdrawal import Refund, RefundHold, Withdrawal, WithdrawnLine
+
     return Withdrawal(
         id=item["id"],
         received_at=datetime.fromisoformat(item["received_at"]),
@@ -378,6 +385,8 @@ def shipment_to_item(shipment: Shipment) -> dict[str, Any]:
 
 
 def shipment_from_item(item: dict[str, Any]) -> Shipment:
+    from chalicelib.domain.shipment import Shipment, ShipmentLine, TrackingStatus
+
     return Shipment(
         id=item["id"],
         order_id=item["order_id"],

@@ -25,7 +25,6 @@ from chalicelib.services.ports import (
 )
 from chalicelib.store import keys
 from chalicelib.store.attributes import from_dynamo, to_dynamo
-from chalicelib.store.carts import conversion_update, explain_conversion_failure
 from chalicelib.store.errors import RETRYABLE_CANCELLATION_CODES, cancellation_reasons
 from chalicelib.store.mapping import (
     claim_item,
@@ -75,6 +74,10 @@ class DynamoOrders:
         # optional item's position is remembered for explaining a refusal.
         at: dict[str, int] = {}
         if placement.converts_cart is not None:
+            # Imported only for a cart's checkout: placing from lines (most
+            # checkouts) needs none of the cart rules (docs/performance.md).
+            from chalicelib.store.carts import conversion_update
+
             at["cart"] = len(items)
             items.append(
                 conversion_update(self._table, placement.converts_cart, order.id, order.created_at)
@@ -125,6 +128,8 @@ class DynamoOrders:
         if any(r.get("Code") in RETRYABLE_CANCELLATION_CODES for r in reasons):
             raise ConcurrentUpdate("the order could not be placed right now; try again")
         if placement.converts_cart is not None:
+            from chalicelib.store.carts import explain_conversion_failure
+
             explain_conversion_failure(placement.converts_cart, reasons[at["cart"]])
         shortages, changed = [], []
         for move, reason in zip(moves, reasons, strict=False):

@@ -27,7 +27,7 @@ from chalicelib.domain.order import (
     RequestedLine,
 )
 from chalicelib.payments import fake
-from chalicelib.services import cancellation, catalog, payments, placement
+from chalicelib.services import cancellation, catalog, payment_callbacks, payments, placement
 from chalicelib.services.context import Context
 from tests.unit.conftest import STRIPE_SECRET
 
@@ -55,7 +55,7 @@ def place(
 
 def deliver(ctx: Context, event: dict[str, Any], secret: str = STRIPE_SECRET) -> str:
     body, headers = fake.signed_request(event, secret, int(ctx.clock().timestamp()))
-    return payments.accept_callback("stripe", body, headers, ctx).outcome
+    return payment_callbacks.accept_callback("stripe", body, headers, ctx).outcome
 
 
 def consume(ctx: Context, queue: Any) -> list[str]:
@@ -339,7 +339,7 @@ def test_a_refund_reported_before_its_payment_records_both(pay_ctx, fake_stripe,
 
 def test_an_unknown_provider_is_refused(pay_ctx):
     with pytest.raises(UnknownPaymentProvider):
-        payments.accept_callback("paypal-classic", b"{}", {}, pay_ctx)
+        payment_callbacks.accept_callback("paypal-classic", b"{}", {}, pay_ctx)
 
 
 def test_a_refund_for_a_payment_not_seen_yet_is_refused_for_a_retry_and_writes_nothing(

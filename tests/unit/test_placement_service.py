@@ -13,7 +13,7 @@ from chalicelib.domain.errors import (
     OrderNotFound,
 )
 from chalicelib.domain.order import Address, Customer, OrderStatus, PaymentMethod, RequestedLine
-from chalicelib.services import catalog, placement
+from chalicelib.services import catalog, customer_orders, placement
 from chalicelib.services.context import Context
 from tests.fakes import FakeCatalog
 
@@ -113,21 +113,24 @@ def test_a_price_change_during_checkout_is_charged_at_the_new_price(stocked: Con
 
 def test_the_customer_sees_the_order_only_with_its_token(stocked: Context):
     placed = placement.place_order(command(("tea", 1)), KEY, stocked)
-    assert placement.view_order(placed.order.id, placed.token, stocked).order.id == placed.order.id
+    assert (
+        customer_orders.view_order(placed.order.id, placed.token, stocked).order.id
+        == placed.order.id
+    )
     with pytest.raises(OrderNotFound):
-        placement.view_order(placed.order.id, "not-the-token", stocked)
+        customer_orders.view_order(placed.order.id, "not-the-token", stocked)
     with pytest.raises(OrderNotFound):
-        placement.view_order("no-such-order", placed.token, stocked)
+        customer_orders.view_order("no-such-order", placed.token, stocked)
 
 
 def test_cancel_releases_stock_and_a_second_cancel_changes_nothing(stocked: Context):
     placed = placement.place_order(command(("tea", 2), ("mug", 1)), KEY, stocked)
-    record = placement.cancel_order_as_customer(placed.order.id, placed.token, "too slow", stocked)
+    record = customer_orders.cancel_order(placed.order.id, placed.token, "too slow", stocked)
     assert record.order.status is OrderStatus.CANCELLED
     assert [e.event for e in record.history] == ["OrderPlaced", "OrderCancelled"]
     tea, mug = stocked.catalog.get("tea"), stocked.catalog.get("mug")
     assert (tea.available, tea.reserved, mug.available, mug.reserved) == (3, 0, 1, 0)
-    again = placement.cancel_order_as_customer(placed.order.id, placed.token, "again", stocked)
+    again = customer_orders.cancel_order(placed.order.id, placed.token, "again", stocked)
     assert len(again.history) == 2
     assert stocked.catalog.get("tea").available == 3
 
@@ -136,7 +139,7 @@ def test_a_shipped_order_cannot_be_cancelled(stocked: Context, fake_table):
     placed = placement.place_order(command(("tea", 1)), KEY, stocked)
     fake_table.orders[placed.order.id] = replace(placed.order, status=OrderStatus.SHIPPED)
     with pytest.raises(IllegalTransition):
-        placement.cancel_order_as_customer(placed.order.id, placed.token, "late", stocked)
+        customer_orders.cancel_order(placed.order.id, placed.token, "late", stocked)
 
 
 def test_stock_counts_record_the_adjustment_so_stock_is_conserved(stocked: Context):

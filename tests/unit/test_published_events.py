@@ -26,7 +26,7 @@ from chalicelib.domain import deadlines, events, fulfilment, order_withdrawal, p
 from chalicelib.domain import order as orders
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.order import Order, OrderChange, Visibility
-from chalicelib.domain.payments import PaymentEvent, PaymentEventKind
+from chalicelib.domain.provider_events import PaymentEvent, PaymentEventKind
 from chalicelib.domain.shipment import ShipmentLine, TrackingEvent, TrackingStatus
 from chalicelib.domain.withdrawal import LineRequest
 from chalicelib.jobs import outbox

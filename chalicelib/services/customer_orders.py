@@ -1,0 +1,42 @@
+"""The customer's own order: its page and their cancel, by the order's token.
+
+Apart from checkout (services/placement.py) because a cold start that places
+an order should not load the cancel path (cancellation, refunds and the
+withdrawal rules behind them): docs/performance.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.domain import ids
+from chalicelib.domain.errors import OrderNotFound
+from chalicelib.domain.order import Visibility
+from chalicelib.services import cancellation
+from chalicelib.services.context import Context
+from chalicelib.services.ports import OrderRecord
+
+
+def _authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
+    record = ctx.orders.get(order_id)
+    # A wrong token answers exactly like a missing order: the caller learns
+    # nothing about which order ids exist.
+    if not ids.token_matches(token, record.order.token_hash):
+        raise OrderNotFound("no such order", order_id=order_id)
+    return record
+
+
+def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
+    """The order as its customer sees it: internal history left out."""
+    record = _authorised_record(order_id, token, ctx)
+    visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
+    return replace(record, history=visible)  # shipments and all else kept
+
+
+def cancel_order(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
+    """Cancel before shipment and release the stock; refund what was paid.
+    Cancelling a cancelled order again changes nothing and succeeds (and
+    retries a refund the provider failed the first time)."""
+    _authorised_record(order_id, token, ctx)
+    cancellation.cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
+    return view_order(order_id, token, ctx)
