@@ -1,5 +1,7 @@
 """Placement cost: DynamoDB round trips, write units and throughput.
 
+Every checkout chooses a shipping method and uses a discount code, so the
+transaction carries the method's check and the code's use besides the stock.
 For orders of 1, 5 and 25 lines it prints, per order, the DynamoDB round
 trips (counted with botocore's request-created event) with a cold and a warm
 catalog cache, the transaction's items and its write capacity units
@@ -18,6 +20,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,10 +43,12 @@ import local.aws  # noqa: F401 - moto's transaction speed-up
 from bench.dynamo_cost import item_size, write_units
 from chalicelib.config import Settings
 from chalicelib.domain.order import Address, Customer, PaymentMethod, RequestedLine
+from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
 from chalicelib.observability import metrics
-from chalicelib.services import catalog, placement
+from chalicelib.services import catalog, checkout_terms, placement
 from chalicelib.services.context import Context
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.checkout_terms import DynamoShippingAndCodes
 from chalicelib.store.orders import DynamoOrders
 from local.resources import create_table
 from tests.fakes import FakeTable, fake_payment_ports
@@ -73,6 +78,12 @@ class Recorder:
         self.requests = 0
 
 
+METHOD = ShippingMethod(
+    id="bench-dhl", names={"en": "DHL"}, carrier="DHL", price=490, countries=frozenset({"DE"})
+)
+CODE = DiscountCode(code="BENCH5", kind=DiscountKind.PERCENTAGE, percent=Decimal("5"))
+
+
 def command(skus: list[str]) -> placement.PlaceOrder:
     return placement.PlaceOrder(
         lines=tuple(RequestedLine(sku, 1) for sku in skus),
@@ -81,19 +92,23 @@ def command(skus: list[str]) -> placement.PlaceOrder:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="en",
+        shipping_method=METHOD.id,
+        discount_code="bench5",
     )
 
 
-def transaction_cost(transaction: dict, table_items: dict[str, dict]) -> tuple[int, int]:
-    """(items, WCU) of a TransactWriteItems request; updates are charged at
-    the size of the item they change (after the change ~ before for counters)."""
+def transaction_cost(transaction: dict, client) -> tuple[int, int]:
+    """(items, WCU) of a TransactWriteItems request; updates and condition
+    checks are charged at the size of the item they touch (after the change
+    ~ before for counters)."""
     units = 0
     for entry in transaction["TransactItems"]:
         ((kind, body),) = entry.items()
         if kind == "Put":
             size = item_size(body["Item"])
         else:
-            size = item_size(table_items[body["Key"]["PK"]["S"]])
+            item = client.get_item(TableName="bench", Key=body["Key"]).get("Item", {})
+            size = item_size(item)
         units += write_units(size, transactional=True)
     return len(transaction["TransactItems"]), units
 
@@ -134,7 +149,10 @@ def main() -> int:
             orders=DynamoOrders(client, "bench"),
             settings=Settings(table_name="bench", stage="test"),
             payments=fake_payment_ports(FakeTable()),
+            terms=DynamoShippingAndCodes(client, "bench"),
         )
+        checkout_terms.save_shipping_method(METHOD, ctx)
+        checkout_terms.save_discount_code(CODE, ctx)
         for count in LINE_COUNTS:
             skus = [f"B{count}-{i:03d}" for i in range(count)]
             for sku in skus:
@@ -147,7 +165,9 @@ def main() -> int:
                     ctx=ctx,
                 )
                 catalog.count_stock(sku, 10_000_000, ctx)
-            ctx.catalog.forget(skus)
+            # Cold: a new process's catalog, with nothing cached (products,
+            # method and code alike).
+            ctx = replace(ctx, catalog=DynamoCatalog(client, "bench", cache_seconds=300))
 
             recorder.reset()
             placement.place_order(command(skus), f"bench-{uuid.uuid4()}", ctx)
@@ -157,13 +177,7 @@ def main() -> int:
             warm = recorder.requests
             transaction = recorder.last_transaction
             assert transaction is not None
-            products = {
-                f"PRODUCT#{s}": client.get_item(
-                    TableName="bench", Key={"PK": {"S": f"PRODUCT#{s}"}, "SK": {"S": "PRODUCT"}}
-                )["Item"]
-                for s in skus
-            }
-            items, wcu = transaction_cost(transaction, products)
+            items, wcu = transaction_cost(transaction, client)
 
             # Interleaved, so both sides see the same table size (moto's
             # transactions slow down as the table grows) and the same load.

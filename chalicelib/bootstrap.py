@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         PaymentPorts,
         PaymentProvider,
         PaymentRecords,
+        ShippingAndCodes,
         SuppressionList,
         SweepIndex,
     )
@@ -220,6 +221,11 @@ def context() -> Context:
 
         return DynamoAttemptCounter(aws_client("dynamodb"), table)
 
+    def terms() -> ShippingAndCodes:
+        from chalicelib.store.checkout_terms import DynamoShippingAndCodes
+
+        return DynamoShippingAndCodes(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -231,6 +237,7 @@ def context() -> Context:
         payments=_deferred(payment_ports),
         carrier_callbacks=_deferred(carrier_callbacks),
         attempts=_deferred(attempts),
+        terms=_deferred(terms),
     )
 
 

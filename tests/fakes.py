@@ -18,9 +18,14 @@ from chalicelib.domain.errors import (
     CartNotFound,
     CatalogChanged,
     ConcurrentUpdate,
+    DiscountCodeAlreadyUsed,
+    DiscountCodeUnknown,
+    DiscountCodeUsedUp,
     InsufficientStock,
     OrderNotFound,
     ProductNotFound,
+    ShippingMethodRequired,
+    ShippingMethodUnknown,
 )
 from chalicelib.domain.order import (
     CartConversion,
@@ -32,10 +37,12 @@ from chalicelib.domain.order import (
     Placement,
     StockMove,
 )
+from chalicelib.domain.pricing import DiscountCode, ShippingMethod
 from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.domain.shipment import Claim, Shipment
 from chalicelib.services.ports import (
     AddressSuppressed,
+    CheckoutTerms,
     DeskPage,
     DeskPosition,
     DeskQuery,
@@ -70,6 +77,10 @@ class FakeTable:
     # fulfilment: shipments per order, and one-time claims
     shipments: dict[str, dict[str, Shipment]] = field(default_factory=dict)
     claims: dict[tuple[str, str, str], Claim] = field(default_factory=dict)
+    # checkout: shipping methods, discount codes and once-per-customer claims
+    shipping_methods: dict[str, ShippingMethod] = field(default_factory=dict)
+    discount_codes: dict[str, DiscountCode] = field(default_factory=dict)
+    discount_claims: dict[tuple[str, str], str] = field(default_factory=dict)  # -> order id
 
     def moved(self, move: StockMove) -> Product | None:
         """The product after the move, or None if a condition fails."""
@@ -95,6 +106,21 @@ class FakeCatalog:
 
     def get_many(self, skus: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
         return {sku: self.table.products[sku] for sku in skus if sku in self.table.products}
+
+    def checkout_terms(
+        self,
+        skus: Iterable[str],
+        *,
+        shipping_method: str | None = None,
+        discount_code: str | None = None,
+        fresh: bool = False,
+    ) -> CheckoutTerms:
+        t = self.table
+        return CheckoutTerms(
+            products=self.get_many(skus, fresh=fresh),
+            shipping_method=t.shipping_methods.get(shipping_method) if shipping_method else None,
+            discount_code=t.discount_codes.get(discount_code) if discount_code else None,
+        )
 
     def forget(self, skus: Iterable[str]) -> None:
         pass
@@ -159,10 +185,17 @@ class FakeOrders:
                     changed.append(move.sku)
             if shortages:
                 raise InsufficientStock("not enough stock for some lines", lines=shortages)
+            changed.extend(_check_terms(t, placement))
             if changed:
                 raise CatalogChanged("products changed while ordering", skus=changed)
             if placement.order.number in t.numbers:
                 raise OrderNumberTaken()
+            use = placement.discount_use
+            if use is not None:
+                code = t.discount_codes[use.code]
+                t.discount_codes[use.code] = replace(code, uses=code.uses + 1)
+                if use.customer_key is not None:
+                    t.discount_claims[(use.code, use.customer_key)] = use.order_id
             if placement.converts_cart is not None:
                 cart = t.carts[placement.converts_cart.cart_id]
                 t.carts[cart.id] = replace(
@@ -222,6 +255,75 @@ class FakeOrders:
                 t.shipments.setdefault(shipment.order_id, {})[shipment.id] = shipment
             for claim in change.claims:
                 t.claims[(claim.kind, claim.scope, claim.value)] = claim
+            release = change.discount_release
+            if release is not None:
+                code = t.discount_codes[release.code]
+                t.discount_codes[release.code] = replace(code, uses=code.uses - 1)
+                if release.customer_key is not None:
+                    t.discount_claims.pop((release.code, release.customer_key), None)
+
+
+def _check_terms(t: FakeTable, placement: Placement) -> list[str]:
+    """The placement transaction's checks of the shipping terms and the
+    code's use, as store/orders.py makes them; the terms that changed."""
+    changed = []
+    use = placement.discount_use
+    if use is not None:
+        code = t.discount_codes.get(use.code)
+        if code is None or code.version != use.version or not code.active:
+            changed.append(f"discount code {use.code}")
+        elif code.usage_limit is not None and code.uses >= code.usage_limit:
+            raise DiscountCodeUsedUp("this discount code has been used up", code=use.code)
+        if use.customer_key is not None and (use.code, use.customer_key) in t.discount_claims:
+            raise DiscountCodeAlreadyUsed("you have already used this code", code=use.code)
+    check = placement.shipping_check
+    if check is not None and check.method_id is None:
+        if any(m.active for m in t.shipping_methods.values()):
+            raise ShippingMethodRequired("choose one of the shop's shipping methods")
+    elif check is not None:
+        method = t.shipping_methods.get(check.method_id or "")
+        if method is None or method.version != check.version:
+            changed.append(f"shipping method {check.method_id}")
+    return changed
+
+
+class FakeShippingAndCodes:
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    def put_shipping_method(self, method: ShippingMethod) -> ShippingMethod:
+        with self.table.lock:
+            old = self.table.shipping_methods.get(method.id)
+            saved = replace(method, version=(old.version if old else 0) + 1)
+            self.table.shipping_methods[method.id] = saved
+            return saved
+
+    def shipping_methods(self) -> list[ShippingMethod]:
+        return [self.table.shipping_methods[k] for k in sorted(self.table.shipping_methods)]
+
+    def deactivate_shipping_method(self, method_id: str) -> ShippingMethod:
+        method = self.table.shipping_methods.get(method_id)
+        if method is None:
+            raise ShippingMethodUnknown("no such shipping method", method=method_id)
+        return self.put_shipping_method(replace(method, active=False))
+
+    def put_discount_code(self, code: DiscountCode) -> DiscountCode:
+        with self.table.lock:
+            old = self.table.discount_codes.get(code.code)
+            saved = replace(
+                code, uses=old.uses if old else 0, version=(old.version if old else 0) + 1
+            )
+            self.table.discount_codes[code.code] = saved
+            return saved
+
+    def discount_codes(self) -> list[DiscountCode]:
+        return [self.table.discount_codes[k] for k in sorted(self.table.discount_codes)]
+
+    def deactivate_discount_code(self, code: str) -> DiscountCode:
+        found = self.table.discount_codes.get(code)
+        if found is None:
+            raise DiscountCodeUnknown("this discount code does not exist", code=code)
+        return self.put_discount_code(replace(found, active=False))
 
 
 # --- email receipts (chalicelib/store/email_receipts.py) ------------------------------

@@ -66,6 +66,18 @@ STATUS_BY_ERROR.update(
     }
 )
 
+# Checkout: shipping methods and discount codes (docs/checkout.md). Every
+# refusal of a code is a 422 with its own code (the subclasses').
+STATUS_BY_ERROR.update(
+    {
+        domain.ShippingMethodUnknown: 422,
+        domain.ShippingNotAvailable: 422,
+        domain.ShippingMethodRequired: 422,
+        domain.PickupLocationUnknown: 422,
+        domain.DiscountCodeRefused: 422,
+    }
+)
+
 # Withdrawals (docs/withdrawal.md).
 STATUS_BY_ERROR.update(
     {

@@ -18,7 +18,13 @@ from pydantic import (
 )
 
 from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Reason
-from chalicelib.api.schemas import Request, Sku
+from chalicelib.api.schemas import (
+    AppliedDiscountOut,
+    Request,
+    ShippingLineOut,
+    Sku,
+    TaxRateOut,
+)
 from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 
 
@@ -216,6 +222,9 @@ class OrderDetailOut(_Open):
     history: list[DeskHistoryOut]
     notes: list[NoteOut]
     shipments: list[ShipmentOut]
+    shipping: ShippingLineOut | None = None
+    discount: AppliedDiscountOut | None = None
+    tax_rates: list[TaxRateOut] = []
 
 
 class TrackingAckOut(Answer):

@@ -52,6 +52,15 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/orders/{order_id}/withdrawals",
         "/admin/orders/{order_id}/withdrawals/{withdrawal_id}/release",
     ),
+    "chalicelib.api.checkout:checkout_routes": ("/shipping-options",),
+    "chalicelib.api.admin_checkout:admin_checkout": (
+        "/admin/shipping-methods/{method_id}",
+        "/admin/shipping-methods",
+        "/admin/shipping-methods/{method_id}/deactivate",
+        "/admin/discount-codes/{code}",
+        "/admin/discount-codes",
+        "/admin/discount-codes/{code}/deactivate",
+    ),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
 }
 

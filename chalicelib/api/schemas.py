@@ -36,6 +36,13 @@ Email = Annotated[
 
 
 Locale = Literal["de", "en"]
+
+#: A shipping method's id, as the merchant chose it (the path of its PUT).
+METHOD_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+MethodId = Annotated[str, Field(pattern=METHOD_ID_PATTERN)]
+#: A discount code as typed: letters, digits, '-' and '_', any case.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
+CodeText = Annotated[str, Field(pattern=CODE_PATTERN)]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]
 
 
@@ -79,6 +86,13 @@ class PlaceOrderIn(Request):
     )
     payment_method: PaymentMethodName
     locale: Locale = "en"
+    shipping_method: MethodId | None = Field(
+        default=None,
+        description="a method of GET /shipping-options; required once the shop offers any",
+    )
+    discount_code: CodeText | None = Field(
+        default=None, description="case-insensitive; one code per order"
+    )
 
     @model_validator(mode="after")
     def _lines_or_cart(self) -> Self:
@@ -102,14 +116,44 @@ class LineOut(Answer):
     tax_rate: str
     tax_amount: int
     shipped_quantity: int
+    discount: int = Field(default=0, description="this line's share of the discount")
 
 
 class TotalsOut(Answer):
     currency: str
-    subtotal: int
+    subtotal: int = Field(description="the goods before discount, tax included")
+    discount: int = Field(default=0, description="off the goods")
+    shipping: int = Field(description="charged, after a free-shipping code")
+    tax: int = Field(description="the sum of the per-rate taxes (`tax_rates`)")
+    total: int = Field(description="subtotal - discount + shipping")
+
+
+class ShippingLineOut(Answer):
+    method_id: str
+    name: str
+    carrier: str
+    country: str
+    price: int = Field(description="the method's price for this basket")
+    charged: int = Field(description="what is paid: 0 with a free-shipping code")
+    delivery_time: str | None = None
+
+
+class AppliedDiscountOut(Answer):
+    code: str
+    kind: str
+    goods: int = Field(description="taken off the goods")
+    shipping: int = Field(description="shipping waived")
+
+
+class TaxRateOut(Answer):
+    """Everything charged at one VAT rate; shipping follows the goods."""
+
+    rate: str
+    goods: int
     shipping: int
+    gross: int
+    net: int
     tax: int
-    total: int
 
 
 class HistoryOut(Answer):
@@ -149,6 +193,9 @@ class OrderOut(Answer):
     cancel_reason: str | None = None
     history: list[HistoryOut] = []
     shipments: list[ShipmentOut] = []  # with tracking links (fulfilment)
+    shipping: ShippingLineOut | None = None
+    discount: AppliedDiscountOut | None = None
+    tax_rates: list[TaxRateOut] = []
 
 
 class PlacedOrderOut(OrderOut):

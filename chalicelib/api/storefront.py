@@ -39,6 +39,16 @@ storefront = Blueprint(__name__)
         errors.CartConverted,
         errors.CartChanged,
         errors.EmptyCart,
+        errors.ShippingMethodUnknown,
+        errors.ShippingNotAvailable,
+        errors.ShippingMethodRequired,
+        errors.DiscountCodeUnknown,
+        errors.DiscountCodeNotYetValid,
+        errors.DiscountCodeExpired,
+        errors.DiscountCodeUsedUp,
+        errors.DiscountCodeAlreadyUsed,
+        errors.DiscountCodeNotApplicable,
+        errors.DiscountMinimumNotReached,
     ),
 )
 def place_order() -> Response:
@@ -74,4 +84,6 @@ def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
         billing_address=billing,
         payment_method=PaymentMethod(body.payment_method),
         locale=body.locale,
+        shipping_method=body.shipping_method,
+        discount_code=body.discount_code,
     )

@@ -56,13 +56,14 @@ def expire(order: Order, *, at: datetime) -> OrderChange:
         actor="system",
         message=f"Order expired: {EXPIRY_REASON}",
     )
-    return order.change(
+    change = order.change(
         OrderStatus.EXPIRED,
         at=at,
         history=[entry],
         stock_moves=order.release_reservations(),
         cancel_reason=EXPIRY_REASON,
     )
+    return replace(change, discount_release=order.discount_to_give_back())
 
 
 def reminder_verdict(order: Order, now: datetime, lead: timedelta) -> Verdict:

@@ -218,6 +218,12 @@ class ShippingNotAvailable(DomainError):
     code = "shipping_method_unavailable_for_country"
 
 
+class ShippingMethodRequired(DomainError):
+    """The shop offers shipping methods and the checkout chose none."""
+
+    code = "shipping_method_required"
+
+
 class PickupLocationUnknown(DomainError):
     """No such pickup location, or it is closed (inactive)."""
 

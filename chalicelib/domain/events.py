@@ -81,8 +81,34 @@ class TotalsSnapshot(_Model):
     currency: str = Field(description="ISO 4217")
     subtotal: int = Field(description="minor units, tax included")
     shipping: int
-    tax: int = Field(description="tax contained in subtotal and shipping")
-    total: int
+    tax: int = Field(description="tax contained in the total (the sum over `tax_rates`)")
+    total: int = Field(description="subtotal - discount + shipping")
+    discount: int = Field(default=0, description="off the goods, minor units")
+
+
+class ShippingSnapshot(_Model):
+    method_id: str
+    name: str = Field(description="in the order's locale")
+    carrier: str
+    price: int = Field(description="the method's price for the basket")
+    charged: int = Field(description="what the customer pays (0 with a free-shipping code)")
+    delivery_time: str | None = None
+
+
+class DiscountSnapshot(_Model):
+    code: str
+    kind: str = Field(description="percentage, fixed_amount or free_shipping")
+    goods: int = Field(description="taken off the goods")
+    shipping: int = Field(description="shipping waived")
+
+
+class TaxRateSnapshot(_Model):
+    rate: str = Field(description="percent, e.g. 19")
+    goods: int
+    shipping: int = Field(description="the shipping's share at this rate")
+    gross: int
+    net: int
+    tax: int
 
 
 class LineSnapshot(_Model):
@@ -109,6 +135,11 @@ class OrderSnapshot(_Model):
     lines: list[LineSnapshot]
     version: int
     payment_due_at: datetime | None = None
+    shipping: ShippingSnapshot | None = None
+    discount: DiscountSnapshot | None = None
+    tax_rates: list[TaxRateSnapshot] = Field(
+        default_factory=list, description="the VAT per rate; shipping follows the goods"
+    )
 
 
 # --- what changed, per detail-type ----------------------------------------------------

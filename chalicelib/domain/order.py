@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.domain import ids
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
     IllegalTransition,
@@ -22,16 +23,24 @@ from chalicelib.domain.errors import (
     UnknownProducts,
 )
 from chalicelib.domain.events import EventData, OrderCancelledData, OrderPlacedData
-from chalicelib.domain.money import included_tax
+from chalicelib.domain.pricing import (
+    BasketLine,
+    Delivery,
+    DiscountCode,
+    Pricing,
+    normalise_email,
+    price_basket,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.shipment import Claim, Shipment
     from chalicelib.domain.withdrawal import Withdrawal
 
 #: Lines per order. A placement transaction writes one stock item per line
-#: plus four items (order, order number, history entry, idempotency record),
-#: and DynamoDB allows 100 items per transaction; 50 keeps a wide margin and
-#: keeps the order item small.
+#: plus at most eight items (order, order number, history entry, idempotency
+#: record, cart, shipping check, discount code use and its per-customer
+#: claim), and DynamoDB allows 100 items per transaction; 50 keeps a wide
+#: margin and keeps the order item small.
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 999
 
@@ -117,11 +126,12 @@ class OrderLine:
     quantity: int
     unit_price: int
     tax_rate: str  # decimal percent as text, e.g. "19" or "7.5"
-    line_total: int
-    tax_amount: int
+    line_total: int  # quantity x unit price, before any discount
+    tax_amount: int  # the tax in what is paid for the line (after its discount)
     catalog_version: int
     shipped_quantity: int = 0
     returned_quantity: int = 0  # of the shipped quantity (fulfilment: returns)
+    discount: int = 0  # this line's share of the discount code's amount
 
     @property
     def unshipped_quantity(self) -> int:
@@ -131,10 +141,49 @@ class OrderLine:
 @dataclass(frozen=True)
 class Totals:
     currency: str
-    subtotal: int  # sum of line totals, tax included
-    shipping: int
-    tax: int  # tax contained in subtotal and shipping
-    total: int
+    subtotal: int  # sum of line totals, tax included, before discount
+    shipping: int  # charged (after a free-shipping code)
+    tax: int  # tax contained in the total (the sum of the per-rate taxes)
+    total: int  # subtotal - discount + shipping
+    discount: int = 0  # off the goods
+
+
+@dataclass(frozen=True)
+class ShippingLine:
+    """The shipping method chosen at checkout, as it was priced then."""
+
+    method_id: str
+    name: str  # in the order's locale
+    carrier: str
+    country: str
+    price: int  # the method's price for this basket (0 from its threshold)
+    charged: int  # what the customer pays: 0 with a free-shipping code
+    delivery_time: str | None = None
+
+
+@dataclass(frozen=True)
+class AppliedDiscount:
+    """The discount code the order used. ``customer_key`` (the normalised
+    email's hash) is set for a once-per-customer code: the claim to give
+    back when the order is cancelled or expires unpaid."""
+
+    code: str
+    kind: str  # percentage, fixed_amount, free_shipping
+    goods: int  # taken off the goods
+    shipping: int  # shipping waived
+    customer_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TaxRateLine:
+    """One line of the VAT breakdown: what the order charges at one rate."""
+
+    rate: str  # decimal percent as text, e.g. "19"
+    goods: int  # goods' gross after discount
+    shipping: int  # the shipping's gross share
+    gross: int
+    net: int
+    tax: int
 
 
 @dataclass(frozen=True)
@@ -243,6 +292,11 @@ class Order:
     applied_payment_events: tuple[str, ...] = ()
     # Withdrawals (Widerruf) received, oldest first (domain/order_withdrawal.py).
     withdrawals: tuple[Withdrawal, ...] = ()
+    # Checkout (docs/checkout.md): the shipping method, the discount code and
+    # the VAT per rate. Orders placed before shipping methods have none.
+    shipping: ShippingLine | None = None
+    discount: AppliedDiscount | None = None
+    tax_rates: tuple[TaxRateLine, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -295,12 +349,26 @@ class Order:
             actor=actor,
             message=f"Order cancelled: {reason}",
         )
-        return self.change(
+        change = self.change(
             OrderStatus.CANCELLED,
             at=at,
             history=[entry],
             stock_moves=self.release_reservations(),
             cancel_reason=reason,
+        )
+        return replace(change, discount_release=self.discount_to_give_back())
+
+    def discount_to_give_back(self) -> DiscountUse | None:
+        """The code use a cancel or an expiry gives back: only while no money
+        was ever received. A paid order keeps its use, even when it is later
+        cancelled or refunded (docs/checkout.md, "Uses")."""
+        if self.discount is None or self.payments:
+            return None
+        return DiscountUse(
+            code=self.discount.code,
+            version=None,
+            customer_key=self.discount.customer_key,
+            order_id=self.id,
         )
 
     def release_reservations(self) -> list[StockMove]:
@@ -324,6 +392,31 @@ class OrderChange:
     # one-time claims (tracking numbers, carrier event ids, refund keys).
     shipments: tuple[Shipment, ...] = ()
     claims: tuple[Claim, ...] = ()
+    # Checkout: a cancelled or expired unpaid order gives its code's use back.
+    discount_release: DiscountUse | None = None
+
+
+@dataclass(frozen=True)
+class DiscountUse:
+    """One use of a discount code. Placing claims it in the placement
+    transaction (only while the code, at ``version``, has uses left, and for
+    a once-per-customer code only if ``customer_key`` has no claim yet); a
+    cancel or expiry of an unpaid order gives it back (``version`` None)."""
+
+    code: str
+    version: int | None
+    customer_key: str | None
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ShippingCheck:
+    """What the placement transaction re-checks of the shipping terms: the
+    method priced is still at ``version``; or, with no method chosen
+    (``method_id`` None), that the shop still offers no shipping method."""
+
+    method_id: str | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -340,6 +433,8 @@ class Placement:
     history: HistoryEntry
     stock_moves: tuple[StockMove, ...]
     converts_cart: CartConversion | None = None
+    shipping_check: ShippingCheck | None = None
+    discount_use: DiscountUse | None = None
 
 
 @dataclass(frozen=True)
@@ -382,9 +477,18 @@ def check_quantities(lines: Sequence[SkuAndQuantity]) -> None:
 
 
 def price_lines(
-    requested: Sequence[RequestedLine], products: Mapping[str, Product]
+    requested: Sequence[RequestedLine],
+    products: Mapping[str, Product],
+    shipping: Delivery | None = None,
+    discount: DiscountCode | None = None,
 ) -> tuple[tuple[OrderLine, ...], Totals]:
     """Price the requested lines from the catalog (never from the request)."""
+    lines, totals, _ = price_order(requested, products, shipping, discount)
+    return lines, totals
+
+
+def check_request(requested: Sequence[RequestedLine], products: Mapping[str, Product]) -> str:
+    """Refuse lines that cannot be ordered; the order's one currency."""
     if not requested:
         raise InvalidRequest("an order needs at least one line")
     check_line_count_and_skus(requested, max_lines=MAX_ORDER_LINES, holder="an order")
@@ -398,29 +502,64 @@ def price_lines(
             "all products of an order must share one currency", currencies=currencies
         )
     check_quantities(requested)
+    return currencies[0]
 
-    lines = []
-    for line in requested:
-        product = products[line.sku]
-        line_total = product.price * line.quantity
-        lines.append(
-            OrderLine(
-                sku=product.sku,
-                name=product.name,
-                quantity=line.quantity,
-                unit_price=product.price,
-                tax_rate=str(product.tax_rate),
-                line_total=line_total,
-                tax_amount=included_tax(line_total, product.tax_rate),
-                catalog_version=product.catalog_version,
-            )
+
+def basket(requested: Sequence[RequestedLine], products: Mapping[str, Product]) -> list[BasketLine]:
+    return [
+        BasketLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=products[line.sku].price,
+            tax_rate=products[line.sku].tax_rate,
         )
-    subtotal = sum(line.line_total for line in lines)
-    tax = sum(line.tax_amount for line in lines)
-    # Shipping is free for now: shipping rates are a catalog feature of their
-    # own (zones, weights), not modelled yet.
-    totals = Totals(currency=currencies[0], subtotal=subtotal, shipping=0, tax=tax, total=subtotal)
-    return tuple(lines), totals
+        for line in requested
+    ]
+
+
+def price_order(
+    requested: Sequence[RequestedLine],
+    products: Mapping[str, Product],
+    shipping: Delivery | None = None,
+    discount: DiscountCode | None = None,
+) -> tuple[tuple[OrderLine, ...], Totals, Pricing]:
+    """The order's lines and totals, priced by domain/pricing.py: the
+    discount allocated to the lines, the shipping and the VAT per rate."""
+    currency = check_request(requested, products)
+    priced_in = {
+        "shipping method": shipping.method.currency if shipping is not None else currency,
+        "discount code": discount.currency if discount is not None else currency,
+    }
+    for what, other in priced_in.items():
+        if other != currency:
+            raise MixedCurrencies(
+                f"this {what} is priced in another currency than the products",
+                currencies=sorted({currency, other}),
+            )
+    pricing = price_basket(basket(requested, products), shipping, discount)
+    lines = tuple(
+        OrderLine(
+            sku=line.sku,
+            name=products[line.sku].name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=str(line.tax_rate),
+            line_total=line.gross,
+            tax_amount=line.tax,
+            catalog_version=products[line.sku].catalog_version,
+            discount=line.discount,
+        )
+        for line in pricing.lines
+    )
+    totals = Totals(
+        currency=currency,
+        subtotal=pricing.subtotal,
+        shipping=pricing.shipping,
+        tax=pricing.tax,
+        total=pricing.total,
+        discount=pricing.discount,
+    )
+    return lines, totals, pricing
 
 
 def place(
@@ -438,9 +577,46 @@ def place(
     now: datetime,
     payment_window: timedelta,
     converts_cart: CartConversion | None = None,
+    shipping: Delivery | None = None,
+    discount: DiscountCode | None = None,
 ) -> Placement:
-    """A new order awaiting payment, with the reservations for every line."""
-    lines, totals = price_lines(requested, products)
+    """A new order awaiting payment, with the reservations for every line,
+    the shipping terms its transaction re-checks and the code use it claims.
+
+    ``shipping`` None: the shop offers no shipping method (the transaction
+    checks that), and the order ships free as before. ``discount`` must have
+    passed ``pricing.check_code``."""
+    lines, totals, pricing = price_order(requested, products, shipping, discount)
+    shipping_line = None
+    if shipping is not None:
+        method = shipping.method
+        shipping_line = ShippingLine(
+            method_id=method.id,
+            name=method.name(locale),
+            carrier=method.carrier,
+            country=shipping.country.strip().upper(),
+            price=pricing.shipping_price,
+            charged=pricing.shipping,
+            delivery_time=method.delivery_time(locale),
+        )
+    applied = use = None
+    if discount is not None:
+        customer_key = (
+            ids.sha256_hex(normalise_email(customer.email)) if discount.once_per_customer else None
+        )
+        applied = AppliedDiscount(
+            code=discount.code,
+            kind=discount.kind.value,
+            goods=pricing.discount,
+            shipping=pricing.shipping_discount,
+            customer_key=customer_key,
+        )
+        use = DiscountUse(
+            code=discount.code,
+            version=discount.version,
+            customer_key=customer_key,
+            order_id=order_id,
+        )
     order = Order(
         id=order_id,
         number=number,
@@ -458,6 +634,19 @@ def place(
         updated_at=now,
         payment_due_at=now + payment_window,
         token_hash=token_hash,
+        shipping=shipping_line,
+        discount=applied,
+        tax_rates=tuple(
+            TaxRateLine(
+                rate=str(rate.rate),
+                goods=rate.goods,
+                shipping=rate.shipping,
+                gross=rate.gross,
+                net=rate.net,
+                tax=rate.tax,
+            )
+            for rate in pricing.rates
+        ),
     )
     entry = HistoryEntry.of(
         OrderPlacedData(total=totals.total, currency=totals.currency),
@@ -474,4 +663,16 @@ def place(
         )
         for line in lines
     )
-    return Placement(order=order, history=entry, stock_moves=moves, converts_cart=converts_cart)
+    check = (
+        ShippingCheck(method_id=shipping.method.id, version=shipping.method.version)
+        if shipping is not None
+        else ShippingCheck()
+    )
+    return Placement(
+        order=order,
+        history=entry,
+        stock_moves=moves,
+        converts_cart=converts_cart,
+        shipping_check=check,
+        discount_use=use,
+    )

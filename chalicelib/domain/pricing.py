@@ -113,6 +113,8 @@ class ShippingMethod:
     free_from: int | None = None
     delivery_times: Mapping[str, str] = field(default_factory=dict)  # per locale
     active: bool = True
+    currency: str = "EUR"  # of ``price`` and ``free_from``
+    version: int = 0  # bumped by every change of the merchant's
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -255,6 +257,8 @@ class DiscountCode:
     once_per_customer: bool = False
     skus: frozenset[str] | None = None
     active: bool = True
+    currency: str = "EUR"  # of ``amount`` and ``minimum``
+    version: int = 0  # bumped by every change of the merchant's (not by uses)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", normalise_code(self.code))

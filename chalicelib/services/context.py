@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         OrderDesk,
         OrderStore,
         PaymentPorts,
+        ShippingAndCodes,
         SuppressionList,
         SweepIndex,
     )
@@ -51,3 +52,5 @@ class Context:
     carrier_callbacks: CarrierCallbackVerifier | None = None
     # Withdrawals: the lookup's attempt counters (the throttle).
     attempts: AttemptCounter | None = None
+    # Checkout: the merchant's shipping methods and discount codes.
+    terms: ShippingAndCodes | None = None

@@ -8,12 +8,14 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain import ids
+from chalicelib.domain import ids, pricing
 from chalicelib.domain import order as orders
 from chalicelib.domain.errors import (
     CatalogChanged,
     ConcurrentUpdate,
+    DiscountCodeUnknown,
     IdempotencyKeyReused,
+    ShippingMethodUnknown,
     TemporarilyUnavailable,
 )
 from chalicelib.domain.order import (
@@ -30,6 +32,7 @@ from chalicelib.retry import retry_on_conflict
 from chalicelib.services.context import Context
 from chalicelib.services.ports import (
     CheckoutRequest,
+    CheckoutTerms,
     DuplicateRequest,
     IdempotencyRecord,
     OrderNumberTaken,
@@ -45,10 +48,18 @@ class PlaceOrder:
     payment_method: PaymentMethod
     locale: str
     converts_cart: CartConversion | None = None  # placed from this cart
+    shipping_method: str | None = None  # a method's id (docs/checkout.md)
+    discount_code: str | None = None  # as typed: case and spaces do not matter
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
         content = asdict(self)
+        # Fingerprints from before shipping methods and codes stay valid.
+        for name in ("shipping_method", "discount_code"):
+            if content[name] is None:
+                del content[name]
+        if content.get("discount_code") is not None:
+            content["discount_code"] = pricing.normalise_code(content["discount_code"])
         if self.converts_cart is None:
             del content["converts_cart"]  # fingerprints from before carts stay valid
         else:
@@ -89,6 +100,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     key_hash = ids.sha256_hex(idempotency_key)
     fingerprint = command.fingerprint()
     skus = [line.sku for line in command.lines]
+    code = pricing.normalise_code(command.discount_code) if command.discount_code else None
     fresh = False
 
     def attempt() -> PlacedOrder:
@@ -96,12 +108,16 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         now = ctx.clock()
         order_id, salt = ids.new_order_id(), ids.new_salt()
         token = ids.order_token(idempotency_key, order_id, salt)
+        terms = ctx.catalog.checkout_terms(
+            skus, shipping_method=command.shipping_method, discount_code=code, fresh=fresh
+        )
+        delivery, discount = _checked_terms(command, terms, now)
         placement = orders.place(
             order_id=order_id,
             number=ids.new_order_number(),
             token_hash=ids.sha256_hex(token),
             requested=command.lines,
-            products=ctx.catalog.get_many(skus, fresh=fresh),
+            products=terms.products,
             customer=command.customer,
             shipping_address=command.shipping_address,
             billing_address=command.billing_address,
@@ -112,6 +128,8 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
                 minutes=ctx.settings.payment_window_minutes(command.payment_method)
             ),
             converts_cart=command.converts_cart,
+            shipping=delivery,
+            discount=discount,
         )
         record = IdempotencyRecord(
             key_hash=key_hash,
@@ -148,6 +166,38 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     except ConcurrentUpdate:
         raise TemporarilyUnavailable("the order could not be placed right now; try again") from None
     return _with_payment(placed, ctx)
+
+
+def _checked_terms(
+    command: PlaceOrder, terms: CheckoutTerms, now: datetime
+) -> tuple[pricing.Delivery | None, pricing.DiscountCode | None]:
+    """The chosen shipping method and the discount code, refused with their
+    own errors. Whether a code has uses left (in total, for this customer)
+    is decided by the placement transaction, not by what was read here."""
+    delivery = None
+    if command.shipping_method is not None:
+        if terms.shipping_method is None:
+            raise ShippingMethodUnknown(
+                "this shipping method is not offered", method=command.shipping_method
+            )
+        delivery = pricing.Delivery(terms.shipping_method, command.shipping_address.country)
+    if command.discount_code is None:
+        return delivery, None
+    code = terms.discount_code
+    if code is None:
+        raise DiscountCodeUnknown(
+            "this discount code does not exist",
+            code=pricing.normalise_code(command.discount_code),
+        )
+    orders.check_request(command.lines, terms.products)
+    pricing.check_code(
+        replace(code, uses=0),
+        orders.basket(command.lines, terms.products),
+        command.customer.email,
+        now,
+        used_by_customer=False,
+    )
+    return delivery, code
 
 
 def _replay(

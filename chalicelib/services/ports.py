@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
+    from chalicelib.domain.pricing import DiscountCode, ShippingMethod
     from chalicelib.domain.provider_events import PaymentEvent
     from chalicelib.domain.shipment import Shipment
 
@@ -61,7 +62,32 @@ class OrderRecord:
     shipments: Sequence[Shipment] = ()  # oldest first (fulfilment)
 
 
+@dataclass(frozen=True)
+class CheckoutTerms:
+    """What a checkout is priced from, read in one round trip: the products,
+    the chosen shipping method and the discount code (None: not asked for,
+    or not found)."""
+
+    products: dict[str, Product]
+    shipping_method: ShippingMethod | None = None
+    discount_code: DiscountCode | None = None
+
+
 class CatalogStore(Protocol):
+    def checkout_terms(
+        self,
+        skus: Iterable[str],
+        *,
+        shipping_method: str | None = None,
+        discount_code: str | None = None,
+        fresh: bool = False,
+    ) -> CheckoutTerms:
+        """The products among ``skus``, the shipping method and the
+        (normalised) discount code, in one read of what is not cached; from
+        the cache unless ``fresh``. The placement transaction re-checks the
+        versions of all three."""
+        ...
+
     def get(self, sku: str) -> Product:
         """The product with its current stock, or ProductNotFound."""
         ...
@@ -83,6 +109,34 @@ class CatalogStore(Protocol):
 
     def set_available(self, sku: str, available: int) -> Product:
         """Set the counted sellable stock, recording the adjustment."""
+        ...
+
+
+class ShippingAndCodes(Protocol):
+    """The merchant's shipping methods and discount codes."""
+
+    def put_shipping_method(self, method: ShippingMethod) -> ShippingMethod:
+        """Create or replace a method (its version goes up)."""
+        ...
+
+    def shipping_methods(self) -> list[ShippingMethod]:
+        """Every method, active or not, by id."""
+        ...
+
+    def deactivate_shipping_method(self, method_id: str) -> ShippingMethod:
+        """Switch a method off; ShippingMethodUnknown if there is none."""
+        ...
+
+    def put_discount_code(self, code: DiscountCode) -> DiscountCode:
+        """Create or replace a code's terms; its uses are kept."""
+        ...
+
+    def discount_codes(self) -> list[DiscountCode]:
+        """Every code, active or not, by code."""
+        ...
+
+    def deactivate_discount_code(self, code: str) -> DiscountCode:
+        """Switch a code off; DiscountCodeUnknown if there is none."""
         ...
 
 

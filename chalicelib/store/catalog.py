@@ -5,19 +5,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import ConcurrentUpdate, ProductNotFound
+from chalicelib.domain.pricing import DiscountCode, ShippingMethod
 from chalicelib.retry import retry_on_conflict
+from chalicelib.services.ports import CheckoutTerms
 from chalicelib.store import keys
 from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
-from chalicelib.store.mapping import product_from_item
+from chalicelib.store.mapping import (
+    discount_code_from_item,
+    product_from_item,
+    shipping_method_from_item,
+)
 
 _BATCH_GET_LIMIT = 100
+T = TypeVar("T")
 
 
 class DynamoCatalog:
@@ -40,6 +47,11 @@ class DynamoCatalog:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, Product]] = {}
+        # Checkout terms, cached like the products: the placement transaction
+        # re-checks each one's version. A code's cached ``uses`` is never
+        # trusted: the transaction's condition on the uses left decides.
+        self._methods: dict[str, tuple[float, ShippingMethod]] = {}
+        self._codes: dict[str, tuple[float, DiscountCode]] = {}
 
     # --- reads ---------------------------------------------------------------
 
@@ -51,44 +63,73 @@ class DynamoCatalog:
 
     def get_many(self, skus: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
         """The products that exist among ``skus`` (unknown SKUs are absent)."""
+        return self.checkout_terms(skus, fresh=fresh).products
+
+    def checkout_terms(
+        self,
+        skus: Iterable[str],
+        *,
+        shipping_method: str | None = None,
+        discount_code: str | None = None,
+        fresh: bool = False,
+    ) -> CheckoutTerms:
+        """Products, shipping method and discount code: whatever is not
+        cached comes in one BatchGetItem, so a cold checkout stays at one
+        read before its transaction."""
         wanted = list(dict.fromkeys(skus))
         now = self._monotonic()
+
+        def cached(cache: dict[str, tuple[float, T]], key: str) -> T | None:
+            entry = None if fresh else cache.get(key)
+            return entry[1] if entry and now - entry[0] < self._cache_seconds else None
+
         found: dict[str, Product] = {}
-        if not fresh:
-            for sku in wanted:
-                cached = self._cache.get(sku)
-                if cached and now - cached[0] < self._cache_seconds:
-                    found[sku] = cached[1]
-        missing = [sku for sku in wanted if sku not in found]
-        for product in self._batch_get(missing):
-            self._cache[product.sku] = (now, product)
-            found[product.sku] = product
-        return found
+        for sku in wanted:
+            product = cached(self._cache, sku)
+            if product is not None:
+                found[sku] = product
+        method = cached(self._methods, shipping_method) if shipping_method else None
+        code = cached(self._codes, discount_code) if discount_code else None
+        missing = [keys.product(sku) for sku in wanted if sku not in found]
+        if shipping_method and method is None:
+            missing.append(keys.shipping_method(shipping_method))
+        if discount_code and code is None:
+            missing.append(keys.discount_code(discount_code))
+        for item in self._batch_get(missing):
+            pk, sk = item["PK"], item["SK"]
+            if sk == keys.PRODUCT_SK:
+                product = product_from_item(item)
+                self._cache[product.sku] = (now, product)
+                found[product.sku] = product
+            elif pk == keys.SHIPPING_METHODS_PK:
+                method = shipping_method_from_item(item)
+                self._methods[method.id] = (now, method)
+            elif pk == keys.DISCOUNT_CODES_PK:
+                code = discount_code_from_item(item)
+                self._codes[code.code] = (now, code)
+        return CheckoutTerms(products=found, shipping_method=method, discount_code=code)
 
     def forget(self, skus: Iterable[str]) -> None:
         for sku in skus:
             self._cache.pop(sku, None)
 
-    def _batch_get(self, skus: list[str]) -> list[Product]:
-        products: list[Product] = []
-        for start in range(0, len(skus), _BATCH_GET_LIMIT):
+    def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 self._table: {
-                    "Keys": [
-                        to_dynamo(keys.product(s)) for s in skus[start : start + _BATCH_GET_LIMIT]
-                    ]
+                    "Keys": [to_dynamo(key) for key in wanted[start : start + _BATCH_GET_LIMIT]]
                 }
             }
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
-                products.extend(
-                    product_from_item(from_dynamo(item))
-                    for item in response.get("Responses", {}).get(self._table, [])
+                items.extend(
+                    from_dynamo(item) for item in response.get("Responses", {}).get(self._table, [])
                 )
                 # Throttled keys come back unprocessed; botocore's retries
                 # already backed off, so asking again at once is fine.
                 request = response.get("UnprocessedKeys") or {}
-        return products
+        return items
 
     # --- merchant writes -----------------------------------------------------
 

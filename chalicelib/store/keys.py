@@ -136,3 +136,33 @@ WITHDRAWAL_OPEN = "WITHDRAWAL#open"
 def attempts(scope: str, client_hash: str, window_start: int) -> dict[str, str]:
     """One client's attempts at ``scope`` in one fixed window (throttle)."""
     return {"PK": f"ATTEMPTS#{scope}#{client_hash}#{window_start}", "SK": "ATTEMPTS"}
+
+
+# --- checkout: shipping methods and discount codes --------------------------------------
+
+#: Every shipping method in one partition: a storefront lists them in one
+#: Query, and a checkout reads the chosen one by key with its products.
+SHIPPING_METHODS_PK = "SHIPPINGMETHODS"
+SHIPPING_METHOD_PREFIX = "METHOD#"
+#: Discount codes likewise (the merchant's list is one Query).
+DISCOUNT_CODES_PK = "DISCOUNTCODES"
+DISCOUNT_CODE_PREFIX = "CODE#"
+
+
+def shipping_method(method_id: str) -> dict[str, str]:
+    return {"PK": SHIPPING_METHODS_PK, "SK": f"{SHIPPING_METHOD_PREFIX}{method_id}"}
+
+
+def active_shipping_methods() -> dict[str, str]:
+    """The set of the active methods' ids (absent when there is none): a
+    checkout without a method checks in its transaction that it is absent."""
+    return {"PK": SHIPPING_METHODS_PK, "SK": "ACTIVE"}
+
+
+def discount_code(code: str) -> dict[str, str]:
+    return {"PK": DISCOUNT_CODES_PK, "SK": f"{DISCOUNT_CODE_PREFIX}{code}"}
+
+
+def discount_claim(code: str, customer_key: str) -> dict[str, str]:
+    """A once-per-customer code's use by one customer (the normalised email's hash)."""
+    return {"PK": f"DISCOUNTUSE#{code}#{customer_key}", "SK": "DISCOUNTUSE"}

@@ -15,12 +15,16 @@ from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import AlreadyClaimed, DomainError, TrackingNumberInUse
 from chalicelib.domain.events import (
     CustomerSnapshot,
+    DiscountSnapshot,
     LineSnapshot,
     OrderSnapshot,
+    ShippingSnapshot,
+    TaxRateSnapshot,
     TotalsSnapshot,
 )
 from chalicelib.domain.order import (
     Address,
+    AppliedDiscount,
     Customer,
     FulfilmentStatus,
     HistoryEntry,
@@ -30,9 +34,12 @@ from chalicelib.domain.order import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    ShippingLine,
+    TaxRateLine,
     Totals,
     Visibility,
 )
+from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
@@ -109,6 +116,12 @@ def order_to_item(order: Order) -> dict[str, Any]:
     if order.status is OrderStatus.PENDING_PAYMENT:
         # Sparse: the sweep index only holds orders that still await payment.
         item["due_shard"] = keys.sweep_shard(order.id)
+    if order.shipping is not None:
+        item["shipping"] = _drop_none(asdict(order.shipping))
+    if order.discount is not None:
+        item["discount"] = _drop_none(asdict(order.discount))
+    if order.tax_rates:
+        item["tax_rates"] = [asdict(rate) for rate in order.tax_rates]
     if order.withdrawals:
         item["withdrawals"] = [withdrawal_to_item(w) for w in order.withdrawals]
     if any(w.refunded_at is None for w in order.withdrawals):
@@ -145,6 +158,81 @@ def order_from_item(item: dict[str, Any]) -> Order:
         payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
         applied_payment_events=tuple(item.get("applied_payment_events", [])),
         withdrawals=tuple(withdrawal_from_item(w) for w in item.get("withdrawals", [])),
+        shipping=ShippingLine(**item["shipping"]) if item.get("shipping") else None,
+        discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
+        tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
+    )
+
+
+# --- checkout: shipping methods and discount codes ----------------------------------
+
+
+def shipping_method_to_item(method: ShippingMethod) -> dict[str, Any]:
+    """The method's fields (not its key, not its version: the store sets those)."""
+    return {
+        "entity": "shipping_method",
+        "id": method.id,
+        "names": dict(method.names),
+        "carrier": method.carrier,
+        "price": method.price,
+        "currency": method.currency,
+        "countries": sorted(method.countries),
+        "free_from": method.free_from,
+        "delivery_times": dict(method.delivery_times),
+        "active": method.active,
+    }
+
+
+def shipping_method_from_item(item: dict[str, Any]) -> ShippingMethod:
+    return ShippingMethod(
+        id=item["id"],
+        names=item["names"],
+        carrier=item["carrier"],
+        price=item["price"],
+        currency=item["currency"],
+        countries=frozenset(item["countries"]),
+        free_from=item.get("free_from"),
+        delivery_times=item.get("delivery_times") or {},
+        active=item["active"],
+        version=item["version"],
+    )
+
+
+def discount_code_to_item(code: DiscountCode) -> dict[str, Any]:
+    """The code's terms (not its uses, not its version: the store keeps those)."""
+    return {
+        "entity": "discount_code",
+        "code": code.code,
+        "kind": code.kind.value,
+        "percent": None if code.percent is None else str(code.percent),
+        "amount": code.amount,
+        "currency": code.currency,
+        "minimum": code.minimum,
+        "valid_from": _iso(code.valid_from),
+        "valid_until": _iso(code.valid_until),
+        "usage_limit": code.usage_limit,
+        "once_per_customer": code.once_per_customer,
+        "skus": None if code.skus is None else sorted(code.skus),
+        "active": code.active,
+    }
+
+
+def discount_code_from_item(item: dict[str, Any]) -> DiscountCode:
+    return DiscountCode(
+        code=item["code"],
+        kind=DiscountKind(item["kind"]),
+        percent=None if item.get("percent") is None else Decimal(item["percent"]),
+        amount=item.get("amount"),
+        currency=item["currency"],
+        minimum=item.get("minimum", 0),
+        valid_from=_parse_iso(item.get("valid_from")),
+        valid_until=_parse_iso(item.get("valid_until")),
+        usage_limit=item.get("usage_limit"),
+        uses=item.get("uses", 0),
+        once_per_customer=item.get("once_per_customer", False),
+        skus=None if item.get("skus") is None else frozenset(item["skus"]),
+        active=item["active"],
+        version=item["version"],
     )
 
 
@@ -229,7 +317,25 @@ def order_snapshot(order: Order) -> dict[str, Any]:
         ],
         version=order.version,
         payment_due_at=order.payment_due_at,
+        **_checkout_snapshot(order),
     ).as_data()
+
+
+def _checkout_snapshot(order: Order) -> dict[str, Any]:
+    """Shipping, code and VAT per rate, only when the order has them (so
+    orders placed before them publish what they did)."""
+    fields: dict[str, Any] = {}
+    if order.shipping is not None:
+        shipping = asdict(order.shipping)
+        del shipping["country"]
+        fields["shipping"] = ShippingSnapshot(**_drop_none(shipping))
+    if order.discount is not None:
+        discount = asdict(order.discount)
+        del discount["customer_key"]
+        fields["discount"] = DiscountSnapshot(**discount)
+    if order.tax_rates:
+        fields["tax_rates"] = [TaxRateSnapshot(**asdict(rate)) for rate in order.tax_rates]
+    return fields
 
 
 def history_to_item(order: Order, entry: HistoryEntry, index: int) -> dict[str, Any]:

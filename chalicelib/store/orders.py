@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -9,10 +10,13 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.errors import (
     CatalogChanged,
     ConcurrentUpdate,
+    DiscountCodeAlreadyUsed,
+    DiscountCodeUsedUp,
     InsufficientStock,
     OrderNotFound,
+    ShippingMethodRequired,
 )
-from chalicelib.domain.order import OrderChange, Placement, StockMove
+from chalicelib.domain.order import DiscountUse, OrderChange, Placement, ShippingCheck, StockMove
 from chalicelib.services.ports import (
     DuplicateRequest,
     IdempotencyRecord,
@@ -66,29 +70,48 @@ class DynamoOrders:
                 "attribute_not_exists(PK)",
             ),
         ]
+        # After the items above, so their reasons keep their positions; each
+        # optional item's position is remembered for explaining a refusal.
+        at: dict[str, int] = {}
         if placement.converts_cart is not None:
             # Imported only for a cart's checkout: placing from lines (most
             # checkouts) needs none of the cart rules (docs/performance.md).
             from chalicelib.store.carts import conversion_update
 
-            # Last, so the reasons of the items above keep their positions.
+            at["cart"] = len(items)
             items.append(
                 conversion_update(self._table, placement.converts_cart, order.id, order.created_at)
             )
+        if placement.shipping_check is not None:
+            at["shipping"] = len(items)
+            items.append(self._shipping_check(placement.shipping_check))
+        if placement.discount_use is not None:
+            at["code"] = len(items)
+            items.append(self._code_use(placement.discount_use))
+            if placement.discount_use.customer_key is not None:
+                at["claim"] = len(items)
+                items.append(self._customer_claim(placement.discount_use))
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             reasons = cancellation_reasons(exc)
             if not reasons:
                 raise
-            self._explain_placement_failure(placement, reasons)
+            self._explain_placement_failure(placement, reasons, at)
             raise
 
     def _explain_placement_failure(
-        self, placement: Placement, reasons: list[dict[str, Any]]
+        self, placement: Placement, reasons: list[dict[str, Any]], at: dict[str, int]
     ) -> None:
         moves = placement.stock_moves
         number_reason, idempotency_reason = reasons[len(moves) + 1], reasons[len(moves) + 3]
+
+        def failed(name: str) -> dict[str, Any] | None:
+            """The item ``name``'s old values if its condition failed."""
+            if name not in at or reasons[at[name]].get("Code") != "ConditionalCheckFailed":
+                return None
+            return from_dynamo(reasons[at[name]].get("Item", {}))
+
         # A replayed request is told first: its stock was reserved by the
         # original, so its own reservations may well fail too.
         if idempotency_reason.get("Code") == "ConditionalCheckFailed":
@@ -107,7 +130,7 @@ class DynamoOrders:
         if placement.converts_cart is not None:
             from chalicelib.store.carts import explain_conversion_failure
 
-            explain_conversion_failure(placement.converts_cart, reasons[-1])
+            explain_conversion_failure(placement.converts_cart, reasons[at["cart"]])
         shortages, changed = [], []
         for move, reason in zip(moves, reasons, strict=False):
             if reason.get("Code") != "ConditionalCheckFailed":
@@ -127,10 +150,34 @@ class DynamoOrders:
                 changed.append(move.sku)
         if shortages:
             raise InsufficientStock("not enough stock for some lines", lines=shortages)
+        changed.extend(self._explain_terms_failure(placement, failed))
         if changed:
             raise CatalogChanged("products changed while ordering", skus=changed)
         if number_reason.get("Code") == "ConditionalCheckFailed":
             raise OrderNumberTaken()
+
+    @staticmethod
+    def _explain_terms_failure(
+        placement: Placement, failed: Callable[[str], dict[str, Any] | None]
+    ) -> list[str]:
+        """Raise the refusal of the code or the shipping terms, or name the
+        terms that changed since they were read (a re-read and re-price)."""
+        changed = []
+        use = placement.discount_use
+        code = failed("code")
+        if use is not None and code is not None:
+            if code.get("version") != use.version:
+                changed.append(f"discount code {use.code}")  # changed by the merchant
+            else:
+                raise DiscountCodeUsedUp("this discount code has been used up", code=use.code)
+        if use is not None and failed("claim") is not None:
+            raise DiscountCodeAlreadyUsed("you have already used this code", code=use.code)
+        if failed("shipping") is not None:
+            check = placement.shipping_check
+            if check is None or check.method_id is None:
+                raise ShippingMethodRequired("choose one of the shop's shipping methods")
+            changed.append(f"shipping method {check.method_id}")
+        return changed
 
     # --- reads ---------------------------------------------------------------
 
@@ -191,6 +238,9 @@ class DynamoOrders:
             *(self._put(shipment_to_item(s), None) for s in change.shipments),
             *(self._put(claim_item(c), "attribute_not_exists(PK)") for c in change.claims),
         ]
+        if change.discount_release is not None:
+            # Last, so the claims' reasons above keep their positions.
+            items.extend(self._code_release(change.discount_release))
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -201,8 +251,14 @@ class DynamoOrders:
                 r.get("Code") in RETRYABLE_CANCELLATION_CODES for r in reasons
             ):
                 raise ConcurrentUpdate("the order changed meanwhile", order_id=order.id) from exc
+            released = (
+                0
+                if change.discount_release is None
+                else len(self._code_release(change.discount_release))
+            )
+            claim_reasons = reasons[len(reasons) - released - len(change.claims) :]
             for claim, reason in zip(
-                change.claims, reasons[len(reasons) - len(change.claims) :], strict=True
+                change.claims, claim_reasons[: len(change.claims)], strict=True
             ):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise claim_refused(claim) from exc
@@ -216,6 +272,80 @@ class DynamoOrders:
             raise InsufficientStock("stock counters do not allow this change", skus=short) from exc
 
     # --- item builders -------------------------------------------------------
+
+    def _shipping_check(self, check: ShippingCheck) -> dict[str, Any]:
+        if check.method_id is None:
+            # No method chosen: only while the shop offers none.
+            return {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": to_dynamo(keys.active_shipping_methods()),
+                    "ConditionExpression": "attribute_not_exists(active_ids)",
+                }
+            }
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo(keys.shipping_method(check.method_id)),
+                "ConditionExpression": "version = :version",
+                "ExpressionAttributeValues": to_dynamo({":version": check.version}),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _code_use(self, use: DiscountUse) -> dict[str, Any]:
+        """One more use, only while the code (at the version priced) has uses
+        left: this condition is what keeps a code from being over-redeemed."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_dynamo(keys.discount_code(use.code)),
+                "UpdateExpression": "ADD uses :one",
+                "ConditionExpression": (
+                    "version = :version AND active = :true "
+                    "AND (attribute_not_exists(usage_limit) OR uses < usage_limit)"
+                ),
+                "ExpressionAttributeValues": to_dynamo(
+                    {":one": 1, ":version": use.version, ":true": True}
+                ),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _customer_claim(self, use: DiscountUse) -> dict[str, Any]:
+        assert use.customer_key is not None
+        return self._put(
+            {
+                **keys.discount_claim(use.code, use.customer_key),
+                "entity": "discount_claim",
+                "order_id": use.order_id,
+            },
+            "attribute_not_exists(PK)",
+        )
+
+    def _code_release(self, use: DiscountUse) -> list[dict[str, Any]]:
+        """Give a use back. The order's own condition (status and version)
+        makes this happen once; the claim goes only if this order made it."""
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_dynamo(keys.discount_code(use.code)),
+                    "UpdateExpression": "ADD uses :minus_one",
+                    "ExpressionAttributeValues": to_dynamo({":minus_one": -1}),
+                }
+            }
+        ]
+        if use.customer_key is not None:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": to_dynamo(keys.discount_claim(use.code, use.customer_key)),
+                    }
+                }
+            )
+        return items
 
     def _put(
         self,

@@ -111,6 +111,14 @@ def build_world(api: Api) -> dict[str, Any]:
         carts.append(r.json)
     listing = api.admin("GET", "/admin/orders?limit=1").json
     assert listing["next_cursor"], listing
+    # A shipping method that is switched off (so orders without one are still
+    # taken, as the free-text cases place them) and a code.
+    r = api.admin("PUT", "/admin/shipping-methods/dhl-de", SHIPPING_METHOD)
+    assert r.status_code == 200, r.json
+    r = api.admin("POST", "/admin/shipping-methods/dhl-de/deactivate")
+    assert r.status_code == 200, r.json
+    r = api.admin("PUT", "/admin/discount-codes/CORPUS10", DISCOUNT_CODE)
+    assert r.status_code == 200, r.json
     return {
         "order_a": a["id"],
         "token_a": a["token"],
@@ -193,6 +201,30 @@ ORDER_TEXT = frozenset(
 )
 
 
+SHIPPING_METHOD: dict[str, Any] = {
+    "name": {"de": "DHL Paket", "en": "DHL parcel"},
+    "carrier": "DHL",
+    "price": 490,
+    "currency": "EUR",
+    "countries": ["DE", "AT"],
+    "free_from": 5000,
+    "delivery_time": {"de": "1-2 Werktage", "en": "1-2 working days"},
+    "active": True,
+}
+DISCOUNT_CODE: dict[str, Any] = {
+    "kind": "percentage",
+    "percent": "10",
+    "currency": "EUR",
+    "minimum": 1000,
+    "valid_from": "2026-01-01T00:00:00Z",
+    "valid_until": "2027-01-01T00:00:00Z",
+    "usage_limit": 100,
+    "once_per_customer": True,
+    "skus": ["tea"],
+    "active": True,
+}
+
+
 def _hmac_event() -> dict[str, Any]:
     return {
         "id": "evt-corpus-1",
@@ -213,6 +245,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
             **order_body([("tea", 1)]),
             "shipping_address": address(company="ACME", line2="Hinterhaus"),
             "billing_address": address(company="ACME", line2="Hinterhaus"),
+            "shipping_method": "dhl-de",
+            "discount_code": "corpus10",
         },
         headers={"Idempotency-Key": W("idempotency_key")},
         text=ORDER_TEXT,
@@ -288,6 +322,25 @@ ROUTES: dict[tuple[str, str], Spec] = {
         path={"sku": "tea"}, headers=ADMIN, body={"available": 10_000}
     ),
     ("GET", "/admin/stock/{sku}"): Spec(path={"sku": "tea"}, headers=ADMIN),
+    # Checkout terms (docs/checkout.md). The storefront's options take a query.
+    ("GET", "/shipping-options"): Spec(),
+    ("PUT", "/admin/shipping-methods/{method_id}"): Spec(
+        path={"method_id": "dhl-de"},
+        headers=ADMIN,
+        body=SHIPPING_METHOD,
+        text=frozenset({"name.de", "name.en", "carrier", "delivery_time.de", "delivery_time.en"}),
+    ),
+    ("GET", "/admin/shipping-methods"): Spec(headers=ADMIN),
+    ("POST", "/admin/shipping-methods/{method_id}/deactivate"): Spec(
+        path={"method_id": "dhl-de"}, headers=ADMIN
+    ),
+    ("PUT", "/admin/discount-codes/{code}"): Spec(
+        path={"code": "CORPUS10"}, headers=ADMIN, body=DISCOUNT_CODE
+    ),
+    ("GET", "/admin/discount-codes"): Spec(headers=ADMIN),
+    ("POST", "/admin/discount-codes/{code}/deactivate"): Spec(
+        path={"code": "NO-SUCH-CODE"}, headers=ADMIN
+    ),
     ("GET", "/admin/orders"): Spec(headers=ADMIN),
     ("GET", "/admin/orders/{order_id}"): Spec(path={"order_id": W("order_a")}, headers=ADMIN),
     ("POST", "/admin/orders/{order_id}/notes"): Spec(
@@ -466,6 +519,19 @@ NULLABLE = {
     "token",
     "number",
     "sent_at",
+    # checkout terms: a method or code not given, a limit not set, a text
+    # in one locale only
+    "shipping_method",
+    "discount_code",
+    "free_from",
+    "delivery_time",
+    "valid_from",
+    "valid_until",
+    "usage_limit",
+    "skus",
+    "percent",
+    "de",
+    "en",
 }
 
 PATH_VALUES: dict[str, str] = {
@@ -553,6 +619,8 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
     yield from auth_cases(spec, op, case)
     if route.path == "/admin/orders":
         yield from query_cases(case)
+    if route.path == "/shipping-options":
+        yield from shipping_options_cases(case)
     if route.path.endswith("/packing-slip"):
         for what, query in {
             "unknown shipment": "shipment_id=shp_0000000000000000",
@@ -747,6 +815,30 @@ class Truncated:
     key: str
 
 
+def shipping_options_cases(case: Callable[..., Case]) -> Iterator[Case]:
+    for what, query in {
+        "nothing": "",
+        "no country": "lines=tea:1",
+        "no lines": "country=DE",
+        "lower-case country": "country=de&lines=tea:1",
+        "country injection": "country=" + quote("DE' OR 1=1--", safe="") + "&lines=tea:1",
+        "country NUL": "country=DE%00&lines=tea:1",
+        "repeated country": "country=DE&country=AT&lines=tea:1",
+        "lines and cart": "country=DE&lines=tea:1&cart_id=" + "0" * 36,
+        "cart without its token": "country=DE&cart_id={cart_a}",
+        "unknown product": "country=DE&lines=nope:1",
+        "quantity 0": "country=DE&lines=tea:0",
+        "quantity over the maximum": "country=DE&lines=tea:9999",
+        "a SKU twice": "country=DE&lines=tea:1,tea:2",
+        "lines injection": "country=DE&lines=" + quote("tea:1;DROP", safe=""),
+        "lines NUL": "country=DE&lines=tea:1%00",
+        "lines overlong": "country=DE&lines=" + ",".join(f"s{i}:1" for i in range(60)),
+        "unknown parameter": "country=DE&lines=tea:1&coupon=FREE",
+        "unknown locale": "country=DE&lines=tea:1&locale=fr",
+    }.items():
+        yield case(f"query {what}", query=query)
+
+
 def query_cases(case: Callable[..., Case]) -> Iterator[Case]:
     for what, query in {
         "unknown status": "status=lost",
@@ -842,7 +934,9 @@ def send(api: Api, case: Case, world: Mapping[str, Any]) -> Any:
         resolved = world[value.key] if isinstance(value, W) else value
         path = path.replace("{" + name + "}", resolved)
     if case.query:
-        path += "?" + case.query.format(cursor=world["cursor"], tampered=tampered(world["cursor"]))
+        path += "?" + case.query.format(
+            cursor=world["cursor"], tampered=tampered(world["cursor"]), cart_a=world["cart_a"]
+        )
     headers = {k: header_value(v, world) for k, v in case.headers.items()}
     if case.body is None:
         raw = b""

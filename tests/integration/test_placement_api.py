@@ -57,6 +57,7 @@ def test_placing_an_order_prices_it_from_the_catalog_and_reserves_stock(api):
         "shipping": 0,
         "tax": tax("7", 2380) + tax("19", 1500),
         "total": 3880,
+        "discount": 0,
     }
     assert len(order["number"]) == 9
     assert order["token"]

@@ -19,6 +19,7 @@ from tests.fakes import (
     FakeOrders,
     FakePaymentQueue,
     FakePaymentRecords,
+    FakeShippingAndCodes,
     FakeSuppressions,
     FakeSweepIndex,
     FakeTable,
@@ -90,6 +91,7 @@ def ctx(
         sweeps=FakeSweepIndex(fake_table),
         desk=FakeOrderDesk(fake_table),
         attempts=FakeAttemptCounter(),
+        terms=FakeShippingAndCodes(fake_table),
     )
 
 

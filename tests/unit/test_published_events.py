@@ -384,7 +384,8 @@ def test_an_order_snapshot_keeps_its_shape(entries):
         "payment_method": "card",
         "locale": "de",
         "customer": {"email": "erika@example.com", "name": "Erika Mustermann"},
-        "totals": {"currency": "EUR", "subtotal": 4280, "shipping": 0, "tax": 459, "total": 4280},
+        "totals": {"currency": "EUR", "subtotal": 4280, "shipping": 0, "tax": 459, "total": 4280,
+                   "discount": 0},
         "lines": [
             {"sku": "tea", "name": "Darjeeling 100 g", "quantity": 2, "unit_price": 1190,
              "line_total": 2380, "shipped_quantity": 0},
@@ -393,6 +394,10 @@ def test_an_order_snapshot_keeps_its_shape(entries):
         ],
         "version": 1,
         "payment_due_at": "2026-11-23T10:30:00+00:00",
+        "tax_rates": [
+            {"rate": "7", "goods": 2380, "shipping": 0, "gross": 2380, "net": 2224, "tax": 156},
+            {"rate": "19", "goods": 1900, "shipping": 0, "gross": 1900, "net": 1597, "tax": 303},
+        ],
     }  # fmt: skip
     assert placed_detail["data"] == {"total": 4280, "currency": "EUR"}
 
