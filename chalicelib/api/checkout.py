@@ -31,6 +31,7 @@ checkout_routes = Blueprint(__name__)
         errors.MixedCurrencies,
         errors.CartNotFound,
         errors.EmptyCart,
+        errors.Unauthorized,  # a cart_id without its token
     ),
 )
 def shipping_options() -> dict[str, Any]:

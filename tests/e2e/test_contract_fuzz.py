@@ -279,6 +279,38 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
                 "body": {},
             },
         ),
+        # A method and a code made inactive right away, so the checkouts above
+        # and the generated ones are not changed by them.
+        (
+            "PUT /admin/shipping-methods/{method_id}",
+            {
+                "path_parameters": {"method_id": "fuzz-method"},
+                "headers": ADMIN,
+                "body": {
+                    "name": {"de": "Fuzz", "en": "Fuzz"},
+                    "carrier": "dhl",
+                    "price": 490,
+                    "countries": ["AT"],
+                    "active": False,
+                },
+            },
+        ),
+        (
+            "POST /admin/shipping-methods/{method_id}/deactivate",
+            {"path_parameters": {"method_id": "fuzz-method"}, "headers": ADMIN},
+        ),
+        (
+            "PUT /admin/discount-codes/{code}",
+            {
+                "path_parameters": {"code": "FUZZ10"},
+                "headers": ADMIN,
+                "body": {"kind": "percentage", "percent": "10", "active": False},
+            },
+        ),
+        (
+            "POST /admin/discount-codes/{code}/deactivate",
+            {"path_parameters": {"code": "FUZZ10"}, "headers": ADMIN},
+        ),
         (
             "POST /admin/orders/{order_id}/cancel",
             {"path_parameters": creds["spare_order"]["path"], "headers": ADMIN, "body": {}},
