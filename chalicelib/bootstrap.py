@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         CallbackVerifier,
         CartStore,
         CatalogStore,
+        CustomerData,
         OrderDesk,
         OrderStore,
         PaymentEventQueue,
@@ -220,6 +221,11 @@ def context() -> Context:
 
         return DynamoAttemptCounter(aws_client("dynamodb"), table)
 
+    def customer_data() -> CustomerData:
+        from chalicelib.store.customer_data import DynamoCustomerData
+
+        return DynamoCustomerData(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -231,6 +237,7 @@ def context() -> Context:
         payments=_deferred(payment_ports),
         carrier_callbacks=_deferred(carrier_callbacks),
         attempts=_deferred(attempts),
+        customer_data=_deferred(customer_data),
     )
 
 

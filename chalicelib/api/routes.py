@@ -55,6 +55,7 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/orders/{order_id}/withdrawals",
         "/admin/orders/{order_id}/withdrawals/{withdrawal_id}/release",
     ),
+    "chalicelib.api.admin_data_requests:admin_data_requests": ("/admin/data-requests",),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
 }
 

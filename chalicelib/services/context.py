@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         CarrierCallbackVerifier,
         CartStore,
         CatalogStore,
+        CustomerData,
         OrderDesk,
         OrderStore,
         PaymentPorts,
@@ -49,3 +50,5 @@ class Context:
     carrier_callbacks: CarrierCallbackVerifier | None = None
     # Withdrawals: the lookup's attempt counters (the throttle).
     attempts: AttemptCounter | None = None
+    # Data subject requests (docs/gdpr.md): what the table holds about an address.
+    customer_data: CustomerData | None = None

@@ -136,3 +136,24 @@ WITHDRAWAL_OPEN = "WITHDRAWAL#open"
 def attempts(scope: str, client_hash: str, window_start: int) -> dict[str, str]:
     """One client's attempts at ``scope`` in one fixed window (throttle)."""
     return {"PK": f"ATTEMPTS#{scope}#{client_hash}#{window_start}", "SK": "ATTEMPTS"}
+
+
+# --- data subject requests (docs/gdpr.md) -------------------------------------------------
+
+
+def subject_key(email_hash: str) -> str:
+    """The by_subject index's partition: everything besides orders that
+    holds or names one address."""
+    return f"SUBJECT#{email_hash}"
+
+
+def data_request(email_hash: str, requested_at: datetime, request_id: str) -> dict[str, str]:
+    """One request about one address, in the address's own partition."""
+    return {
+        "PK": f"DATAREQUEST#{email_hash}",
+        "SK": f"REQUEST#{requested_at.astimezone(UTC).isoformat()}#{request_id}",
+    }
+
+
+def data_request_partition(email_hash: str) -> str:
+    return f"DATAREQUEST#{email_hash}"

@@ -90,6 +90,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "payment_reminder_sent_at": _iso(order.payment_reminder_sent_at),
         "payments": [payment_to_item(p) for p in order.payments],
         "applied_payment_events": list(order.applied_payment_events),
+        "processing_restricted_at": _iso(order.processing_restricted_at),
         # index keys
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
@@ -140,6 +141,7 @@ def order_from_item(item: dict[str, Any]) -> Order:
         payments=tuple(payment_from_item(p) for p in item.get("payments", [])),
         applied_payment_events=tuple(item.get("applied_payment_events", [])),
         withdrawals=tuple(withdrawal_from_item(w) for w in item.get("withdrawals", [])),
+        processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
     )
 
 
