@@ -247,6 +247,7 @@ def notifier() -> Notifier:
     from chalicelib.notify.service import Notifier
     from chalicelib.notify.ses import SesMailer
     from chalicelib.store.email_receipts import DynamoEmailReceipts
+    from chalicelib.store.suppressions import DynamoSuppressions
 
     settings = notification_settings()
     return Notifier(
@@ -259,6 +260,7 @@ def notifier() -> Notifier:
         ),
         shop=Shop.from_settings(settings),
         settings=settings,
+        suppressions=DynamoSuppressions(aws_client("dynamodb"), settings.table_name),
     )
 
 

@@ -15,6 +15,7 @@ from tests.fakes import (
     FakeAttemptCounter,
     FakeCarts,
     FakeCatalog,
+    FakeCustomerData,
     FakeOrderDesk,
     FakeOrders,
     FakePaymentQueue,
@@ -90,6 +91,7 @@ def ctx(
         sweeps=FakeSweepIndex(fake_table),
         desk=FakeOrderDesk(fake_table),
         attempts=FakeAttemptCounter(),
+        customer_data=FakeCustomerData(fake_table),
     )
 
 
