@@ -3,9 +3,9 @@ port, docs/gdpr.md), found without a Scan:
 
 - orders through ``by_customer`` (``EMAIL#<address>``), then each order's
   partition (the order, its history, its shipments), its number, its
-  payment references and webhook receipts (named by the order's payments and
-  the provider events it applied), its shipments' tracking claims and the
-  email receipts in ``EMAILRECEIPT#<order id>``;
+  payment references (named by the order's payments), its shipments'
+  tracking claims, the email receipts in ``EMAILRECEIPT#<order id>`` and the
+  payment callbacks' receipts (``by_subject``, ``SUBJECT#ORDER#<order id>``);
 - carts and opt-out links through ``by_subject`` (``SUBJECT#<hash>``), then
   each cart's partition (the cart and its events) and its email receipts;
 - the suppression entry and earlier requests, keyed by the address's hash.
@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib.domain.data_requests import DataRequest, StoredItem, normalised_email, subject_hash
 from chalicelib.store import keys, schema
 from chalicelib.store.attributes import from_dynamo, to_dynamo
-from chalicelib.store.payments import payment_key, receipt_key
+from chalicelib.store.payments import payment_key
 
 
 class DynamoCustomerData:
@@ -95,12 +95,6 @@ class DynamoCustomerData:
             return found
         wanted = [keys.order_number(order["number"])]
         wanted += [payment_key(p["provider"], p["reference"]) for p in order.get("payments", [])]
-        # Provider events are remembered as "provider:event id"; refund keys
-        # have no such receipt and are simply not found.
-        for event in order.get("applied_payment_events", []):
-            provider, _, event_id = str(event).partition(":")
-            if event_id:
-                wanted.append(receipt_key(provider, event_id))
         wanted += [
             keys.tracking_number(item.data["carrier"], item.data["tracking_number"])
             for item in found
@@ -111,6 +105,11 @@ class DynamoCustomerData:
             if item is not None:
                 found.append(_stored(item, "order"))
         found.extend(self._partition(f"EMAILRECEIPT#{order_id}", "order"))
+        # The payment callbacks' receipts name the order (by_subject).
+        found.extend(
+            _stored(item, "order")
+            for item in self._query_index(schema.BY_SUBJECT, keys.order_subject_key(order_id))
+        )
         return found
 
     def _partition(self, pk: str, found_via: str) -> list[StoredItem]:

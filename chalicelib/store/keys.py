@@ -147,6 +147,12 @@ def subject_key(email_hash: str) -> str:
     return f"SUBJECT#{email_hash}"
 
 
+def order_subject_key(order_id: str) -> str:
+    """The by_subject index's partition for items that name an order but
+    live elsewhere (a payment callback's receipt): found from the order."""
+    return f"SUBJECT#ORDER#{order_id}"
+
+
 def data_request(email_hash: str, requested_at: datetime, request_id: str) -> dict[str, str]:
     """One request about one address, in the address's own partition."""
     return {
