@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         CallbackVerifier,
         CartStore,
         CatalogStore,
+        CustomerData,
         OrderDesk,
         OrderStore,
         PaymentEventQueue,
@@ -226,6 +227,11 @@ def context() -> Context:
 
         return DynamoShippingAndCodes(aws_client("dynamodb"), table)
 
+    def customer_data() -> CustomerData:
+        from chalicelib.store.customer_data import DynamoCustomerData
+
+        return DynamoCustomerData(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -238,6 +244,7 @@ def context() -> Context:
         carrier_callbacks=_deferred(carrier_callbacks),
         attempts=_deferred(attempts),
         terms=_deferred(terms),
+        customer_data=_deferred(customer_data),
     )
 
 
@@ -247,6 +254,7 @@ def notifier() -> Notifier:
     from chalicelib.notify.service import Notifier
     from chalicelib.notify.ses import SesMailer
     from chalicelib.store.email_receipts import DynamoEmailReceipts
+    from chalicelib.store.suppressions import DynamoSuppressions
 
     settings = notification_settings()
     return Notifier(
@@ -259,6 +267,7 @@ def notifier() -> Notifier:
         ),
         shop=Shop.from_settings(settings),
         settings=settings,
+        suppressions=DynamoSuppressions(aws_client("dynamodb"), settings.table_name),
     )
 
 

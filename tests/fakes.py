@@ -4,6 +4,7 @@ suite against both."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,12 @@ from decimal import Decimal
 
 from chalicelib.domain.cart import Cart, CartEvent, CartNudge, CartStatus
 from chalicelib.domain.catalog import Product
+from chalicelib.domain.data_requests import (
+    DataRequest,
+    StoredItem,
+    normalised_email,
+    subject_hash,
+)
 from chalicelib.domain.errors import (
     CartChanged,
     CartConverted,
@@ -465,6 +472,84 @@ class FakeSuppressions:
             email_hash = self.table.opt_out_tokens[opt_out_token_hash][0]
             self.table.suppressed.setdefault(email_hash, source)
             return True
+
+    def suppress(self, email_hash: str, *, at: datetime, source: str) -> None:
+        with self.table.lock:
+            self.table.suppressed.setdefault(email_hash, source)
+
+    def is_suppressed(self, email_hash: str) -> bool:
+        return email_hash in self.table.suppressed
+
+
+class FakeCustomerData:
+    """The CustomerData port over the fake table: orders (with history and
+    shipments), carts (with events), opt-out tokens, the suppression entry
+    and request records, as the DynamoDB adapter finds them. Items are the
+    domain objects as plain values; keys are the table's."""
+
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+        self.requests: list[DataRequest] = []
+
+    def find(self, email: str) -> list[StoredItem]:
+        address = normalised_email(email)
+        email_hash = subject_hash(address)
+        t = self.table
+        found: list[StoredItem] = []
+        for order in t.orders.values():
+            if order.customer.email.lower() != address:
+                continue
+            found.append(StoredItem("order", keys.order(order.id), _plain(order), "order"))
+            for n, entry in enumerate(t.history.get(order.id, [])):
+                key = keys.history(order.id, n, 0)
+                found.append(StoredItem("history", key, _plain(entry), "order"))
+            for shipment in t.shipments.get(order.id, {}).values():
+                key = keys.shipment(order.id, shipment.id)
+                found.append(StoredItem("shipment", key, _plain(shipment), "order"))
+        for cart in t.carts.values():
+            if (cart.email or "").lower() != address:
+                continue
+            found.append(StoredItem("cart", keys.cart(cart.id), _plain(cart), "cart"))
+            for n, event in enumerate(t.cart_events.get(cart.id, [])):
+                key = keys.cart_event(cart.id, event.at, str(n))
+                found.append(StoredItem("cart_event", key, _plain(event), "cart"))
+        for token_hash, (token_email_hash, expires) in t.opt_out_tokens.items():
+            if token_email_hash == email_hash:
+                data = {"email_hash": token_email_hash, "expires_at": expires.isoformat()}
+                key = keys.opt_out_token(token_hash)
+                found.append(StoredItem("opt_out_token", key, data, "address"))
+        if email_hash in t.suppressed:
+            data = {"source": t.suppressed[email_hash]}
+            found.append(StoredItem("suppression", keys.suppression(email_hash), data, "address"))
+        for request in self.requests:
+            if request.subject_hash == email_hash:
+                key = keys.data_request(email_hash, request.requested_at, request.id)
+                found.append(StoredItem("data_request", key, _plain(request), "address"))
+        return found
+
+    def delete(self, items: list[StoredItem]) -> int:
+        t = self.table
+        with t.lock:
+            for item in items:
+                pk = item.key["PK"]
+                if item.entity == "cart":
+                    t.carts.pop(pk.removeprefix("CART#"), None)
+                elif item.entity == "cart_event":
+                    t.cart_events.pop(pk.removeprefix("CART#"), None)
+                elif item.entity == "opt_out_token":
+                    t.opt_out_tokens.pop(pk.removeprefix("OPTOUT#"), None)
+                else:
+                    raise AssertionError(f"the fake does not delete {item.entity}")
+        return len(items)
+
+    def record(self, request: DataRequest) -> None:
+        self.requests.append(request)
+
+
+def _plain(value: object) -> dict:
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(value), default=str))  # type: ignore[call-overload]
 
 
 class FakeSweepIndex:

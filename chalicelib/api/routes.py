@@ -61,6 +61,7 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/discount-codes",
         "/admin/discount-codes/{code}/deactivate",
     ),
+    "chalicelib.api.admin_data_requests:admin_data_requests": ("/admin/data-requests",),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
 }
 

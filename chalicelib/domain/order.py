@@ -297,10 +297,26 @@ class Order:
     shipping: ShippingLine | None = None
     discount: AppliedDiscount | None = None
     tax_rates: tuple[TaxRateLine, ...] = ()
+    #: A data subject asked for erasure or restriction (docs/gdpr.md): the
+    #: order is kept for tax and commercial law only, never used for marketing.
+    processing_restricted_at: datetime | None = None
 
     @property
     def currency(self) -> str:
         return self.totals.currency
+
+    @property
+    def marketing_allowed(self) -> bool:
+        """Whether any marketing may use this order (its address, its lines)."""
+        return self.processing_restricted_at is None
+
+    def restrict_processing(self, *, at: datetime) -> OrderChange | None:
+        """The change that marks the order restricted; None when it is already.
+        No history entry: entries are published as events, and the request's
+        own record (domain/data_requests.py) is the trail."""
+        if self.processing_restricted_at is not None:
+            return None
+        return self.record(at=at, history=(), processing_restricted_at=at)
 
     def change(
         self,

@@ -18,6 +18,7 @@ from chalicelib.services.ports import (
     Mailer,
     ReceiptKey,
     SendFailed,
+    SuppressionList,
 )
 from chalicelib.settings import NotificationSettings
 
@@ -31,6 +32,9 @@ class Notifier:
     shop: Shop
     settings: NotificationSettings
     clock: Callable[[], datetime] = utc_now
+    #: Checked before every marketing email: an address that opted out or
+    #: asked for erasure or restriction after the event was written gets none.
+    suppressions: SuppressionList | None = None
 
 
 def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifier) -> list[str]:
@@ -52,7 +56,12 @@ def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifi
 
 
 def deliver(email: Email, notifier: Notifier) -> bool:
-    """Send one email unless its receipt says it went out; True if sent now."""
+    """Send one email unless its receipt says it went out, or it is marketing
+    to a suppressed address; True if sent now."""
+    if catalogue.KINDS[email.kind].marketing and _suppressed(email.to, notifier):
+        logger.info("marketing email suppressed", kind=email.kind, event_id=email.event_id)
+        metrics.add_metric(name="MarketingEmailsSuppressed", unit="Count", value=1)
+        return False
     key = ReceiptKey(email.subject_id, email.kind, email.event_id)
     now = int(notifier.clock().timestamp())
     settings = notifier.settings
@@ -77,3 +86,11 @@ def deliver(email: Email, notifier: Notifier) -> bool:
     logger.info("email sent", kind=email.kind, event_id=email.event_id, locale=email.locale)
     metrics.add_metric(name="EmailsSent", unit="Count", value=1)
     return True
+
+
+def _suppressed(address: str, notifier: Notifier) -> bool:
+    from chalicelib.domain.data_requests import subject_hash
+
+    if notifier.suppressions is None:
+        return False
+    return notifier.suppressions.is_suppressed(subject_hash(address))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         CarrierCallbackVerifier,
         CartStore,
         CatalogStore,
+        CustomerData,
         OrderDesk,
         OrderStore,
         PaymentPorts,
@@ -54,3 +55,5 @@ class Context:
     attempts: AttemptCounter | None = None
     # Checkout: the merchant's shipping methods and discount codes.
     terms: ShippingAndCodes | None = None
+    # Data subject requests (docs/gdpr.md): what the table holds about an address.
+    customer_data: CustomerData | None = None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
+    from chalicelib.domain.data_requests import DataRequest, StoredItem
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
     from chalicelib.domain.pricing import DiscountCode, ShippingMethod
     from chalicelib.domain.provider_events import PaymentEvent
@@ -216,6 +217,15 @@ class SuppressionList(Protocol):
         """Whether the opt-out token is valid (read only)."""
         ...
 
+    def suppress(self, email_hash: str, *, at: datetime, source: str) -> None:
+        """Put the address on the list (idempotent: the first moment and
+        source are kept); a data request's erasure or restriction."""
+        ...
+
+    def is_suppressed(self, email_hash: str) -> bool:
+        """Whether the address is on the list (read consistently)."""
+        ...
+
 
 class SweepIndex(Protocol):
     """Reads of the sparse sweep indexes (eventually consistent: every
@@ -249,6 +259,32 @@ class AttemptCounter(Protocol):
         """Add one attempt to the window starting at ``window_start`` (epoch
         seconds) and return the window's count, this one included. The item
         expires (TTL) at ``expires_at``."""
+        ...
+
+
+# --- data subject requests (docs/gdpr.md) ---------------------------------------------
+
+
+class CustomerData(Protocol):
+    """Everything the table holds about one email address, found without a
+    Scan (the by_customer and by_subject indexes, then the partitions and
+    items they lead to), and the records of data requests."""
+
+    def find(self, email: str) -> Sequence[StoredItem]:
+        """Every item about the (normalised) address: its orders with their
+        history, shipments, numbers, payment references, webhook receipts,
+        tracking claims and email receipts; its carts with their events and
+        email receipts; its opt-out links, its suppression entry and the
+        records of earlier requests."""
+        ...
+
+    def delete(self, items: Sequence[StoredItem]) -> int:
+        """Delete these items (a missing one is no error); how many were asked."""
+        ...
+
+    def record(self, request: DataRequest) -> None:
+        """Write the record of a request (a hash of the address, never the
+        address), deleted by TTL at ``request.expires_at``."""
         ...
 
 

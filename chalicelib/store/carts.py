@@ -24,6 +24,7 @@ from chalicelib.domain.cart import (
     CartNudge,
     CartStatus,
     MarketingConsent,
+    email_hash,
 )
 from chalicelib.domain.errors import CartChanged, CartConverted, CartNotFound, ConcurrentUpdate
 from chalicelib.domain.order import CartConversion
@@ -128,6 +129,9 @@ class DynamoCarts:
                             "cart_id": cart.id,
                             "issued_at": at.isoformat(),
                             "expires_at": _epoch(at + OPT_OUT_TOKEN_RETENTION),
+                            # A data request finds the link from the address.
+                            "subject_key": keys.subject_key(nudge.email_hash),
+                            "subject_item": keys.opt_out_token(nudge.opt_out_token_hash)["PK"],
                         }
                     ),
                     "ConditionExpression": "attribute_not_exists(PK)",
@@ -230,6 +234,10 @@ def cart_to_item(cart: Cart) -> dict[str, Any]:
         "nudge_suppressed": cart.nudge_suppressed or None,
         "expires_at": _epoch(cart.updated_at + CART_RETENTION),
     }
+    if cart.email:
+        # Sparse: a data request finds the carts that hold an address.
+        item["subject_key"] = keys.subject_key(email_hash(cart.email))
+        item["subject_item"] = keys.cart(cart.id)["PK"]
     if cart.nudge_due_at is not None:
         # Sparse: only carts that may still be nudged are in the index.
         item["nudge_shard"] = keys.sweep_shard(cart.id)

@@ -166,3 +166,30 @@ def discount_code(code: str) -> dict[str, str]:
 def discount_claim(code: str, customer_key: str) -> dict[str, str]:
     """A once-per-customer code's use by one customer (the normalised email's hash)."""
     return {"PK": f"DISCOUNTUSE#{code}#{customer_key}", "SK": "DISCOUNTUSE"}
+
+
+# --- data subject requests (docs/gdpr.md) -------------------------------------------------
+
+
+def subject_key(email_hash: str) -> str:
+    """The by_subject index's partition: everything besides orders that
+    holds or names one address."""
+    return f"SUBJECT#{email_hash}"
+
+
+def order_subject_key(order_id: str) -> str:
+    """The by_subject index's partition for items that name an order but
+    live elsewhere (a payment callback's receipt): found from the order."""
+    return f"SUBJECT#ORDER#{order_id}"
+
+
+def data_request(email_hash: str, requested_at: datetime, request_id: str) -> dict[str, str]:
+    """One request about one address, in the address's own partition."""
+    return {
+        "PK": f"DATAREQUEST#{email_hash}",
+        "SK": f"REQUEST#{requested_at.astimezone(UTC).isoformat()}#{request_id}",
+    }
+
+
+def data_request_partition(email_hash: str) -> str:
+    return f"DATAREQUEST#{email_hash}"

@@ -102,6 +102,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "payment_reminder_sent_at": _iso(order.payment_reminder_sent_at),
         "payments": [payment_to_item(p) for p in order.payments],
         "applied_payment_events": list(order.applied_payment_events),
+        "processing_restricted_at": _iso(order.processing_restricted_at),
         # index keys
         "status_key": keys.status_key(order.status.value),
         "customer_key": keys.customer_key(order.customer.email),
@@ -161,6 +162,7 @@ def order_from_item(item: dict[str, Any]) -> Order:
         shipping=ShippingLine(**item["shipping"]) if item.get("shipping") else None,
         discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
         tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
+        processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
     )
 
 

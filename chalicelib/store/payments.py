@@ -52,6 +52,10 @@ class DynamoPaymentRecords:
             "handed_on": False,
             "expires_at": expires_at,
         }
+        if order_id:
+            # A data request finds the order's callbacks (docs/gdpr.md).
+            item["subject_key"] = keys.order_subject_key(order_id)
+            item["subject_item"] = item["PK"]
         try:
             self._client.put_item(
                 TableName=self._table,

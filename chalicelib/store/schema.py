@@ -61,6 +61,13 @@ BY_WITHDRAWAL = Index(
     "by_withdrawal", "withdrawal_key", "listed_at", "admin, job: open withdrawals"
 )
 INDEXES = (*INDEXES, BY_WITHDRAWAL)
+#: What the shop holds about one email address besides its orders (those are
+#: in by_customer): carts and opt-out links, keyed by the address's hash
+#: (SUBJECT#<sha256>), and payment callbacks' receipts, keyed by their order
+#: (SUBJECT#ORDER#<id>), so a data request finds them without a Scan
+#: (docs/gdpr.md). Sort key: the item's PK.
+BY_SUBJECT = Index("by_subject", "subject_key", "subject_item", "gdpr: an address's carts")
+INDEXES = (*INDEXES, BY_SUBJECT)
 
 #: Shards of the sparse sweep indexes. Four shards spread a write peak over
 #: four partitions; the sweeps query each shard, so reads stay proportional

@@ -26,11 +26,14 @@ class DynamoSuppressions:
         token = self._token(opt_out_token_hash, at)
         if token is None:
             return False
-        # A plain put: opting out twice is the same as once, and the first
-        # moment is kept.
+        # Opting out twice is the same as once, and the first moment is kept.
+        self.suppress(token["email_hash"], at=at, source=source)
+        return True
+
+    def suppress(self, email_hash: str, *, at: datetime, source: str) -> None:
         self._client.update_item(
             TableName=self._table,
-            Key=to_dynamo(keys.suppression(token["email_hash"])),
+            Key=to_dynamo(keys.suppression(email_hash)),
             UpdateExpression=(
                 "SET entity = :entity, suppressed_at = if_not_exists(suppressed_at, :at), "
                 "#source = if_not_exists(#source, :source)"
@@ -40,7 +43,15 @@ class DynamoSuppressions:
                 {":entity": "suppression", ":at": at.isoformat(), ":source": source}
             ),
         )
-        return True
+
+    def is_suppressed(self, email_hash: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_dynamo(keys.suppression(email_hash)),
+            ConsistentRead=True,
+            ProjectionExpression="PK",
+        )
+        return "Item" in response
 
     def _token(self, opt_out_token_hash: str, at: datetime) -> dict[str, Any] | None:
         response = self._client.get_item(

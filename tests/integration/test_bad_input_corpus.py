@@ -341,6 +341,10 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", "/admin/discount-codes/{code}/deactivate"): Spec(
         path={"code": "NO-SUCH-CODE"}, headers=ADMIN
     ),
+    # Data subject requests (docs/gdpr.md): an export, which erases nothing.
+    ("POST", "/admin/data-requests"): Spec(
+        headers=ADMIN, body={"email": "anna@example.com", "kind": "export"}
+    ),
     ("GET", "/admin/orders"): Spec(headers=ADMIN),
     ("GET", "/admin/orders/{order_id}"): Spec(path={"order_id": W("order_a")}, headers=ADMIN),
     ("POST", "/admin/orders/{order_id}/notes"): Spec(

@@ -15,6 +15,7 @@ from tests.fakes import (
     FakeAttemptCounter,
     FakeCarts,
     FakeCatalog,
+    FakeCustomerData,
     FakeOrderDesk,
     FakeOrders,
     FakePaymentQueue,
@@ -92,6 +93,7 @@ def ctx(
         desk=FakeOrderDesk(fake_table),
         attempts=FakeAttemptCounter(),
         terms=FakeShippingAndCodes(fake_table),
+        customer_data=FakeCustomerData(fake_table),
     )
 
 
