@@ -311,6 +311,12 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
             "POST /admin/discount-codes/{code}/deactivate",
             {"path_parameters": {"code": "FUZZ10"}, "headers": ADMIN},
         ),
+        ("GET /admin/shipping-methods", {"headers": ADMIN}),
+        ("GET /admin/discount-codes", {"headers": ADMIN}),
+        (
+            "POST /admin/data-requests",
+            {"headers": ADMIN, "body": {"email": "fuzz@example.com", "kind": "export"}},
+        ),
         (
             "POST /admin/orders/{order_id}/cancel",
             {"path_parameters": creds["spare_order"]["path"], "headers": ADMIN, "body": {}},
