@@ -27,8 +27,9 @@ from chalicelib.domain.data_requests import (
 from chalicelib.domain.order import PaymentStatus
 from chalicelib.observability import logger
 from chalicelib.retry import retry_on_conflict
+from chalicelib.services.carts import suppressions_of
 from chalicelib.services.context import Context
-from chalicelib.services.ports import CustomerData, SuppressionList
+from chalicelib.services.ports import CustomerData
 
 #: The suppression entry's source when a request put the address on the list.
 SUPPRESSION_SOURCES = {
@@ -73,7 +74,8 @@ def handle_request(email: str, kind: RequestKind, *, actor: str, ctx: Context) -
     kept_orders: list[KeptOrder] = []
     if kind is not RequestKind.EXPORT:
         # Suppressed first: a cart written while the request runs is never nudged.
-        _suppressions(ctx).suppress(request.subject_hash, at=now, source=SUPPRESSION_SOURCES[kind])
+        suppressions = suppressions_of(ctx)
+        suppressions.suppress(request.subject_hash, at=now, source=SUPPRESSION_SOURCES[kind])
         kept_orders = _restrict_orders(found, at=now, ctx=ctx)
         if kind is RequestKind.ERASURE:
             erased = [item for item in found if erasable(item)]
@@ -156,9 +158,3 @@ def _customer_data(ctx: Context) -> CustomerData:
     if ctx.customer_data is None:
         raise RuntimeError("this context has no customer data store")
     return ctx.customer_data
-
-
-def _suppressions(ctx: Context) -> SuppressionList:
-    if ctx.suppressions is None:
-        raise RuntimeError("this context has no suppression list")
-    return ctx.suppressions
