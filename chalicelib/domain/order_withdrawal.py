@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import payments as ledger
+from chalicelib.domain import pricing
 from chalicelib.domain.errors import IllegalTransition, WithdrawalNotFound
 from chalicelib.domain.events import (
     WithdrawalReceivedData,
@@ -35,6 +36,7 @@ from chalicelib.domain.events import (
     WithdrawnLineData,
 )
 from chalicelib.domain.order import HistoryEntry, Order, OrderChange, OrderStatus, Visibility
+from chalicelib.domain.pricing import ShippingMethod
 from chalicelib.domain.shipment import Shipment
 from chalicelib.domain.withdrawal import (
     Delivery,
@@ -141,11 +143,26 @@ def period(
     )
 
 
-def delivery_refund(order: Order) -> Delivery:
-    """What a full withdrawal refunds of the delivery. The order keeps what
-    the customer paid for shipping; until checkout records the cheapest
-    standard option it offered, the amount paid is taken as standard."""
-    return Delivery(charged=order.totals.shipping, cheapest_standard=order.totals.shipping)
+def delivery_refund(order: Order, methods: Sequence[ShippingMethod] = ()) -> Delivery:
+    """What a full withdrawal refunds of the delivery: what the customer paid
+    for shipping, but no more than the cheapest standard delivery the shop
+    offers to the order's destination for its goods (section 357 (2) BGB: a
+    customer who chose express pays the difference).
+
+    The shop's methods are read when the withdrawal arrives, not kept from the
+    checkout: that keeps the checkout at its two round trips. Prices change
+    rarely, the chosen method's own price at checkout is taken into account,
+    and the refund never exceeds what was paid; a merchant who changed prices
+    in between can refund the rest by hand. docs/withdrawal.md."""
+    charged = order.totals.shipping
+    if order.shipping is None or charged == 0:
+        return Delivery(charged=charged, cheapest_standard=charged)
+    goods = order.totals.subtotal - order.totals.discount
+    offered = [
+        option.price for option in pricing.shipping_options(methods, order.shipping.country, goods)
+    ]
+    cheapest = min([order.shipping.price, *offered])
+    return Delivery(charged=charged, cheapest_standard=cheapest)
 
 
 def receive(
@@ -159,6 +176,7 @@ def receive(
     actor: str,
     late: bool = False,
     sent_at: datetime | None = None,
+    methods: Sequence[ShippingMethod] = (),
 ) -> OrderChange:
     """The change that records a withdrawal of ``requested`` (None: all
     that is left). Refused after the period unless ``late`` (the merchant
@@ -173,7 +191,7 @@ def receive(
         paid_lines(order),
         requested,
         currency=order.currency,
-        delivery=delivery_refund(order),
+        delivery=delivery_refund(order, methods),
         period=found,
         received_at=at,
         timezone=timezone,

@@ -142,6 +142,8 @@ def _receive(
 ) -> Received:
     timezone = ZoneInfo(ctx.settings.timezone)
     fingerprint = domain.request_fingerprint(order_id, lines)
+    # The shop's methods bound the delivery a full withdrawal refunds.
+    methods = ctx.terms.shipping_methods() if ctx.terms is not None else ()
 
     def attempt() -> Received:
         record = ctx.orders.get(order_id)
@@ -159,6 +161,7 @@ def _receive(
             actor=actor,
             late=late,
             sent_at=sent_at,
+            methods=methods,
         )
         ctx.orders.apply(change)
         return Received(

@@ -4,6 +4,9 @@ the identical answer for every failed identification."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.domain.errors import (
@@ -12,11 +15,13 @@ from chalicelib.domain.errors import (
     WithdrawalLinesInvalid,
     WithdrawalPeriodEnded,
 )
+from chalicelib.domain.order import Customer, PaymentMethod, RequestedLine
+from chalicelib.domain.pricing import ShippingMethod
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.domain.withdrawal import LineRequest, RefundHold
-from chalicelib.services import fulfilment, payments, withdrawals
+from chalicelib.services import checkout_terms, fulfilment, payments, placement, withdrawals
 from chalicelib.services.context import Context
-from tests.unit.test_fulfilment import pay, place, ship
+from tests.unit.test_fulfilment import ADDRESS, pay, place, ship
 from tests.unit.test_fulfilment import stocked as stocked  # noqa: PLC0414 - the fixture
 
 TRACKING = "00340434161094042557"
@@ -132,3 +137,66 @@ def test_the_eleventh_lookup_in_a_window_is_refused_and_the_next_window_is_open(
     clock.advance(minutes=15)
     with pytest.raises(OrderNotFound):
         withdrawals.look_up(ref, "1.2.3.4", stocked)
+
+
+def _place_shipped_with(ctx: Context, method_id: str) -> str:
+    placed = placement.place_order(
+        placement.PlaceOrder(
+            lines=(RequestedLine("tea", 2),),
+            customer=Customer("e@example.com", "E"),
+            shipping_address=ADDRESS,
+            billing_address=ADDRESS,
+            payment_method=PaymentMethod.CARD,
+            locale="en",
+            shipping_method=method_id,
+        ),
+        f"key-{uuid.uuid4()}",
+        ctx,
+    )
+    pay(ctx, placed.order.id)
+    return placed.order.id
+
+
+def _method(method_id: str, price: int, countries=("DE",), free_from=None) -> ShippingMethod:
+    return ShippingMethod(
+        id=method_id, names={"en": method_id}, carrier="dhl", price=price,
+        countries=frozenset(countries), free_from=free_from,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("also_offered", "refunded_delivery"),
+    [
+        # Express chosen while standard costs 4.90: the customer pays the difference.
+        ([_method("standard", 490)], 490),
+        # Standard is free for these goods (2 x 5.00 from 5.00): nothing of express comes back.
+        ([_method("standard", 490, free_from=500)], 0),
+        # The cheaper method does not deliver to Germany: express was the cheapest on offer.
+        ([_method("standard", 490, countries=("AT",))], 690),
+        # Nothing else offered (or the other switched off): what was paid.
+        ([], 690),
+        ([replace(_method("standard", 490), active=False)], 690),
+    ],
+)
+def test_a_full_withdrawal_refunds_no_more_than_the_cheapest_standard_delivery(
+    stocked, also_offered, refunded_delivery
+):
+    for method in (_method("express", 690), *also_offered):
+        checkout_terms.save_shipping_method(method, stocked)
+    order_id = _place_shipped_with(stocked, "express")
+    order = stocked.orders.get(order_id).order
+    assert order.totals.shipping == 690
+
+    received = withdrawals.withdraw(by_token(stocked, order_id), None, "1.2.3.4", stocked)
+
+    refund = received.record.order.withdrawals[0].refund
+    assert (refund.goods, refund.delivery) == (1000, refunded_delivery)
+
+
+def test_a_partial_withdrawal_refunds_no_delivery(stocked):
+    checkout_terms.save_shipping_method(_method("express", 690), stocked)
+    order_id = _place_shipped_with(stocked, "express")
+    received = withdrawals.withdraw(
+        by_token(stocked, order_id), [LineRequest("tea", 1)], "1.2.3.4", stocked
+    )
+    assert received.record.order.withdrawals[0].refund.delivery == 0
