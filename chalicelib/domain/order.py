@@ -132,10 +132,13 @@ class OrderLine:
     shipped_quantity: int = 0
     returned_quantity: int = 0  # of the shipped quantity (fulfilment: returns)
     discount: int = 0  # this line's share of the discount code's amount
+    # Withdrawn before they were shipped: never shipped, their stock released.
+    withdrawn_unshipped: int = 0
 
     @property
     def unshipped_quantity(self) -> int:
-        return self.quantity - self.shipped_quantity
+        """Still to ship (and reserved for it)."""
+        return self.quantity - self.shipped_quantity - self.withdrawn_unshipped
 
 
 @dataclass(frozen=True)

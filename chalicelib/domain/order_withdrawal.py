@@ -35,7 +35,16 @@ from chalicelib.domain.events import (
     WithdrawalReleasedData,
     WithdrawnLineData,
 )
-from chalicelib.domain.order import HistoryEntry, Order, OrderChange, OrderStatus, Visibility
+from chalicelib.domain.order import (
+    FulfilmentStatus,
+    HistoryEntry,
+    Order,
+    OrderChange,
+    OrderLine,
+    OrderStatus,
+    StockMove,
+    Visibility,
+)
 from chalicelib.domain.pricing import ShippingMethod
 from chalicelib.domain.shipment import Shipment
 from chalicelib.domain.withdrawal import (
@@ -235,7 +244,43 @@ def receive(
         actor=actor,
         message=f"Withdrawal received: {sum(line.quantity for line in withdrawal.lines)} item(s)",
     )
-    return order.record(at=at, history=[entry], withdrawals=(*order.withdrawals, withdrawal))
+    lines, releases = _release_unshipped(order, withdrawal)
+    # Units withdrawn before they were shipped are not shipped any more: their
+    # reservation goes back to the shelf in this write, and an order whose
+    # rest was withdrawn is shipped with what has gone.
+    everything_gone = all(line.unshipped_quantity == 0 for line in lines)
+    fields = {"withdrawals": (*order.withdrawals, withdrawal), "lines": lines}
+    if order.status is OrderStatus.PARTIALLY_SHIPPED and everything_gone:
+        change = order.change(
+            OrderStatus.SHIPPED,
+            at=at,
+            history=[entry],
+            fulfilment_status=FulfilmentStatus.SHIPPED,
+            **fields,
+        )
+    else:
+        change = order.record(at=at, history=[entry], **fields)
+    return replace(change, stock_moves=tuple(releases))
+
+
+def _release_unshipped(
+    order: Order, withdrawal: Withdrawal
+) -> tuple[tuple[OrderLine, ...], list[StockMove]]:
+    """The order's lines with the withdrawn units that were not shipped taken
+    off what is still to ship, and the stock moves releasing them."""
+    released = {w.sku: w.quantity - w.to_return for w in withdrawal.lines}
+    lines = tuple(
+        replace(line, withdrawn_unshipped=line.withdrawn_unshipped + released[line.sku])
+        if released.get(line.sku, 0) > 0
+        else line
+        for line in order.lines
+    )
+    moves = [
+        StockMove(sku=sku, available=quantity, reserved=-quantity)
+        for sku, quantity in released.items()
+        if quantity > 0
+    ]
+    return lines, moves
 
 
 def find(order: Order, withdrawal_id: str) -> Withdrawal:

@@ -11,17 +11,18 @@ import pytest
 
 from chalicelib.domain.errors import (
     OrderNotFound,
+    ShipmentExceedsOrder,
     TooManyAttempts,
     WithdrawalLinesInvalid,
     WithdrawalPeriodEnded,
 )
-from chalicelib.domain.order import Customer, PaymentMethod, RequestedLine
+from chalicelib.domain.order import Customer, OrderStatus, PaymentMethod, RequestedLine
 from chalicelib.domain.pricing import ShippingMethod
 from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.domain.withdrawal import LineRequest, RefundHold
 from chalicelib.services import checkout_terms, fulfilment, payments, placement, withdrawals
 from chalicelib.services.context import Context
-from tests.unit.test_fulfilment import ADDRESS, pay, place, ship
+from tests.unit.test_fulfilment import ADDRESS, assert_invariant, counters, pay, place, ship
 from tests.unit.test_fulfilment import stocked as stocked  # noqa: PLC0414 - the fixture
 
 TRACKING = "00340434161094042557"
@@ -200,3 +201,43 @@ def test_a_partial_withdrawal_refunds_no_delivery(stocked):
         by_token(stocked, order_id), [LineRequest("tea", 1)], "1.2.3.4", stocked
     )
     assert received.record.order.withdrawals[0].refund.delivery == 0
+
+
+def test_units_withdrawn_before_shipping_go_back_on_the_shelf_and_are_not_shipped(stocked):
+    order_id = place(stocked, ("tea", 4), ("mug", 2))
+    pay(stocked, order_id)
+    before = counters(stocked, "tea")
+
+    withdrawals.withdraw(by_token(stocked, order_id), [LineRequest("tea", 3)], "1.2.3.4", stocked)
+
+    available, reserved, _, _ = counters(stocked, "tea")
+    assert (available, reserved) == (before[0] + 3, before[1] - 3)
+    with pytest.raises(ShipmentExceedsOrder):
+        ship(stocked, order_id, "T-1", ("tea", 2))
+    ship(stocked, order_id, "T-2", ("tea", 1), ("mug", 2))
+    order = stocked.orders.get(order_id).order
+    # What is left is what shipped: the order is shipped, with nothing to come back.
+    assert order.status is OrderStatus.SHIPPED
+    assert [w.to_return for w in order.withdrawals[0].lines] == [0]
+    assert counters(stocked, "tea")[1:3] == (before[1] - 4, before[2] + 1)
+    assert_invariant(stocked)
+
+
+def test_withdrawing_the_unshipped_rest_completes_a_partial_shipment(stocked):
+    order_id = place(stocked, ("tea", 4), ("mug", 2))
+    pay(stocked, order_id)
+    ship(stocked, order_id, "T-1", ("tea", 4))
+    withdrawals.withdraw(by_token(stocked, order_id), [LineRequest("mug", 2)], "1.2.3.4", stocked)
+    order = stocked.orders.get(order_id).order
+    assert (order.status, order.fulfilment_status.value) == (OrderStatus.SHIPPED, "shipped")
+    assert counters(stocked, "mug")[1] == 0  # nothing of the mugs is reserved any more
+    assert_invariant(stocked)
+
+
+def test_a_cancel_after_a_withdrawal_releases_only_what_is_still_reserved(stocked):
+    order_id = place(stocked, ("tea", 4))
+    pay(stocked, order_id)
+    withdrawals.withdraw(by_token(stocked, order_id), [LineRequest("tea", 1)], "1.2.3.4", stocked)
+    fulfilment.cancel_as_merchant(order_id, "out of stock", actor="merchant:test", ctx=stocked)
+    assert counters(stocked, "tea")[1] == 0
+    assert_invariant(stocked)
