@@ -23,6 +23,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import payments as ledger
@@ -249,7 +250,7 @@ def receive(
     # reservation goes back to the shelf in this write, and an order whose
     # rest was withdrawn is shipped with what has gone.
     everything_gone = all(line.unshipped_quantity == 0 for line in lines)
-    fields = {"withdrawals": (*order.withdrawals, withdrawal), "lines": lines}
+    fields: dict[str, Any] = {"withdrawals": (*order.withdrawals, withdrawal), "lines": lines}
     if order.status is OrderStatus.PARTIALLY_SHIPPED and everything_gone:
         change = order.change(
             OrderStatus.SHIPPED,
