@@ -269,9 +269,10 @@ def _operation(r: RouteInfo, op: Operation, ref_of: Mapping[Any, Any]) -> dict[s
         responses[str(status)] = _success(status, model, ref_of)
     for status, meanings in error_statuses(op).items():
         headers: dict[str, Any] = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
-        if status == 503:
+        if status in (429, 503):
             headers["Retry-After"] = {
-                "description": "seconds to wait before sending the request again",
+                "description": "seconds to wait before sending the request again"
+                + (" (the client's window ends then)" if status == 429 else ""),
                 "schema": {"type": "integer", "minimum": 1},
             }
         responses[str(status)] = {

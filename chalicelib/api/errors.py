@@ -171,7 +171,9 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return from_validation_error(exc)
         except domain.DomainError as exc:
             status = status_of(type(exc))
-            return error_response(status, exc.code, exc.message, exc.details, _retry_after(status))
+            return error_response(
+                status, exc.code, exc.message, exc.details, _retry_after(status, exc.details)
+            )
         except Exception as exc:
             if _throttled(exc):
                 # Capacity, not a bug: the SDK's retries are spent and the
@@ -191,8 +193,15 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _retry_after(status: int) -> dict[str, str] | None:
-    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+def _retry_after(status: int, details: dict[str, Any] | None = None) -> dict[str, str] | None:
+    """503: a short pause; 429: the seconds until the client's window ends,
+    as the error's details name them (RFC 9110 section 10.2.3)."""
+    if status == 503:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    seconds = (details or {}).get("retry_after_seconds")
+    if status == 429 and isinstance(seconds, int):
+        return {"Retry-After": str(max(1, seconds))}
+    return None
 
 
 def _throttled(exc: Exception) -> bool:

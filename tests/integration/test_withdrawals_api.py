@@ -149,7 +149,10 @@ def test_the_lookup_is_throttled_per_client(shop, table, monkeypatch):
     answers = [shop.call("POST", "/withdrawals/lookup", body) for _ in range(4)]
     assert [r.status_code for r in answers] == [404, 404, 404, 429]
     assert answers[-1].json["error"]["code"] == "too_many_attempts"
-    assert 0 < answers[-1].json["error"]["details"]["retry_after_seconds"] <= 15 * 60
+    wait = answers[-1].json["error"]["details"]["retry_after_seconds"]
+    assert 0 < wait <= 15 * 60
+    assert answers[-1].headers["Retry-After"] == str(wait)
+    assert "Retry-After" not in answers[0].headers
     # The counter is one item with a TTL, keyed by the hashed address only.
     counters = [i for i in table_snapshot(table) if i["PK"]["S"].startswith("ATTEMPTS#")]
     assert len(counters) == 1
