@@ -51,7 +51,11 @@ def expiry_verdict(order: Order, now: datetime, attempt_grace: timedelta) -> Ver
 def expire(order: Order, *, at: datetime) -> OrderChange:
     """pending_payment -> expired, releasing every reservation."""
     entry = HistoryEntry.of(
-        OrderExpiredData(reason=EXPIRY_REASON, payment_due_at=order.payment_due_at),
+        OrderExpiredData(
+            reason=EXPIRY_REASON,
+            previous_status=order.status.value,
+            payment_due_at=order.payment_due_at,
+        ),
         at=at,
         actor="system",
         message=f"Order expired: {EXPIRY_REASON}",

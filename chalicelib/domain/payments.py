@@ -168,7 +168,7 @@ def decide(order: Order, event: PaymentEvent, at: datetime) -> Decision:
     remembered = _remember(order, event.key)
     if event.kind is PaymentEventKind.FAILED:
         entry = HistoryEntry.of(
-            PaymentFailedData(reason=event.reason or "unknown"),
+            PaymentFailedData(provider=event.provider, reason=event.reason or "unknown"),
             at=at,
             actor=f"provider:{event.provider}",
             message="Payment attempt failed; you can try again",

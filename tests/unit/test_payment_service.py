@@ -208,7 +208,7 @@ def test_a_failed_attempt_leaves_the_order_pending_with_a_history_entry(pay_ctx,
     record = pay_ctx.orders.get(order.id)
     assert record.order.status is OrderStatus.PENDING_PAYMENT
     (failure,) = events(pay_ctx, order.id, "PaymentFailed")
-    assert failure.data == {"reason": "insufficient_funds"}
+    assert failure.data == {"provider": "stripe", "reason": "insufficient_funds"}
 
 
 def test_an_expired_payment_page_adds_history_only(pay_ctx, payment_queue):

@@ -96,6 +96,7 @@ def test_an_order_just_before_its_deadline_stays_and_just_after_it_expires(stock
         "system",
         "payment not received in time",
     )
+    assert expired.data["previous_status"] == "pending_payment"
     assert tea(stocked) == (100, 0)
     assert stocked.catalog.get("tea").is_conserved()
 
