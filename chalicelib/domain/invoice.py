@@ -25,8 +25,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from chalicelib.domain.errors import InvoiceMismatch
+from chalicelib.domain.events import CreditNoteIssuedData, InvoiceIssuedData, TaxRateAmounts
 from chalicelib.domain.money import included_tax
-from chalicelib.domain.order import Order, OrderLine, PaymentMethod, TaxRateLine
+from chalicelib.domain.order import HistoryEntry, Order, OrderLine, PaymentMethod, TaxRateLine
 from chalicelib.domain.pricing import allocate
 
 #: Number series (docs/invoices.md): invoices RE-<year>-<5 digits>, credit
@@ -458,3 +459,63 @@ def refund_corrects_invoice(order: Order, payment_reference: str | None) -> bool
         if payment.reference == payment_reference:
             return not payment.refund_due
     return payment_reference is None and any(not p.refund_due for p in order.payments)
+
+
+def _rates_data(rates: Sequence[RateAmounts]) -> list[TaxRateAmounts]:
+    return [TaxRateAmounts(rate=r.rate, net=r.net, tax=r.tax, gross=r.gross) for r in rates]
+
+
+def invoice_entry(invoice: Invoice, *, trigger: str, at: datetime) -> HistoryEntry:
+    """The history entry (and so the event) of an issued invoice."""
+    return HistoryEntry.of(
+        InvoiceIssuedData(
+            number=invoice.number,
+            issue_date=invoice.issue_date.isoformat(),
+            gross=invoice.gross,
+            net=invoice.net,
+            tax=invoice.tax,
+            currency=invoice.currency,
+            rates=_rates_data(invoice.rates),
+            trigger=trigger,
+        ),
+        at=at,
+        actor="system",
+        message=f"Invoice {invoice.number} issued",
+    )
+
+
+def credit_note_entry(note: CreditNote, *, at: datetime) -> HistoryEntry:
+    """The history entry (and so the event) of an issued credit note."""
+    return HistoryEntry.of(
+        CreditNoteIssuedData(
+            number=note.number,
+            issue_date=note.issue_date.isoformat(),
+            invoice_number=note.invoice_number,
+            invoice_date=note.invoice_date.isoformat(),
+            gross=note.gross,
+            net=note.net,
+            tax=note.tax,
+            currency=note.currency,
+            rates=_rates_data(note.rates),
+            reason=note.reason.value,
+        ),
+        at=at,
+        actor="system",
+        message=f"Credit note {note.number} issued for invoice {note.invoice_number}",
+    )
+
+
+def credit_reason(order: Order) -> CreditReason:
+    """Why money went back: the order was cancelled after payment, goods came
+    back (a return or a withdrawal), or a refund the merchant granted."""
+    if order.status.value == "cancelled":
+        return CreditReason.CANCELLATION
+    if order.return_credit_total or order.withdrawals:
+        return CreditReason.RETURN
+    return CreditReason.REFUND
+
+
+def paid_at(order: Order) -> datetime | None:
+    """When the money the order was paid with arrived (refused money aside)."""
+    accepted = [p.received_at for p in order.payments if not p.refund_due]
+    return min(accepted) if accepted else None
