@@ -100,6 +100,15 @@ class ShopSettings(SettingsGroup):
     logo_url: str = ""
     timezone: str = "Europe/Berlin"
 
+    # The seller as an invoice must name it (section 14 (4) UStG): the legal
+    # name with its legal form, the VAT ID or the tax number (at least one),
+    # and the commercial register. The defaults are neutral samples.
+    legal_name: str = Field(default="Muster Shop GmbH", min_length=1, max_length=200)
+    vat_id: str = Field(default="DE123456789", max_length=20, description="USt-IdNr.")
+    tax_number: str = Field(default="", max_length=30, description="Steuernummer")
+    register_court: str = Field(default="Amtsgericht Berlin-Charlottenburg", max_length=100)
+    register_number: str = Field(default="HRB 000000", max_length=40)
+
 
 class EventSettings(SettingsGroup):
     """The outbox's (docs/events.md)."""
@@ -180,6 +189,16 @@ class PaymentSettings(SettingsGroup):
     bank_bic: str = ""
 
 
+class InvoiceSettings(SettingsGroup):
+    """Invoices and credit notes (docs/invoices.md)."""
+
+    # When an order's invoice is issued: when it is paid, or at its first shipment.
+    invoice_issued_at: Literal["payment", "first_shipment"] = "payment"
+    # The number series: <series>-<year>-<5 digits>, counted from 1 every year.
+    invoice_series: str = Field(default="RE", pattern=r"^[A-Z]{1,4}$")
+    credit_note_series: str = Field(default="GS", pattern=r"^[A-Z]{1,4}$")
+
+
 class WithdrawalSettings(SettingsGroup):
     """The withdrawal function and its refund reminders (docs/withdrawal.md)."""
 
@@ -215,5 +234,11 @@ class OutboxSettings(CommonSettings, EventSettings):
     """The outbox function's."""
 
 
-class Settings(ServiceSettings, NotificationSettings, OutboxSettings, ApiSettings):
+class InvoicingSettings(CommonSettings, PaymentSettings, ShopSettings, InvoiceSettings):
+    """The invoices function's: the seller, the bank account, the series."""
+
+
+class Settings(
+    ServiceSettings, NotificationSettings, OutboxSettings, ApiSettings, InvoicingSettings
+):
     """Every setting: tests, the local stack's tools and email previews."""
