@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
+    from chalicelib.services.invoices import Invoicing
     from chalicelib.services.ports import (
         AttemptCounter,
         CallbackVerifier,
@@ -272,6 +273,23 @@ def notifier() -> Notifier:
 
 
 @functools.cache
+def invoicing() -> Invoicing:
+    """The invoices function's stores and settings (docs/invoices.md)."""
+    from chalicelib.config import invoicing_settings
+    from chalicelib.services.invoices import Invoicing
+    from chalicelib.store.invoices import DynamoInvoices
+    from chalicelib.store.orders import DynamoOrders
+
+    settings = invoicing_settings()
+    client = aws_client("dynamodb")
+    return Invoicing(
+        orders=DynamoOrders(client, settings.table_name),
+        invoices=DynamoInvoices(client, settings.table_name),
+        settings=settings,
+    )
+
+
+@functools.cache
 def payment_ports() -> PaymentPorts:
     """Providers, callback verifiers, receipts and the queue (docs/payments.md).
 
@@ -391,6 +409,7 @@ def reset() -> None:
     secure_parameters.cache_clear()
     context.cache_clear()
     notifier.cache_clear()
+    invoicing.cache_clear()
     payment_ports.cache_clear()
     carrier_callbacks.cache_clear()
     fake_stripe.cache_clear()
