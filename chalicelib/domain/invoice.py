@@ -270,8 +270,8 @@ def _labels(locale: str) -> Mapping[str, str]:
 
 
 _LABELS: Mapping[str, Mapping[str, str]] = {
-    "de": {"discount": "Rabatt", "shipping": "Versand", "credit": "Gutschrift"},
-    "en": {"discount": "Discount", "shipping": "Shipping", "credit": "Credit"},
+    "de": {"discount": "Rabatt", "shipping": "Versand", "credit": "Korrektur zu"},
+    "en": {"discount": "Discount", "shipping": "Shipping", "credit": "Correction of"},
 }
 
 
