@@ -56,6 +56,7 @@ class FakeInvoices:
         series: str,
         sequence: int,
         credit_notes: int,
+        credited: Credited,
         order: Order,
         entry: HistoryEntry,
     ) -> None:
@@ -68,9 +69,7 @@ class FakeInvoices:
                 raise ConcurrentUpdate("the invoice changed meanwhile", order_id=order.id)
             self._write(series, sequence, note.number, "credit_note", note, entry)
             self.credit_notes[(order.id, note.source)] = note
-            self.invoices[order.id] = IssuedInvoice(
-                issued.invoice, issued.credited.plus(note), credit_notes + 1
-            )
+            self.invoices[order.id] = IssuedInvoice(issued.invoice, credited, credit_notes + 1)
 
     def invoice_of(self, order_id: str) -> IssuedInvoice | None:
         return self.invoices.get(order_id)

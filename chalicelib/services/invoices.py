@@ -105,6 +105,8 @@ def issue_invoice(
         logger.info("no invoice for an unpaid order", order_id=order_id)
         return None, False
     settings = invoicing.settings
+    # In the shop's timezone: the invoice prints the day it was paid there.
+    paid_at = paid_at.astimezone(ZoneInfo(settings.timezone))
 
     def attempt() -> tuple[Invoice, bool]:
         now = invoicing.clock()
@@ -204,6 +206,7 @@ def issue_credit_note(
                 series=series,
                 sequence=sequence,
                 credit_notes=issued.credit_notes,
+                credited=issued.credited.plus(note),
                 order=order,
                 entry=documents.credit_note_entry(note, at=now),
             )

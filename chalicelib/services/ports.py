@@ -225,13 +225,15 @@ class InvoiceStore(Protocol):
         series: str,
         sequence: int,
         credit_notes: int,
+        credited: Credited,
         order: Order,
         entry: HistoryEntry,
     ) -> None:
-        """As ``issue_invoice``, and in the same transaction add the note to its
-        invoice's credited amounts only if the invoice still has
-        ``credit_notes`` notes (else ConcurrentUpdate). DocumentExists if the
-        note's source was credited already."""
+        """As ``issue_invoice``, and in the same transaction set its invoice's
+        credited amounts to ``credited`` (what all its notes take back, this
+        one included) only if the invoice still has ``credit_notes`` notes
+        (else ConcurrentUpdate). DocumentExists if the note's source was
+        credited already."""
         ...
 
     def credit_notes_of(self, order_id: str) -> Sequence[CreditNote]:

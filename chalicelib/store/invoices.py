@@ -160,11 +160,10 @@ class DynamoInvoices:
         series: str,
         sequence: int,
         credit_notes: int,
+        credited: Credited,
         order: Order,
         entry: HistoryEntry,
     ) -> None:
-        issued = self.invoice_of(order.id)
-        credited = (issued.credited if issued else Credited.nothing()).plus(note)
         item = {
             **keys.credit_note(order.id, note.source),
             "entity": "credit_note",

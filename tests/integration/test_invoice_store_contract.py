@@ -57,6 +57,7 @@ def credit(store, order, amount, source, sequence, credit_notes):
         series="GS-2026",
         sequence=sequence,
         credit_notes=credit_notes,
+        credited=issued.credited.plus(note),
         order=order,
         entry=documents.credit_note_entry(note, at=AT),
     )

@@ -185,3 +185,14 @@ def test_a_crash_while_issuing_takes_no_number_and_the_retry_issues_the_next_one
     assert world.store.last_number("RE-2026") == 0
     world.store.before_write = None
     assert world.event("OrderPaid") == ["RE-2026-00001"]
+
+
+def test_the_dates_are_the_shops_days_not_utcs(world):
+    order = paid_order()
+    late = replace(order.payments[0], received_at=AT.replace(hour=23, minute=30))
+    world.add(replace(order, payments=(late,)))
+    world.now = AT.replace(hour=23, minute=45)  # 00:45 on 4 December in Berlin
+    world.event("OrderPaid")
+    invoice = world.store.invoice_of("o-1").invoice
+    assert invoice.issue_date.isoformat() == "2026-12-04"
+    assert invoice.payment.paid_at.date().isoformat() == "2026-12-04"
