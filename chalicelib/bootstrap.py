@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         CartStore,
         CatalogStore,
         CustomerData,
+        InvoiceStore,
         OrderDesk,
         OrderStore,
         PaymentEventQueue,
@@ -233,6 +234,11 @@ def context() -> Context:
 
         return DynamoCustomerData(aws_client("dynamodb"), table)
 
+    def invoices() -> InvoiceStore:
+        from chalicelib.store.invoices import DynamoInvoices
+
+        return DynamoInvoices(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -246,6 +252,7 @@ def context() -> Context:
         attempts=_deferred(attempts),
         terms=_deferred(terms),
         customer_data=_deferred(customer_data),
+        invoices=_deferred(invoices),
     )
 
 
