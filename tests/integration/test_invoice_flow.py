@@ -40,9 +40,9 @@ class InvoiceQueue:
     def flow(self):
         """Stream -> bus -> this queue; the SQS event that arrived."""
         self.pipeline.publish(self.pipeline.new_stream_records())
-        messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
+        messages = self.sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
         return sqs_lambda_event(messages, self.arn)
 
     def consume(self, event):
@@ -103,3 +103,20 @@ def test_a_refund_after_the_invoice_issues_a_credit_note_naming_it(api, invoices
     assert note.invoice_number == issued.invoice.number
     assert note.gross == -1000
     assert issued.credit_notes == 1
+
+
+def test_a_message_that_fails_is_reported_alone_and_the_others_are_issued(api, invoices):
+    order = paid_bank_transfer(api)
+    good = invoices.flow()
+    (record,) = good["Records"]
+    envelope = json.loads(record["body"])
+    unknown = {**envelope, "detail": {**envelope["detail"], "order": {"id": "no-such-order"}}}
+    invoices.sqs.send_message(QueueUrl=invoices.url, MessageBody=json.dumps(unknown))
+    messages = invoices.sqs.receive_message(
+        QueueUrl=invoices.url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )
+    event = sqs_lambda_event(messages["Messages"], invoices.arn)
+    (bad,) = [r for r in event["Records"] if "no-such-order" in r["body"]]
+    failed = invoices.consume({"Records": [*good["Records"], bad]})
+    assert failed == [bad["messageId"]]
+    assert bootstrap.invoicing().invoices.invoice_of(order["id"]) is not None
