@@ -5,16 +5,18 @@ bounds on every value; responses are what the API contract documents."""
 # annotations pydantic compiles one by one (docs/performance.md).
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     StrictInt,
     model_validator,
 )
 
 from chalicelib.api.bodies import (
+    ONE_LINE,
     Answer,
     Reason,
     Request,
@@ -69,7 +71,25 @@ class AddressIn(Request):
     country: Country
 
 
+class TermsAcceptedIn(Request):
+    version: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)] = Field(
+        description="the version of the terms (AGB) the customer saw and accepted"
+    )
+
+
+def _terms_required(schema: dict[str, Any]) -> None:
+    # The model takes a missing (or null) `terms_accepted` so the checkout can
+    # refuse it with its own code, terms_not_accepted; the contract says what
+    # a client must send: the object, always.
+    terms = schema["properties"]["terms_accepted"]
+    terms.pop("default", None)
+    terms.update(next(option for option in terms.pop("anyOf") if "$ref" in option))
+    schema.setdefault("required", []).append("terms_accepted")
+
+
 class PlaceOrderIn(Request):
+    model_config = ConfigDict(json_schema_extra=_terms_required)
+
     lines: list[LineIn] | None = Field(
         default=None, min_length=1, max_length=MAX_ORDER_LINES, description="or `cart_id`"
     )
@@ -92,6 +112,11 @@ class PlaceOrderIn(Request):
     )
     discount_code: CodeText | None = Field(
         default=None, description="case-insensitive; one code per order"
+    )
+    terms_accepted: TermsAcceptedIn | None = Field(
+        default=None,
+        description="required: the shop's current terms, accepted by the customer; "
+        "missing 422 `terms_not_accepted`, another version 422 `terms_version_outdated`",
     )
 
     @model_validator(mode="after")
@@ -196,6 +221,10 @@ class OrderOut(Answer):
     shipping: ShippingLineOut | None = None
     discount: AppliedDiscountOut | None = None
     tax_rates: list[TaxRateOut] = []
+    terms_version: str | None = Field(
+        default=None, description="the terms the customer accepted (none on older orders)"
+    )
+    terms_accepted_at: datetime | None = None
 
 
 class PlacedOrderOut(OrderOut):

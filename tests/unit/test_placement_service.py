@@ -15,6 +15,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.order import Address, Customer, OrderStatus, PaymentMethod, RequestedLine
 from chalicelib.services import catalog, customer_orders, placement
 from chalicelib.services.context import Context
+from tests.conftest import TERMS_VERSION
 from tests.fakes import FakeCatalog
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
@@ -31,6 +32,7 @@ def command(
         billing_address=ADDRESS,
         payment_method=method,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
 
 
