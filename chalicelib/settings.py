@@ -115,7 +115,8 @@ class ShopSettings(SettingsGroup):
     # The terms (AGB) a checkout must accept: the version the storefront shows
     # (templates/legal/<locale>/terms.* carry the text). A checkout that sends
     # another version is refused (terms_version_outdated).
-    terms_version: str = Field(default="2026-06-19", min_length=1, max_length=40)
+    # (the pattern is domain/order.py's TERMS_VERSION_PATTERN, which the API checks)
+    terms_version: str = Field(default="2026-06-19", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
     # The storefront's page with the "Vertrag widerrufen" button (docs/withdrawal.md);
     # the confirmation links it. "{number}" is filled in with the order number.
     withdrawal_url: str = "http://127.0.0.1:8000/withdrawal?order={number}"

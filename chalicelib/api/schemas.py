@@ -16,7 +16,6 @@ from pydantic import (
 )
 
 from chalicelib.api.bodies import (
-    ONE_LINE,
     Answer,
     Reason,
     Request,
@@ -26,7 +25,7 @@ from chalicelib.api.bodies import (
 )
 from chalicelib.api.email_address import valid_email
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
-from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
+from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES, TERMS_VERSION_PATTERN
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
@@ -72,8 +71,8 @@ class AddressIn(Request):
 
 
 class TermsAcceptedIn(Request):
-    version: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)] = Field(
-        description="the version of the terms (AGB) the customer saw and accepted"
+    version: Annotated[str, Field(pattern=TERMS_VERSION_PATTERN)] = Field(
+        description="the version of the terms (AGB) the customer saw and accepted, e.g. 2026-06-19"
     )
 
 

@@ -509,6 +509,10 @@ def price_lines(
     return lines, totals
 
 
+#: A terms version: an identifier such as a date ("2026-06-19") or "v3.1".
+TERMS_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+
+
 def check_terms(accepted: str | None, current: str) -> str:
     """The terms version the checkout accepted, which must be the shop's
     current one: an order is a contract on the terms the customer saw."""
