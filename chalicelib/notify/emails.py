@@ -345,29 +345,10 @@ def bank_transfer(
     """The transfer an unpaid bank-transfer order asks for, and its GiroCode
     (EPC069-12) as an inline PNG; (None, None) for any other order. The
     deadline is the reminder's when it is one, else the order's."""
-    from chalicelib.payments import girocode
-
     if order.payment_method != "bank_transfer" or order.payment_status != "unpaid":
         return None, None
-    due_at = getattr(data, "payment_due_at", None) or order.payment_due_at
     payee = shop.payee
-    image = None
-    try:
-        transfer = girocode.Transfer(
-            beneficiary=payee.account_holder,
-            iban=payee.iban,
-            bic=payee.bic,
-            amount=order.totals.total,
-            text=order.number,
-        )
-        if order.totals.currency != "EUR":
-            raise InvalidTransferDetails("a GiroCode is for euro only", field="currency")
-        png = girocode.png(girocode.payload(transfer))
-        domain = shop.support_email.rpartition("@")[2] or "shop"
-        image = InlineImage(content_id=GIROCODE_CID.format(domain=domain), subtype="png", data=png)
-    except InvalidTransferDetails as exc:
-        # The email still carries the details as text; the merchant fixes the settings.
-        logger.warning("no girocode", order_id=order.id, field=exc.details.get("field"))
+    image = _girocode(order, shop)
     details = BankTransferDetails(
         account_holder=payee.account_holder,
         iban=_grouped(payee.iban),
@@ -375,10 +356,35 @@ def bank_transfer(
         amount=order.totals.total,
         currency=order.totals.currency,
         reference=order.number,
-        due_at=due_at,
+        due_at=getattr(data, "payment_due_at", None) or order.payment_due_at,
         girocode_cid=image.content_id if image is not None else None,
     )
     return details, image
+
+
+def _girocode(order: Any, shop: Shop) -> InlineImage | None:
+    """The EPC QR code of the transfer, or None (logged) when the shop's bank
+    details or the order cannot make one: the email gives them as text anyway."""
+    from chalicelib.payments import girocode
+
+    if order.totals.currency != "EUR":
+        logger.warning("no girocode", order_id=order.id, field="currency")
+        return None
+    payee = shop.payee
+    transfer = girocode.Transfer(
+        beneficiary=payee.account_holder,
+        iban=payee.iban,
+        bic=payee.bic,
+        amount=order.totals.total,
+        text=order.number,  # unstructured remittance: what the customer's bank shows us
+    )
+    try:
+        png = girocode.png(girocode.payload(transfer))
+    except InvalidTransferDetails as exc:
+        logger.warning("no girocode", order_id=order.id, field=exc.details.get("field"))
+        return None
+    domain = shop.support_email.rpartition("@")[2] or "shop"
+    return InlineImage(content_id=GIROCODE_CID.format(domain=domain), subtype="png", data=png)
 
 
 def _grouped(iban: str) -> str:
