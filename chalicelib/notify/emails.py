@@ -208,7 +208,6 @@ class Shop:
     phone: str = ""  # the seller's, for customers (empty: none given)
     seller: Seller = Seller()
     payee: Payee = Payee()
-    terms_version: str = ""
     #: The storefront's withdrawal page; "{number}" becomes the order number.
     withdrawal_url: str = ""
     returns_paid_by_shop: bool = False
@@ -237,7 +236,6 @@ class Shop:
                 iban=settings.bank_iban,
                 bic=settings.bank_bic,
             ),
-            terms_version=settings.terms_version,
             withdrawal_url=settings.withdrawal_url,
             returns_paid_by_shop=settings.returns_paid_by_shop,
         )
