@@ -114,8 +114,8 @@ class ShopSettings(SettingsGroup):
 
     # The terms (AGB) a checkout must accept: the version the storefront shows
     # (templates/legal/<locale>/terms.* carry the text). A checkout that sends
-    # another version is refused (terms_version_outdated).
-    # (the pattern is domain/order.py's TERMS_VERSION_PATTERN, which the API checks)
+    # another version is refused (terms_version_outdated). The pattern is
+    # domain/order.py's TERMS_VERSION_PATTERN, the one the API checks.
     terms_version: str = Field(default="2026-06-19", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
     # The storefront's page with the "Vertrag widerrufen" button (docs/withdrawal.md);
     # the confirmation links it. "{number}" is filled in with the order number.
