@@ -25,7 +25,6 @@ from chalicelib.services.context import Context
 from tests.conftest import TERMS_VERSION
 from tests.unit.test_fulfilment import (
     ADDRESS,
-    TERMS_VERSION,
     assert_invariant,
     counters,
     pay,
