@@ -456,6 +456,7 @@ def order_body() -> dict[str, Any]:
         },
         "payment_method": "card",
         "locale": "de",
+        "terms_accepted": {"version": "2026-06-19"},  # ShopSettings.terms_version's default
     }
 
 

@@ -162,6 +162,7 @@ def flow() -> dict[str, object]:
                 billing_address=address,
                 payment_method=PaymentMethod.CARD,
                 locale="en",
+                terms_version="2026-06-19",  # the default ShopSettings.terms_version,
             ),
             f"bench-key-{uuid.uuid4()}",
             ctx,

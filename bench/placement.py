@@ -92,6 +92,7 @@ def command(skus: list[str]) -> placement.PlaceOrder:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="en",
+        terms_version="2026-06-19",  # the default ShopSettings.terms_version
         shipping_method=METHOD.id,
         discount_code="bench5",
     )

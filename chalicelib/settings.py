@@ -92,7 +92,9 @@ class OrderSettings(SettingsGroup):
 
 
 class ShopSettings(SettingsGroup):
-    """The shop as its emails and packing slips present it."""
+    """The shop as its emails and packing slips present it, and the seller's
+    identity the contract confirmation must carry (Art. 246a § 1 EGBGB,
+    docs/legal.md). The defaults are neutral samples: a shop sets its own."""
 
     display_name: str = Field(default="Shop", min_length=1, max_length=100)
     postal_address: str = Field(default="Musterstr. 1, 10115 Berlin", max_length=300)
@@ -100,14 +102,35 @@ class ShopSettings(SettingsGroup):
     logo_url: str = ""
     timezone: str = "Europe/Berlin"
 
-    # The seller as an invoice must name it (section 14 (4) UStG): the legal
-    # name with its legal form, the VAT ID or the tax number (at least one),
-    # and the commercial register. The defaults are neutral samples.
+    # The seller: the legal name (with its legal form), how to reach it, and
+    # what the Impressum names. Empty optional fields are left out of the emails.
     legal_name: str = Field(default="Muster Shop GmbH", min_length=1, max_length=200)
+    phone: str = Field(default="+49 30 12345678", max_length=40)
     vat_id: str = Field(default="DE123456789", max_length=20, description="USt-IdNr.")
     tax_number: str = Field(default="", max_length=30, description="Steuernummer")
     register_court: str = Field(default="Amtsgericht Berlin-Charlottenburg", max_length=100)
     register_number: str = Field(default="HRB 000000", max_length=40)
+    managing_directors: str = Field(default="Max Mustermann", max_length=200)
+
+    # The terms (AGB) a checkout must accept: the version the storefront shows
+    # (templates/legal/<locale>/terms.* carry the text). A checkout that sends
+    # another version is refused (terms_version_outdated). The pattern is
+    # domain/order.py's TERMS_VERSION_PATTERN, the one the API checks.
+    terms_version: str = Field(default="2026-06-19", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+    # The storefront's page with the "Vertrag widerrufen" button (docs/withdrawal.md);
+    # the confirmation links it. "{number}" is filled in with the order number.
+    withdrawal_url: str = "http://127.0.0.1:8000/withdrawal?order={number}"
+    # Whether the shop pays for returning withdrawn goods (the withdrawal notice says so).
+    returns_paid_by_shop: bool = False
+
+
+class BankSettings(SettingsGroup):
+    """The merchant's account for bank transfers (Vorkasse): the checkout's
+    payment instructions and the emails that ask for the transfer show it."""
+
+    bank_account_holder: str = ""
+    bank_iban: str = ""
+    bank_bic: str = ""
 
 
 class EventSettings(SettingsGroup):
@@ -161,7 +184,7 @@ class FulfilmentSettings(SettingsGroup):
     desk_lookback_months: int = Field(default=36, ge=1, le=240)
 
 
-class PaymentSettings(SettingsGroup):
+class PaymentSettings(BankSettings):
     """Payment providers, callbacks and the payment-events queue (docs/payments.md)."""
 
     # "fake" replaces Stripe's API with chalicelib/payments/fake.py (local
@@ -183,10 +206,6 @@ class PaymentSettings(SettingsGroup):
     checkout_cancel_url: str = "http://127.0.0.1:8000/checkout/cancelled?order={order_id}"
     # The fake provider's pay page (the dev server of `make run`).
     fake_pay_page_url: str = "http://127.0.0.1:8001"
-    # The merchant's account for bank transfers (shown to the customer).
-    bank_account_holder: str = ""
-    bank_iban: str = ""
-    bank_bic: str = ""
 
 
 class InvoiceSettings(SettingsGroup):
@@ -226,7 +245,7 @@ class ServiceSettings(
     payment-events consumer and the schedules."""
 
 
-class NotificationSettings(CommonSettings, ShopSettings, EmailSettings):
+class NotificationSettings(CommonSettings, BankSettings, ShopSettings, EmailSettings):
     """The notifications function's."""
 
 
@@ -234,7 +253,7 @@ class OutboxSettings(CommonSettings, EventSettings):
     """The outbox function's."""
 
 
-class InvoicingSettings(CommonSettings, PaymentSettings, ShopSettings, InvoiceSettings):
+class InvoicingSettings(CommonSettings, BankSettings, ShopSettings, InvoiceSettings):
     """The invoices function's: the seller, the bank account, the series."""
 
 

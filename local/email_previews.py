@@ -13,22 +13,41 @@ from chalicelib.notify import emails as catalogue
 from chalicelib.notify.formatting import LOCALES
 from local.email_samples import DETAIL_TYPES, sample
 
+#: Samples beyond one per detail-type: (name, detail-type, order fields changed).
+VARIANTS = (("OrderPlaced-bank_transfer", "OrderPlaced", {"payment_method": "bank_transfer"}),)
+#: Bank details for the previews when the settings have none, so the
+#: bank-transfer emails show their GiroCode.
+SAMPLE_PAYEE = catalogue.Payee("Muster Shop GmbH", "DE89370400440532013000", "COBADEFFXXX")
+
 
 def write_previews(out: Path, settings: Settings) -> list[Path]:
-    """Writes <detail-type>.<kind>.<locale>.html/.txt plus an index; returns the files."""
+    """Writes <detail-type>.<kind>.<locale>.html/.txt plus an index; returns the files.
+    An inline image (the GiroCode) is written beside its email, which shows it."""
     out.mkdir(parents=True, exist_ok=True)
     shop = catalogue.Shop.from_settings(settings)
+    if not shop.payee.iban:
+        shop = replace(shop, payee=SAMPLE_PAYEE)
     written: list[Path] = []
     rows = []
-    for detail_type in DETAIL_TYPES:
+    cases = [(name, name, {}) for name in DETAIL_TYPES] + list(VARIANTS)
+    for name, detail_type, changes in cases:
         for locale in LOCALES:
-            detail = catalogue.parse(detail_type, sample(detail_type, locale))
+            values = sample(detail_type, locale)
+            values.get("order", {}).update(changes)
+            detail = catalogue.parse(detail_type, values)
             assert detail is not None
             # The merchant reads in the merchant's locale: preview both.
             as_merchant_reads = replace(shop, merchant_locale=locale)
             for email in catalogue.emails_for(detail_type, detail, as_merchant_reads):
-                stem = f"{detail_type}.{email.kind}.{locale}"
-                (out / f"{stem}.html").write_text(email.html, encoding="utf-8")
+                stem = f"{name}.{email.kind}.{locale}"
+                page, links = email.html, ""
+                for image in email.images:
+                    picture = out / f"{stem}.{image.content_id.split('@')[0]}.{image.subtype}"
+                    picture.write_bytes(image.data)
+                    page = page.replace(f"cid:{image.content_id}", picture.name)
+                    written.append(picture)
+                    links += f' · <a href="{picture.name}">image</a>'
+                (out / f"{stem}.html").write_text(page, encoding="utf-8")
                 (out / f"{stem}.txt").write_text(
                     f"Subject: {email.subject}\nTo: {email.to}\n"
                     + "".join(f"{k}: {v}\n" for k, v in email.headers.items())
@@ -38,9 +57,10 @@ def write_previews(out: Path, settings: Settings) -> list[Path]:
                 )
                 written += [out / f"{stem}.html", out / f"{stem}.txt"]
                 rows.append(
-                    f"<tr><td>{detail_type}</td><td>{email.kind}</td><td>{email.locale}</td>"
+                    f"<tr><td>{name}</td><td>{email.kind}</td><td>{email.locale}</td>"
                     f"<td>{html.escape(email.subject)}</td>"
-                    f'<td><a href="{stem}.html">HTML</a> · <a href="{stem}.txt">text</a></td></tr>'
+                    f'<td><a href="{stem}.html">HTML</a> · <a href="{stem}.txt">text</a>'
+                    f"{links}</td></tr>"
                 )
     index = out / "index.html"
     index.write_text(

@@ -40,7 +40,15 @@ ORDER: dict[str, Any] = {
 
 _DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # detail-type: (order fields that differ, data)
-    "OrderPlaced": ({}, {"total": 123456, "currency": "EUR"}),
+    "OrderPlaced": (
+        {},
+        {
+            "total": 123456,
+            "currency": "EUR",
+            "terms_version": "2026-06-19",
+            "terms_accepted_at": "2026-11-16T12:30:00+00:00",
+        },
+    ),
     "OrderPaid": (
         {"status": "paid", "payment_status": "paid"},
         {"amount": 123456, "currency": "EUR", "provider": "stripe", "payment_reference": "pi_3Q"},

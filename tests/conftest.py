@@ -64,6 +64,12 @@ def address(**overrides: Any) -> dict[str, Any]:
     }
 
 
+#: The shop's current terms version (ShopSettings' default), which every
+#: checkout must accept.
+TERMS_VERSION = "2026-06-19"
+TERMS_ACCEPTED = {"version": TERMS_VERSION}
+
+
 def order_body(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]:
     return {
         "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
@@ -71,6 +77,7 @@ def order_body(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]
         "shipping_address": address(),
         "payment_method": "card",
         "locale": "de",
+        "terms_accepted": TERMS_ACCEPTED,
         **overrides,
     }
 

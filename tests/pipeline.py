@@ -237,12 +237,15 @@ def running_pipeline(api: Any, table: str, monkeypatch: pytest.MonkeyPatch) -> I
         yield p
 
 
-def place(api, locale="de", email_address="erika@example.com") -> dict[str, Any]:
+def place(
+    api, locale="de", email_address="erika@example.com", payment_method="card"
+) -> dict[str, Any]:
     api.add_product("tea", available=10, price=1190, tax_rate="7")
     body = order_body(
         [("tea", 2)],
         locale=locale,
         customer={"email": email_address, "name": "Erika Mustermann"},
+        payment_method=payment_method,
     )
     r = api.place(body)
     assert r.status_code == 201, r.json

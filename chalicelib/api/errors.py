@@ -75,6 +75,8 @@ STATUS_BY_ERROR.update(
         domain.ShippingMethodRequired: 422,
         domain.PickupLocationUnknown: 422,
         domain.DiscountCodeRefused: 422,
+        domain.TermsNotAccepted: 422,
+        domain.TermsVersionOutdated: 422,
     }
 )
 

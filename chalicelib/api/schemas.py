@@ -5,10 +5,11 @@ bounds on every value; responses are what the API contract documents."""
 # annotations pydantic compiles one by one (docs/performance.md).
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     StrictInt,
     model_validator,
@@ -24,7 +25,7 @@ from chalicelib.api.bodies import (
 )
 from chalicelib.api.email_address import valid_email
 from chalicelib.api.payment_schemas import PaymentInstructionsOut
-from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES
+from chalicelib.domain.order import MAX_LINE_QUANTITY, MAX_ORDER_LINES, TERMS_VERSION_PATTERN
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
@@ -69,7 +70,25 @@ class AddressIn(Request):
     country: Country
 
 
+class TermsAcceptedIn(Request):
+    version: Annotated[str, Field(pattern=TERMS_VERSION_PATTERN)] = Field(
+        description="the version of the terms (AGB) the customer saw and accepted, e.g. 2026-06-19"
+    )
+
+
+def _terms_required(schema: dict[str, Any]) -> None:
+    # The model takes a missing (or null) `terms_accepted` so the checkout can
+    # refuse it with its own code, terms_not_accepted; the contract says what
+    # a client must send: the object, always.
+    terms = schema["properties"]["terms_accepted"]
+    terms.pop("default", None)
+    terms.update(next(option for option in terms.pop("anyOf") if "$ref" in option))
+    schema.setdefault("required", []).append("terms_accepted")
+
+
 class PlaceOrderIn(Request):
+    model_config = ConfigDict(json_schema_extra=_terms_required)
+
     lines: list[LineIn] | None = Field(
         default=None, min_length=1, max_length=MAX_ORDER_LINES, description="or `cart_id`"
     )
@@ -92,6 +111,11 @@ class PlaceOrderIn(Request):
     )
     discount_code: CodeText | None = Field(
         default=None, description="case-insensitive; one code per order"
+    )
+    terms_accepted: TermsAcceptedIn | None = Field(
+        default=None,
+        description="required: the shop's current terms, accepted by the customer; "
+        "missing 422 `terms_not_accepted`, another version 422 `terms_version_outdated`",
     )
 
     @model_validator(mode="after")
@@ -196,6 +220,10 @@ class OrderOut(Answer):
     shipping: ShippingLineOut | None = None
     discount: AppliedDiscountOut | None = None
     tax_rates: list[TaxRateOut] = []
+    terms_version: str | None = Field(
+        default=None, description="the terms the customer accepted (none on older orders)"
+    )
+    terms_accepted_at: datetime | None = None
 
 
 class PlacedOrderOut(OrderOut):

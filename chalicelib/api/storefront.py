@@ -49,6 +49,8 @@ storefront = Blueprint(__name__)
         errors.DiscountCodeAlreadyUsed,
         errors.DiscountCodeNotApplicable,
         errors.DiscountMinimumNotReached,
+        errors.TermsNotAccepted,
+        errors.TermsVersionOutdated,
     ),
 )
 def place_order() -> Response:
@@ -86,4 +88,5 @@ def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
         locale=body.locale,
         shipping_method=body.shipping_method,
         discount_code=body.discount_code,
+        terms_version=body.terms_accepted.version if body.terms_accepted else None,
     )

@@ -224,6 +224,19 @@ class ShippingMethodRequired(DomainError):
     code = "shipping_method_required"
 
 
+class TermsNotAccepted(DomainError):
+    """The checkout did not say which terms (AGB) the customer accepted."""
+
+    code = "terms_not_accepted"
+
+
+class TermsVersionOutdated(DomainError):
+    """The customer accepted terms that are no longer the shop's current ones
+    (the page was open while the merchant published new terms)."""
+
+    code = "terms_version_outdated"
+
+
 class PickupLocationUnknown(DomainError):
     """No such pickup location, or it is closed (inactive)."""
 

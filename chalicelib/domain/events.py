@@ -150,6 +150,12 @@ class OrderPlacedData(EventData):
 
     total: int
     currency: str
+    terms_version: str | None = Field(
+        default=None, description="the terms (AGB) the customer accepted at checkout"
+    )
+    terms_accepted_at: datetime | None = Field(
+        default=None, description="when they were accepted: the order's placement"
+    )
 
 
 class OrderPaidData(EventData):

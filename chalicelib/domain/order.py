@@ -20,6 +20,8 @@ from chalicelib.domain.errors import (
     IllegalTransition,
     InvalidRequest,
     MixedCurrencies,
+    TermsNotAccepted,
+    TermsVersionOutdated,
     UnknownProducts,
 )
 from chalicelib.domain.events import EventData, OrderCancelledData, OrderPlacedData
@@ -303,6 +305,10 @@ class Order:
     #: A data subject asked for erasure or restriction (docs/gdpr.md): the
     #: order is kept for tax and commercial law only, never used for marketing.
     processing_restricted_at: datetime | None = None
+    #: The terms (AGB) the customer accepted at checkout, and when (docs/legal.md).
+    #: Orders placed before checkout recorded them have none.
+    terms_version: str | None = None
+    terms_accepted_at: datetime | None = None
 
     @property
     def currency(self) -> str:
@@ -506,6 +512,27 @@ def price_lines(
     return lines, totals
 
 
+#: A terms version: an identifier such as a date ("2026-06-19") or "v3.1".
+TERMS_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+
+
+def check_terms(accepted: str | None, current: str) -> str:
+    """The terms version the checkout accepted, which must be the shop's
+    current one: an order is a contract on the terms the customer saw."""
+    if accepted is None:
+        raise TermsNotAccepted(
+            "accept the shop's terms: send terms_accepted with their version",
+            current_version=current,
+        )
+    if accepted != current:
+        raise TermsVersionOutdated(
+            "these terms are no longer current; show the customer the current ones",
+            accepted_version=accepted,
+            current_version=current,
+        )
+    return accepted
+
+
 def check_request(requested: Sequence[RequestedLine], products: Mapping[str, Product]) -> str:
     """Refuse lines that cannot be ordered; the order's one currency."""
     if not requested:
@@ -598,13 +625,15 @@ def place(
     converts_cart: CartConversion | None = None,
     shipping: Delivery | None = None,
     discount: DiscountCode | None = None,
+    terms_version: str | None = None,
 ) -> Placement:
     """A new order awaiting payment, with the reservations for every line,
     the shipping terms its transaction re-checks and the code use it claims.
 
     ``shipping`` None: the shop offers no shipping method (the transaction
     checks that), and the order ships free as before. ``discount`` must have
-    passed ``pricing.check_code``."""
+    passed ``pricing.check_code``; ``terms_version`` ``check_terms``, and the
+    order records it as accepted ``now``."""
     lines, totals, pricing = price_order(requested, products, shipping, discount)
     shipping_line = None
     if shipping is not None:
@@ -666,9 +695,14 @@ def place(
             )
             for rate in pricing.rates
         ),
+        terms_version=terms_version,
+        terms_accepted_at=now if terms_version is not None else None,
     )
+    terms: dict[str, Any] = {}
+    if terms_version is not None:
+        terms = {"terms_version": terms_version, "terms_accepted_at": now}
     entry = HistoryEntry.of(
-        OrderPlacedData(total=totals.total, currency=totals.currency),
+        OrderPlacedData(total=totals.total, currency=totals.currency, **terms),
         at=now,
         actor="customer",
         message=f"Order {number} placed",

@@ -10,14 +10,17 @@ the table: the email tells what was true when the event happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from chalicelib.domain import events
+from chalicelib.domain.errors import InvalidTransferDetails
 from chalicelib.notify import formatting
 from chalicelib.notify.render import render, render_string
-from chalicelib.services.ports import Email
+from chalicelib.observability import logger
+from chalicelib.services.ports import Email, InlineImage
 from chalicelib.settings import NotificationSettings
 
 Recipient = Literal["customer", "merchant"]
@@ -170,6 +173,28 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class Seller:
+    """Who the customer's contract is with, as the contract confirmation names
+    it (Art. 246a § 1 EGBGB; docs/legal.md). Empty fields are left out."""
+
+    legal_name: str = ""
+    vat_id: str = ""
+    tax_number: str = ""
+    register_court: str = ""
+    register_number: str = ""
+    managing_directors: str = ""
+
+
+@dataclass(frozen=True)
+class Payee:
+    """The merchant's account a bank transfer goes to."""
+
+    account_holder: str = ""
+    iban: str = ""
+    bic: str = ""
+
+
+@dataclass(frozen=True)
 class Shop:
     """The shop as its emails present it (from SHOP_ settings)."""
 
@@ -180,6 +205,12 @@ class Shop:
     timezone: str
     merchant_email: str
     merchant_locale: str
+    phone: str = ""  # the seller's, for customers (empty: none given)
+    seller: Seller = Seller()
+    payee: Payee = Payee()
+    #: The storefront's withdrawal page; "{number}" becomes the order number.
+    withdrawal_url: str = ""
+    returns_paid_by_shop: bool = False
 
     @classmethod
     def from_settings(cls, settings: NotificationSettings) -> Shop:
@@ -191,7 +222,44 @@ class Shop:
             timezone=settings.timezone,
             merchant_email=settings.merchant_email,
             merchant_locale=settings.merchant_locale,
+            phone=settings.phone,
+            seller=Seller(
+                legal_name=settings.legal_name,
+                vat_id=settings.vat_id,
+                tax_number=settings.tax_number,
+                register_court=settings.register_court,
+                register_number=settings.register_number,
+                managing_directors=settings.managing_directors,
+            ),
+            payee=Payee(
+                account_holder=settings.bank_account_holder,
+                iban=settings.bank_iban,
+                bic=settings.bank_bic,
+            ),
+            withdrawal_url=settings.withdrawal_url,
+            returns_paid_by_shop=settings.returns_paid_by_shop,
         )
+
+
+#: The emails that ask for a bank transfer carry its details and the GiroCode.
+ASKS_FOR_TRANSFER = frozenset({"order_confirmation", "payment_reminder"})
+#: The confirmation of the contract (§ 312f (2) BGB): seller, terms, withdrawal.
+CONFIRMS_CONTRACT = frozenset({"order_confirmation"})
+GIROCODE_CID = "girocode@{domain}"
+
+
+@dataclass(frozen=True)
+class BankTransferDetails:
+    """What the customer needs to pay by bank transfer, as the email shows it."""
+
+    account_holder: str
+    iban: str  # grouped in fours, as people read it
+    bic: str
+    amount: int
+    currency: str
+    reference: str  # the order number
+    due_at: datetime
+    girocode_cid: str | None  # the inline image, when the details make one
 
 
 def emails_for(detail_type: str, detail: BaseModel, shop: Shop) -> list[Email]:
@@ -235,6 +303,13 @@ def build(kind: Kind, detail_type: str, detail: BaseModel, shop: Shop) -> Email:
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+    images: tuple[InlineImage, ...] = ()
+    if order is not None and kind.name in CONFIRMS_CONTRACT:
+        values.update(contract_values(order, detail.data, shop))  # type: ignore[attr-defined]
+    if order is not None and kind.name in ASKS_FOR_TRANSFER:
+        transfer, image = bank_transfer(order, detail.data, shop)  # type: ignore[attr-defined]
+        values["bank_transfer"] = transfer
+        images = (image,) if image is not None else ()
     html, text = render(kind.name, locale, values)
     return Email(
         kind=kind.name,
@@ -246,7 +321,73 @@ def build(kind: Kind, detail_type: str, detail: BaseModel, shop: Shop) -> Email:
         html=html,
         text=text,
         headers=headers,
+        images=images,
     )
+
+
+def contract_values(order: Any, data: Any, shop: Shop) -> dict[str, Any]:
+    """What the contract confirmation adds: the terms accepted (from the
+    OrderPlaced event; an order placed before checkout recorded them has
+    none), the withdrawal page of this order and who pays for returns."""
+    return {
+        "terms_version": getattr(data, "terms_version", None),
+        "terms_accepted_at": getattr(data, "terms_accepted_at", None),
+        "withdrawal_url": shop.withdrawal_url.replace("{number}", order.number),
+        "returns_paid_by_shop": shop.returns_paid_by_shop,
+    }
+
+
+def bank_transfer(
+    order: Any, data: Any, shop: Shop
+) -> tuple[BankTransferDetails | None, InlineImage | None]:
+    """The transfer an unpaid bank-transfer order asks for, and its GiroCode
+    (EPC069-12) as an inline PNG; (None, None) for any other order. The
+    deadline is the reminder's when it is one, else the order's."""
+    if order.payment_method != "bank_transfer" or order.payment_status != "unpaid":
+        return None, None
+    payee = shop.payee
+    image = _girocode(order, shop)
+    details = BankTransferDetails(
+        account_holder=payee.account_holder,
+        iban=_grouped(payee.iban),
+        bic=payee.bic,
+        amount=order.totals.total,
+        currency=order.totals.currency,
+        reference=order.number,
+        due_at=getattr(data, "payment_due_at", None) or order.payment_due_at,
+        girocode_cid=image.content_id if image is not None else None,
+    )
+    return details, image
+
+
+def _girocode(order: Any, shop: Shop) -> InlineImage | None:
+    """The EPC QR code of the transfer, or None (logged) when the shop's bank
+    details or the order cannot make one: the email gives them as text anyway."""
+    from chalicelib.payments import girocode
+
+    if order.totals.currency != "EUR":
+        logger.warning("no girocode", order_id=order.id, field="currency")
+        return None
+    payee = shop.payee
+    transfer = girocode.Transfer(
+        beneficiary=payee.account_holder,
+        iban=payee.iban,
+        bic=payee.bic,
+        amount=order.totals.total,
+        text=order.number,  # unstructured remittance: what the customer's bank shows us
+    )
+    try:
+        png = girocode.png(girocode.payload(transfer))
+    except InvalidTransferDetails as exc:
+        logger.warning("no girocode", order_id=order.id, field=exc.details.get("field"))
+        return None
+    domain = shop.support_email.rpartition("@")[2] or "shop"
+    return InlineImage(content_id=GIROCODE_CID.format(domain=domain), subtype="png", data=png)
+
+
+def _grouped(iban: str) -> str:
+    compact = "".join(iban.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
 def parse(detail_type: str, detail: dict[str, Any]) -> BaseModel | None:

@@ -1,7 +1,10 @@
 """Sending through SES v2, as one MIME message per email.
 
 Raw content, not SES's "Simple" form: it carries the text and HTML parts,
-UTF-8 subjects and the List-Unsubscribe headers exactly as we build them.
+UTF-8 subjects and the List-Unsubscribe headers exactly as we build them,
+and the images the HTML shows inline (the GiroCode): multipart/alternative
+of the text and a multipart/related of the HTML with its images, which mail
+clients show where ``cid:`` points (they block ``data:`` URIs and remote images).
 """
 
 from __future__ import annotations
@@ -25,6 +28,17 @@ def mime(email: Email, sender: str, reply_to: str) -> bytes:
         message[name] = value
     message.set_content(email.text, charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
+    if email.images:
+        html = message.get_body(("html",))
+        assert html is not None  # just added
+        for image in email.images:
+            html.add_related(
+                image.data,
+                "image",
+                image.subtype,
+                cid=f"<{image.content_id}>",
+                disposition="inline",
+            )
     # After the parts: set_content drops Content-* headers set before it.
     message["Content-Language"] = email.locale
     return message.as_bytes()

@@ -104,7 +104,9 @@ def place_order_from_cart(
     placement's one transaction. An edit of the cart during checkout makes
     the order be priced again from the new lines; a cart already converted is
     refused (CartConverted), unless this is a retry of the request that
-    converted it, which answers with that order."""
+    converted it, which answers with that order. The terms are checked
+    before the cart is read, as for any checkout."""
+    placement.check_terms(order, ctx)
 
     def attempt() -> placement.PlacedOrder:
         cart = _authorised(cart_id, cart_token, ctx)

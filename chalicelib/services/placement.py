@@ -50,12 +50,14 @@ class PlaceOrder:
     converts_cart: CartConversion | None = None  # placed from this cart
     shipping_method: str | None = None  # a method's id (docs/checkout.md)
     discount_code: str | None = None  # as typed: case and spaces do not matter
+    #: The terms version the customer accepted; None is refused (docs/legal.md).
+    terms_version: str | None = None
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
         content = asdict(self)
-        # Fingerprints from before shipping methods and codes stay valid.
-        for name in ("shipping_method", "discount_code"):
+        # Fingerprints from before shipping methods, codes and terms stay valid.
+        for name in ("shipping_method", "discount_code", "terms_version"):
             if content[name] is None:
                 del content[name]
         if content.get("discount_code") is not None:
@@ -96,7 +98,11 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     transaction conflict (or throttling) are retried here; running out of
     stock is not. Still failing after that: TemporarilyUnavailable, with
     nothing placed, so the client retries with the same key.
+
+    The customer must have accepted the shop's current terms
+    (TermsNotAccepted, TermsVersionOutdated): checked before anything is read.
     """
+    terms_version = check_terms(command, ctx)
     key_hash = ids.sha256_hex(idempotency_key)
     fingerprint = command.fingerprint()
     skus = [line.sku for line in command.lines]
@@ -130,6 +136,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
             converts_cart=command.converts_cart,
             shipping=delivery,
             discount=discount,
+            terms_version=terms_version,
         )
         record = IdempotencyRecord(
             key_hash=key_hash,
@@ -166,6 +173,11 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     except ConcurrentUpdate:
         raise TemporarilyUnavailable("the order could not be placed right now; try again") from None
     return _with_payment(placed, ctx)
+
+
+def check_terms(command: PlaceOrder, ctx: Context) -> str:
+    """The accepted terms version, refused unless it is the shop's current one."""
+    return orders.check_terms(command.terms_version, ctx.settings.terms_version)
 
 
 def _checked_terms(

@@ -592,6 +592,16 @@ class EmailReceipts(Protocol):
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows by ``<img src="cid:<content_id>">``, sent
+    as a related part of it (the GiroCode of a bank transfer)."""
+
+    content_id: str  # without the angle brackets
+    subtype: str  # image/<subtype>: "png"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     """One rendered email, as the mailer sends it (chalicelib/notify/emails.py
     builds them)."""
@@ -605,6 +615,7 @@ class Email:
     html: str
     text: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    images: tuple[InlineImage, ...] = ()
 
 
 class SendFailed(Exception):

@@ -123,6 +123,9 @@ def order_to_item(order: Order) -> dict[str, Any]:
         item["discount"] = _drop_none(asdict(order.discount))
     if order.tax_rates:
         item["tax_rates"] = [asdict(rate) for rate in order.tax_rates]
+    if order.terms_version is not None:
+        item["terms_version"] = order.terms_version
+        item["terms_accepted_at"] = _iso(order.terms_accepted_at)
     if order.withdrawals:
         item["withdrawals"] = [withdrawal_to_item(w) for w in order.withdrawals]
     if any(w.refunded_at is None for w in order.withdrawals):
@@ -163,6 +166,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
         tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
         processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
+        terms_version=item.get("terms_version"),
+        terms_accepted_at=_parse_iso(item.get("terms_accepted_at")),
     )
 
 

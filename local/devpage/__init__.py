@@ -183,6 +183,13 @@ def create_app(api_url: str) -> Flask:
             ]
         )
 
+    @app.get("/dev/terms")
+    def terms() -> Response:
+        """The shop's current terms version: the checkout must accept it."""
+        from chalicelib import bootstrap
+
+        return jsonify({"version": bootstrap.context().settings.terms_version})
+
     @app.get("/dev/orders")
     def orders() -> Response:
         from chalicelib import bootstrap

@@ -47,6 +47,8 @@ def test_checkout_and_pay_in_the_browser(browser, stack, tmp_path):
     page.locator("button.add[data-sku='TEA-SENCHA-100']").click()
     page.locator("button.add[data-sku='TEA-SENCHA-100']").click()
     page.select_option("select[name=payment_method]", "card")
+    page.wait_for_function("document.getElementById('terms-version').textContent !== '…'")
+    page.check("input[name=terms]")
     page.click("#place-order")
     page.wait_for_selector("#pay-link")
     number = page.locator("#checkout-result").inner_text().split()[1]

@@ -28,6 +28,29 @@ def test_placing_an_order_mails_the_customer_in_their_language_and_the_merchant(
     assert merchant.locale == "en"
 
 
+def test_a_bank_transfer_confirmation_reaches_ses_with_its_girocode_and_the_contract(api, pipeline):
+    order = place(api, locale="de", payment_method="bank_transfer")
+    assert pipeline.consume(pipeline.flow()) == []
+    customer = next(m for m in pipeline.mails() if m.to == "erika@example.com")
+    # The SES adapter's raw MIME: the HTML and its GiroCode as one related part.
+    kinds = [part.get_content_type() for part in customer.headers.walk()]
+    assert kinds == [
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+    ]
+    image = next(p for p in customer.headers.walk() if p.get_content_type() == "image/png")
+    assert f'src="cid:{image["Content-ID"].strip("<>")}"' in customer.html
+    assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    for needle in ("Teeladen GmbH", "DE89 3704 0044 0532 0130 00", "COBADEFFXXX", "23,80 €"):
+        assert needle in customer.text
+    assert f"Verwendungszweck: {order['number']}" in customer.text
+    assert f"Fassung {order['terms_version']}" in customer.text
+    assert "WIDERRUFSBELEHRUNG" in customer.text and "MUSTER-WIDERRUFSFORMULAR" in customer.text
+
+
 def test_the_same_stream_record_twice_sends_no_duplicate(api, pipeline):
     place(api, locale="en")
     records = pipeline.new_stream_records()

@@ -24,6 +24,7 @@ from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.orders import DynamoOrders
 from local.aws import EmbeddedAWS
 from local.resources import create_table
+from tests.conftest import TERMS_VERSION
 from tests.fakes import FakeTable, fake_payment_ports
 
 BUYERS = 24
@@ -60,6 +61,7 @@ def buy(ctx: Context, quantity: int) -> placement.PlaceOrder:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
 
 

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.order import Address, Customer, PaymentMethod
 from chalicelib.services import carts, catalog, placement, sweeps
 from chalicelib.services.context import Context
-from tests.conftest import new_key
+from tests.conftest import TERMS_VERSION, new_key
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
 DELAY = timedelta(hours=10)
@@ -53,6 +53,7 @@ def order_details() -> placement.PlaceOrder:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="de",
+        terms_version=TERMS_VERSION,
     )
 
 

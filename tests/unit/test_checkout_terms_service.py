@@ -15,6 +15,7 @@ from chalicelib.domain.order import Address, Customer, OrderStatus, PaymentMetho
 from chalicelib.domain.pricing import DiscountCode, DiscountKind
 from chalicelib.services import catalog, checkout_terms, placement, sweeps
 from chalicelib.services.context import Context
+from tests.conftest import TERMS_VERSION
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
 
@@ -27,6 +28,7 @@ def command(code: str = "welcome") -> placement.PlaceOrder:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="de",
+        terms_version=TERMS_VERSION,
         discount_code=code,
     )
 

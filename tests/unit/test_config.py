@@ -59,6 +59,24 @@ def test_the_notifications_function_never_reads_a_stripe_setting():
     assert set(Settings.model_fields) >= set(ServiceSettings.model_fields)
 
 
+def test_the_checkout_and_the_emails_read_the_same_seller_terms_and_bank_details():
+    env = {
+        "SHOP_TABLE_NAME": "shop-dev",
+        "SHOP_LEGAL_NAME": "Teeladen GmbH",
+        "SHOP_TERMS_VERSION": "v3.1",
+        "SHOP_BANK_IBAN": "DE89370400440532013000",
+    }
+    for group in (NotificationSettings, ServiceSettings):
+        settings = validate_settings(group, env)
+        assert (settings.legal_name, settings.terms_version, settings.bank_iban) == (
+            "Teeladen GmbH",
+            "v3.1",
+            "DE89370400440532013000",
+        )
+    with pytest.raises(InvalidSettings, match="SHOP_TERMS_VERSION"):
+        validate_settings(ServiceSettings, {**env, "SHOP_TERMS_VERSION": "neue AGB"})
+
+
 def cold_start(handler: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Lambda's init of ``handler`` in a new interpreter: its module imported
     with ``_HANDLER`` set, so it prepares what its invocations need."""

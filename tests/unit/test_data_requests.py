@@ -31,7 +31,7 @@ from chalicelib.services import carts, catalog, placement, sweeps
 from chalicelib.services.context import Context
 from chalicelib.services.data_requests import handle_request
 from local.email_samples import sample
-from tests.conftest import new_key
+from tests.conftest import TERMS_VERSION, new_key
 from tests.fakes import FakeEmailReceipts, FakeMailer, FakeSuppressions, FakeTable
 
 STORE = Path(__file__).parents[2] / "chalicelib" / "store"
@@ -66,6 +66,7 @@ def place(ctx: Context, email: str = EMAIL) -> str:
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="de",
+        terms_version=TERMS_VERSION,
     )
     return placement.place_order(command, new_key(), ctx).order.id
 

@@ -33,6 +33,7 @@ from chalicelib.domain.order import (
 from chalicelib.domain.shipment import ShipmentLine, TrackingEvent, TrackingStatus
 from chalicelib.services import catalog, fulfilment, payments, placement
 from chalicelib.services.context import Context
+from tests.conftest import TERMS_VERSION
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
 INITIAL = {"tea": 10, "mug": 5, "pot": 4}
@@ -59,6 +60,7 @@ def place(ctx: Context, *lines: tuple[str, int]) -> str:
             billing_address=ADDRESS,
             payment_method=PaymentMethod.CARD,
             locale="en",
+            terms_version=TERMS_VERSION,
         ),
         f"key-{uuid.uuid4()}",
         ctx,

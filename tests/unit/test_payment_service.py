@@ -29,6 +29,7 @@ from chalicelib.domain.order import (
 from chalicelib.payments import fake
 from chalicelib.services import cancellation, catalog, payment_callbacks, payments, placement
 from chalicelib.services.context import Context
+from tests.conftest import TERMS_VERSION
 from tests.unit.conftest import STRIPE_SECRET
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
@@ -49,6 +50,7 @@ def place(
         billing_address=ADDRESS,
         payment_method=method,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
     return placement.place_order(command, f"key-{random.random():.12f}", ctx)
 
@@ -102,6 +104,7 @@ def test_a_retried_checkout_gets_the_same_payment_session(pay_ctx):
         billing_address=ADDRESS,
         payment_method=PaymentMethod.PAYPAL,
         locale="de",
+        terms_version=TERMS_VERSION,
     )
     first = placement.place_order(command, command_key, pay_ctx)
     again = placement.place_order(command, command_key, pay_ctx)
@@ -133,6 +136,7 @@ def test_a_provider_outage_at_checkout_keeps_the_order_and_a_retry_recovers(pay_
         billing_address=ADDRESS,
         payment_method=PaymentMethod.CARD,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
     fake_stripe.failing = True
     with pytest.raises(PaymentProviderUnavailable):

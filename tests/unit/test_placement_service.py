@@ -11,10 +11,13 @@ from chalicelib.domain.errors import (
     IllegalTransition,
     InsufficientStock,
     OrderNotFound,
+    TermsNotAccepted,
+    TermsVersionOutdated,
 )
 from chalicelib.domain.order import Address, Customer, OrderStatus, PaymentMethod, RequestedLine
 from chalicelib.services import catalog, customer_orders, placement
 from chalicelib.services.context import Context
+from tests.conftest import TERMS_VERSION
 from tests.fakes import FakeCatalog
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
@@ -31,6 +34,7 @@ def command(
         billing_address=ADDRESS,
         payment_method=method,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
 
 
@@ -147,3 +151,30 @@ def test_stock_counts_record_the_adjustment_so_stock_is_conserved(stocked: Conte
     product = catalog.count_stock("tea", 10, stocked)
     assert (product.available, product.reserved, product.adjusted) == (10, 2, 12)
     assert product.is_conserved()
+
+
+# --- the terms accepted (docs/legal.md) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accepted", "error"), [(None, TermsNotAccepted), ("2020-01-01", TermsVersionOutdated)]
+)
+def test_a_checkout_without_the_current_terms_places_nothing(stocked: Context, accepted, error):
+    with pytest.raises(error) as refused:
+        placement.place_order(replace(command(("tea", 1)), terms_version=accepted), KEY, stocked)
+    assert refused.value.details["current_version"] == TERMS_VERSION
+    assert stocked.catalog.get("tea").reserved == 0
+    # The same key then places the order: nothing of the refused request was kept.
+    assert placement.place_order(command(("tea", 1)), KEY, stocked).created
+
+
+def test_the_order_keeps_the_terms_it_was_placed_on_and_when(stocked: Context, clock):
+    placed = placement.place_order(command(("tea", 1)), KEY, stocked)
+    assert (placed.order.terms_version, placed.order.terms_accepted_at) == (
+        TERMS_VERSION,
+        clock.now,
+    )
+    stored = stocked.orders.get(placed.order.id)
+    assert stored.order.terms_version == TERMS_VERSION
+    (entry,) = stored.history
+    assert entry.data["terms_version"] == TERMS_VERSION

@@ -23,7 +23,7 @@ from chalicelib.domain.order import (
 from chalicelib.observability import metrics
 from chalicelib.services import catalog, placement, sweeps
 from chalicelib.services.context import Context
-from tests.conftest import new_key
+from tests.conftest import TERMS_VERSION, new_key
 from tests.fakes import FakeOrders
 
 ADDRESS = Address(name="E", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
@@ -46,6 +46,7 @@ def place(ctx: Context, quantity: int = 2, method: PaymentMethod = PaymentMethod
         billing_address=ADDRESS,
         payment_method=method,
         locale="en",
+        terms_version=TERMS_VERSION,
     )
     return placement.place_order(command, new_key(), ctx).order
 

@@ -22,7 +22,15 @@ from chalicelib.domain.shipment import TrackingEvent, TrackingStatus
 from chalicelib.domain.withdrawal import LineRequest, RefundHold
 from chalicelib.services import checkout_terms, fulfilment, payments, placement, withdrawals
 from chalicelib.services.context import Context
-from tests.unit.test_fulfilment import ADDRESS, assert_invariant, counters, pay, place, ship
+from tests.conftest import TERMS_VERSION
+from tests.unit.test_fulfilment import (
+    ADDRESS,
+    assert_invariant,
+    counters,
+    pay,
+    place,
+    ship,
+)
 from tests.unit.test_fulfilment import stocked as stocked  # noqa: PLC0414 - the fixture
 
 TRACKING = "00340434161094042557"
@@ -150,6 +158,7 @@ def _place_shipped_with(ctx: Context, method_id: str) -> str:
             payment_method=PaymentMethod.CARD,
             locale="en",
             shipping_method=method_id,
+            terms_version=TERMS_VERSION,
         ),
         f"key-{uuid.uuid4()}",
         ctx,

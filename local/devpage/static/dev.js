@@ -1,5 +1,6 @@
 // The dev page's only script: plain DOM, no build step.
 const cart = new Map();  // sku -> quantity
+let termsVersion = null;  // the shop's current terms, which the checkout accepts
 const money = (cents, currency) => new Intl.NumberFormat("de-DE", {style: "currency", currency}).format(cents / 100);
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -33,6 +34,7 @@ async function placeOrder(event) {
   const body = {lines: [...cart].map(([sku, quantity]) => ({sku, quantity})),
                 customer: {email: f.get("email"), name: f.get("name")}, shipping_address: address,
                 payment_method: f.get("payment_method"), locale: f.get("locale")};
+  if (f.get("terms")) body.terms_accepted = {version: termsVersion};
   const response = await fetch("/api/orders", {method: "POST", body: JSON.stringify(body),
     headers: {"Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID()}});
   const result = await response.json();
@@ -46,6 +48,11 @@ async function placeOrder(event) {
   out.replaceChildren(el("p", {}, `Order ${result.number} placed: ${money(result.totals.total, result.totals.currency)}, `,
     el("span", {class: "status"}, result.status), " "), next);
   loadCatalog(); loadOrders();
+}
+
+async function loadTerms() {
+  termsVersion = (await (await fetch("/dev/terms")).json()).version;
+  document.getElementById("terms-version").textContent = termsVersion;
 }
 
 async function loadOrders() {
@@ -71,5 +78,5 @@ async function loadEmails() {
 }
 
 document.getElementById("checkout-form").addEventListener("submit", placeOrder);
-loadCatalog(); loadOrders(); loadEmails();
+loadTerms(); loadCatalog(); loadOrders(); loadEmails();
 setInterval(() => { loadOrders(); loadEmails(); }, 2000);
