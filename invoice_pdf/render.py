@@ -43,6 +43,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "vat_id": "USt-IdNr.",
         "tax_number": "Steuernummer",
         "register": "Handelsregister",
+        "directors": "Geschäftsführung",
         "pos": "Pos.",
         "quantity": "Menge",
         "item": "Bezeichnung",
@@ -81,6 +82,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "vat_id": "VAT ID",
         "tax_number": "Tax number",
         "register": "Commercial register",
+        "directors": "Managing directors",
         "pos": "No.",
         "quantity": "Qty",
         "item": "Description",
@@ -200,6 +202,8 @@ def render(document: Invoice | CreditNote) -> bytes:
     ids.append(f"{words['tax_number']} {seller.tax_number}" if seller.tax_number else "")
     ids.append(f"{words['register']}: {seller.register}" if seller.register else "")
     pdf.text_line(" · ".join(part for part in ids if part), size=7.5)
+    if seller.managing_directors:
+        pdf.text_line(f"{words['directors']}: {seller.managing_directors}", size=7.5)
     return bytes(pdf.output())
 
 

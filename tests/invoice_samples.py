@@ -34,6 +34,7 @@ SELLER = invoices.Seller(
     tax_number="27/123/45678",
     register="Amtsgericht Berlin-Charlottenburg, HRB 123456",
     email="support@example.com",
+    managing_directors="Erika Beispiel",
 )
 BANK = invoices.BankDetails(
     account_holder="Beispiel Tee GmbH", iban="DE89370400440532013000", bic="COBADEFFXXX",

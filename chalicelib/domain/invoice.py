@@ -77,6 +77,9 @@ class Seller:
     tax_number: str  # Steuernummer
     register: str  # e.g. "Amtsgericht Berlin-Charlottenburg, HRB 123456"; may be empty
     email: str
+    # A company's business letters name its managing directors (section 35a
+    # GmbHG, section 80 AktG); an invoice is one. Empty for a sole trader.
+    managing_directors: str = ""
 
     def __post_init__(self) -> None:
         if not (self.vat_id or self.tax_number):

@@ -57,6 +57,7 @@ def seller(settings: InvoicingSettings) -> documents.Seller:
         tax_number=settings.tax_number,
         register=register,
         email=settings.support_email,
+        managing_directors=settings.managing_directors,
     )
 
 

@@ -51,6 +51,7 @@ def test_the_seller_is_named_with_address_vat_id_tax_number_and_register(text, i
     assert f"USt-IdNr. {seller.vat_id}" in text
     assert f"Steuernummer {seller.tax_number}" in text
     assert seller.register in text
+    assert "Geschäftsführung: Erika Beispiel" in text
 
 
 def test_the_buyer_is_named_with_the_billing_address(text):

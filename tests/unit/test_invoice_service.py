@@ -196,3 +196,23 @@ def test_the_dates_are_the_shops_days_not_utcs(world):
     invoice = world.store.invoice_of("o-1").invoice
     assert invoice.issue_date.isoformat() == "2026-12-04"
     assert invoice.payment.paid_at.date().isoformat() == "2026-12-04"
+
+
+def test_the_seller_block_is_the_shops_settings():
+    world = World(
+        legal_name="Teeladen Beispiel GmbH",
+        postal_address="Teestraße 5, 20095 Hamburg, DE",
+        vat_id="DE999999999",
+        tax_number="",
+        register_court="Amtsgericht Hamburg",
+        register_number="HRB 1",
+        managing_directors="Erika Beispiel",
+    )
+    world.add(paid_order())
+    world.event("OrderPaid")
+    seller = world.store.invoice_of("o-1").invoice.seller
+    assert seller.legal_name == "Teeladen Beispiel GmbH"
+    assert seller.address == ("Teestraße 5", "20095 Hamburg", "DE")
+    assert (seller.vat_id, seller.tax_number) == ("DE999999999", "")
+    assert seller.register == "Amtsgericht Hamburg, HRB 1"
+    assert seller.managing_directors == "Erika Beispiel"
