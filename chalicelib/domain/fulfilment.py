@@ -27,6 +27,7 @@ from chalicelib.domain.events import (
     ShipmentUpdatedData,
     ShippedLine,
 )
+from chalicelib.domain.money import unit_share
 from chalicelib.domain.order import (
     FulfilmentStatus,
     HistoryEntry,
@@ -249,7 +250,13 @@ def record_return(
     if excess:
         raise ReturnExceedsShipped("more than was shipped and not yet returned", lines=excess)
     returned = {line.sku: line.quantity for line in lines}
-    credit = sum(by_sku[sku].unit_price * q for sku, q in returned.items())
+    # What the customer paid for these units (after the code's discount),
+    # cut from the line's running total so a line returned in several steps
+    # credits exactly what was paid for it.
+    credit = sum(
+        unit_share(by_sku[sku].paid, by_sku[sku].quantity, by_sku[sku].returned_quantity, q)
+        for sku, q in returned.items()
+    )
     if surcharge > credit:
         raise InvalidRequest("the surcharge exceeds the value of the returned goods", credit=credit)
     new_lines = tuple(

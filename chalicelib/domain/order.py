@@ -137,6 +137,13 @@ class OrderLine:
     def unshipped_quantity(self) -> int:
         return self.quantity - self.shipped_quantity
 
+    @property
+    def paid(self) -> int:
+        """What the customer paid for the whole line: its total after its
+        share of the discount. Returns and withdrawals credit from this,
+        never from the list price."""
+        return self.line_total - self.discount
+
 
 @dataclass(frozen=True)
 class Totals:

@@ -112,7 +112,7 @@ def paid_lines(order: Order) -> list[PaidLine]:
         PaidLine(
             sku=line.sku,
             quantity=line.quantity,
-            paid=line.line_total,
+            paid=line.paid,
             shipped=line.shipped_quantity,
             withdrawn=withdrawn.get(line.sku, 0),
         )
