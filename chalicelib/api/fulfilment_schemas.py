@@ -20,6 +20,7 @@ from pydantic import (
 from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Reason
 from chalicelib.api.schemas import (
     AppliedDiscountOut,
+    PickupLineOut,
     Request,
     ShippingLineOut,
     Sku,
@@ -223,6 +224,7 @@ class OrderDetailOut(_Open):
     notes: list[NoteOut]
     shipments: list[ShipmentOut]
     shipping: ShippingLineOut | None = None
+    pickup: PickupLineOut | None = None
     discount: AppliedDiscountOut | None = None
     tax_rates: list[TaxRateOut] = []
 

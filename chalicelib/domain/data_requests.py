@@ -148,6 +148,13 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
         "the shop's own data",
     ),
     RecordKind(
+        "pickup_location",
+        False,
+        OnErasure.NOT_PERSONAL,
+        "the shop's settings",
+        "the shop's own data",
+    ),
+    RecordKind(
         "discount_code", False, OnErasure.NOT_PERSONAL, "the shop's settings", "the shop's own data"
     ),
     RecordKind(

@@ -27,6 +27,7 @@ from chalicelib.domain.pricing import (
     BasketLine,
     Delivery,
     DiscountCode,
+    Pickup,
     Pricing,
     normalise_email,
     price_basket,
@@ -169,6 +170,21 @@ class ShippingLine:
 
 
 @dataclass(frozen=True)
+class PickupLine:
+    """The pickup location chosen at checkout (click & collect), as it was
+    then, in the order's locale: what the customer's emails show."""
+
+    location_id: str
+    name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: str
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
 class AppliedDiscount:
     """The discount code the order used. ``customer_key`` (the normalised
     email's hash) is set for a once-per-customer code: the claim to give
@@ -276,7 +292,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     totals: Totals
     customer: Customer
-    shipping_address: Address
+    shipping_address: Address | None  # None: collected at a pickup location
     billing_address: Address
     created_at: datetime
     updated_at: datetime
@@ -304,6 +320,9 @@ class Order:
     shipping: ShippingLine | None = None
     discount: AppliedDiscount | None = None
     tax_rates: tuple[TaxRateLine, ...] = ()
+    #: Click & collect: the location instead of a shipping method (then
+    #: ``shipping`` and ``shipping_address`` are None).
+    pickup: PickupLine | None = None
     #: A data subject asked for erasure or restriction (docs/gdpr.md): the
     #: order is kept for tax and commercial law only, never used for marketing.
     processing_restricted_at: datetime | None = None
@@ -435,11 +454,13 @@ class DiscountUse:
 @dataclass(frozen=True)
 class ShippingCheck:
     """What the placement transaction re-checks of the shipping terms: the
-    method priced is still at ``version``; or, with no method chosen
-    (``method_id`` None), that the shop still offers no shipping method."""
+    method priced (or the pickup location, ``location_id``) is still at
+    ``version``; or, with neither chosen, that the shop still offers no
+    shipping method."""
 
     method_id: str | None = None
     version: int | None = None
+    location_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -502,7 +523,7 @@ def check_quantities(lines: Sequence[SkuAndQuantity]) -> None:
 def price_lines(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
 ) -> tuple[tuple[OrderLine, ...], Totals]:
     """Price the requested lines from the catalog (never from the request)."""
@@ -543,14 +564,14 @@ def basket(requested: Sequence[RequestedLine], products: Mapping[str, Product]) 
 def price_order(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
 ) -> tuple[tuple[OrderLine, ...], Totals, Pricing]:
     """The order's lines and totals, priced by domain/pricing.py: the
     discount allocated to the lines, the shipping and the VAT per rate."""
     currency = check_request(requested, products)
     priced_in = {
-        "shipping method": shipping.method.currency if shipping is not None else currency,
+        "shipping method": shipping.method.currency if isinstance(shipping, Delivery) else currency,
         "discount code": discount.currency if discount is not None else currency,
     }
     for what, other in priced_in.items():
@@ -593,25 +614,39 @@ def place(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
     customer: Customer,
-    shipping_address: Address,
+    shipping_address: Address | None,
     billing_address: Address,
     payment_method: PaymentMethod,
     locale: str,
     now: datetime,
     payment_window: timedelta,
     converts_cart: CartConversion | None = None,
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
 ) -> Placement:
     """A new order awaiting payment, with the reservations for every line,
     the shipping terms its transaction re-checks and the code use it claims.
 
     ``shipping`` None: the shop offers no shipping method (the transaction
-    checks that), and the order ships free as before. ``discount`` must have
-    passed ``pricing.check_code``."""
+    checks that), and the order ships free as before. A ``Pickup`` costs
+    nothing and keeps no shipping address. ``discount`` must have passed
+    ``pricing.check_code``."""
     lines, totals, pricing = price_order(requested, products, shipping, discount)
-    shipping_line = None
-    if shipping is not None:
+    shipping_line = pickup_line = None
+    if isinstance(shipping, Pickup):
+        location = shipping.location
+        pickup_line = PickupLine(
+            location_id=location.id,
+            name=location.name(locale),
+            line1=location.line1,
+            line2=location.line2,
+            postal_code=location.postal_code,
+            city=location.city,
+            country=location.country,
+            opening_hours=location.hours(locale),
+        )
+        shipping_address = None
+    elif shipping is not None:
         method = shipping.method
         shipping_line = ShippingLine(
             method_id=method.id,
@@ -654,6 +689,7 @@ def place(
         shipping_address=shipping_address,
         billing_address=billing_address,
         created_at=now,
+        pickup=pickup_line,
         updated_at=now,
         payment_due_at=now + payment_window,
         token_hash=token_hash,
@@ -686,11 +722,12 @@ def place(
         )
         for line in lines
     )
-    check = (
-        ShippingCheck(method_id=shipping.method.id, version=shipping.method.version)
-        if shipping is not None
-        else ShippingCheck()
-    )
+    if isinstance(shipping, Pickup):
+        check = ShippingCheck(location_id=shipping.location.id, version=shipping.location.version)
+    elif shipping is not None:
+        check = ShippingCheck(method_id=shipping.method.id, version=shipping.method.version)
+    else:
+        check = ShippingCheck()
     return Placement(
         order=order,
         history=entry,

@@ -15,6 +15,9 @@ from chalicelib.domain.errors import (
     ConcurrentUpdate,
     DiscountCodeUnknown,
     IdempotencyKeyReused,
+    PickupLocationUnknown,
+    ShippingAddressRequired,
+    ShippingAndPickupChosen,
     ShippingMethodUnknown,
     TemporarilyUnavailable,
 )
@@ -43,19 +46,20 @@ from chalicelib.services.ports import (
 class PlaceOrder:
     lines: tuple[RequestedLine, ...]
     customer: Customer
-    shipping_address: Address
+    shipping_address: Address | None  # None only for a pickup
     billing_address: Address
     payment_method: PaymentMethod
     locale: str
     converts_cart: CartConversion | None = None  # placed from this cart
     shipping_method: str | None = None  # a method's id (docs/checkout.md)
     discount_code: str | None = None  # as typed: case and spaces do not matter
+    pickup_location: str | None = None  # a pickup location's id, instead of a method
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
         content = asdict(self)
         # Fingerprints from before shipping methods and codes stay valid.
-        for name in ("shipping_method", "discount_code"):
+        for name in ("shipping_method", "discount_code", "pickup_location"):
             if content[name] is None:
                 del content[name]
         if content.get("discount_code") is not None:
@@ -97,6 +101,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     stock is not. Still failing after that: TemporarilyUnavailable, with
     nothing placed, so the client retries with the same key.
     """
+    check_delivery_choice(command)
     key_hash = ids.sha256_hex(idempotency_key)
     fingerprint = command.fingerprint()
     skus = [line.sku for line in command.lines]
@@ -109,7 +114,11 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         order_id, salt = ids.new_order_id(), ids.new_salt()
         token = ids.order_token(idempotency_key, order_id, salt)
         terms = ctx.catalog.checkout_terms(
-            skus, shipping_method=command.shipping_method, discount_code=code, fresh=fresh
+            skus,
+            shipping_method=command.shipping_method,
+            discount_code=code,
+            pickup_location=command.pickup_location,
+            fresh=fresh,
         )
         delivery, discount = _checked_terms(command, terms, now)
         placement = orders.place(
@@ -168,18 +177,42 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     return _with_payment(placed, ctx)
 
 
+def check_delivery_choice(command: PlaceOrder) -> None:
+    """Sent or collected, not both; what is sent needs an address. Checked
+    before anything is read."""
+    if command.shipping_method is not None and command.pickup_location is not None:
+        raise ShippingAndPickupChosen(
+            "choose a shipping method or a pickup location, not both",
+            shipping_method=command.shipping_method,
+            pickup_location=command.pickup_location,
+        )
+    if command.pickup_location is None and command.shipping_address is None:
+        raise ShippingAddressRequired(
+            "an order that is sent needs a shipping address; or choose a pickup location"
+        )
+
+
 def _checked_terms(
     command: PlaceOrder, terms: CheckoutTerms, now: datetime
-) -> tuple[pricing.Delivery | None, pricing.DiscountCode | None]:
-    """The chosen shipping method and the discount code, refused with their
-    own errors. Whether a code has uses left (in total, for this customer)
-    is decided by the placement transaction, not by what was read here."""
-    delivery = None
-    if command.shipping_method is not None:
+) -> tuple[pricing.Delivery | pricing.Pickup | None, pricing.DiscountCode | None]:
+    """The chosen shipping method or pickup location and the discount code,
+    refused with their own errors. Whether a code has uses left (in total,
+    for this customer) is decided by the placement transaction, not by what
+    was read here."""
+    delivery: pricing.Delivery | pricing.Pickup | None = None
+    if command.pickup_location is not None:
+        location = terms.pickup_location
+        if location is None or not location.active:
+            raise PickupLocationUnknown(
+                "this pickup location is not offered", location=command.pickup_location
+            )
+        delivery = pricing.Pickup(location)
+    elif command.shipping_method is not None:
         if terms.shipping_method is None:
             raise ShippingMethodUnknown(
                 "this shipping method is not offered", method=command.shipping_method
             )
+        assert command.shipping_address is not None  # check_delivery_choice
         delivery = pricing.Delivery(terms.shipping_method, command.shipping_address.country)
     if command.discount_code is None:
         return delivery, None

@@ -34,12 +34,13 @@ from chalicelib.domain.order import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    PickupLine,
     ShippingLine,
     TaxRateLine,
     Totals,
     Visibility,
 )
-from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, DiscountKind, PickupLocation, ShippingMethod
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "lines": [asdict(line) for line in order.lines],
         "totals": asdict(order.totals),
         "customer": asdict(order.customer),
-        "shipping_address": _drop_none(asdict(order.shipping_address)),
+        "shipping_address": (
+            None if order.shipping_address is None else _drop_none(asdict(order.shipping_address))
+        ),
         "billing_address": _drop_none(asdict(order.billing_address)),
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat(),
@@ -121,6 +124,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         item["shipping"] = _drop_none(asdict(order.shipping))
     if order.discount is not None:
         item["discount"] = _drop_none(asdict(order.discount))
+    if order.pickup is not None:
+        item["pickup"] = _drop_none(asdict(order.pickup))
     if order.tax_rates:
         item["tax_rates"] = [asdict(rate) for rate in order.tax_rates]
     if order.withdrawals:
@@ -144,7 +149,9 @@ def order_from_item(item: dict[str, Any]) -> Order:
         lines=tuple(OrderLine(**line) for line in item["lines"]),
         totals=Totals(**item["totals"]),
         customer=Customer(**item["customer"]),
-        shipping_address=Address(**item["shipping_address"]),
+        shipping_address=(
+            Address(**item["shipping_address"]) if item.get("shipping_address") else None
+        ),
         billing_address=Address(**item["billing_address"]),
         created_at=datetime.fromisoformat(item["created_at"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
@@ -161,6 +168,7 @@ def order_from_item(item: dict[str, Any]) -> Order:
         withdrawals=tuple(withdrawal_from_item(w) for w in item.get("withdrawals", [])),
         shipping=ShippingLine(**item["shipping"]) if item.get("shipping") else None,
         discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
+        pickup=PickupLine(**item["pickup"]) if item.get("pickup") else None,
         tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
         processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
     )
@@ -195,6 +203,37 @@ def shipping_method_from_item(item: dict[str, Any]) -> ShippingMethod:
         countries=frozenset(item["countries"]),
         free_from=item.get("free_from"),
         delivery_times=item.get("delivery_times") or {},
+        active=item["active"],
+        version=item["version"],
+    )
+
+
+def pickup_location_to_item(location: PickupLocation) -> dict[str, Any]:
+    """The location's fields (not its key, not its version: the store sets those)."""
+    return {
+        "entity": "pickup_location",
+        "id": location.id,
+        "names": dict(location.names),
+        "line1": location.line1,
+        "line2": location.line2,
+        "postal_code": location.postal_code,
+        "city": location.city,
+        "country": location.country,
+        "opening_hours": dict(location.opening_hours),
+        "active": location.active,
+    }
+
+
+def pickup_location_from_item(item: dict[str, Any]) -> PickupLocation:
+    return PickupLocation(
+        id=item["id"],
+        names=item["names"],
+        line1=item["line1"],
+        line2=item.get("line2"),
+        postal_code=item["postal_code"],
+        city=item["city"],
+        country=item["country"],
+        opening_hours=item.get("opening_hours") or {},
         active=item["active"],
         version=item["version"],
     )

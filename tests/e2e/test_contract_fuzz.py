@@ -311,7 +311,28 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
             "POST /admin/discount-codes/{code}/deactivate",
             {"path_parameters": {"code": "FUZZ10"}, "headers": ADMIN},
         ),
+        (
+            "PUT /admin/pickup-locations/{location_id}",
+            {
+                "path_parameters": {"location_id": "fuzz-location"},
+                "headers": ADMIN,
+                "body": {
+                    "name": {"de": "Fuzz"},
+                    "line1": "Weg 1",
+                    "postal_code": "10115",
+                    "city": "Berlin",
+                    "country": "DE",
+                    "opening_hours": {"de": "Mo 9-10"},
+                    "active": False,
+                },
+            },
+        ),
+        (
+            "POST /admin/pickup-locations/{location_id}/deactivate",
+            {"path_parameters": {"location_id": "fuzz-location"}, "headers": ADMIN},
+        ),
         ("GET /admin/shipping-methods", {"headers": ADMIN}),
+        ("GET /admin/pickup-locations", {"headers": ADMIN}),
         ("GET /admin/discount-codes", {"headers": ADMIN}),
         (
             "POST /admin/data-requests",
