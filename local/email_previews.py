@@ -11,7 +11,7 @@ from pathlib import Path
 from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.formatting import LOCALES
-from local.email_samples import DETAIL_TYPES, sample
+from local.email_samples import DETAIL_TYPES, sample, secrets
 
 
 def write_previews(out: Path, settings: Settings) -> list[Path]:
@@ -26,7 +26,9 @@ def write_previews(out: Path, settings: Settings) -> list[Path]:
             assert detail is not None
             # The merchant reads in the merchant's locale: preview both.
             as_merchant_reads = replace(shop, merchant_locale=locale)
-            for email in catalogue.emails_for(detail_type, detail, as_merchant_reads):
+            for email in catalogue.emails_for(
+                detail_type, detail, as_merchant_reads, secrets(detail_type)
+            ):
                 stem = f"{detail_type}.{email.kind}.{locale}"
                 (out / f"{stem}.html").write_text(email.html, encoding="utf-8")
                 (out / f"{stem}.txt").write_text(

@@ -59,6 +59,8 @@ def order_detail(record: OrderRecord) -> dict[str, Any]:
     """Everything the merchant may see, internal notes included."""
     fields = _json(asdict(record.order))
     fields.pop("token_hash", None)  # the customer's secret, hashed: of no use to anyone
+    # The customer shows it at the counter: the merchant checks it, never reads it.
+    fields.pop("pickup_code", None)
     fields["history"] = [_json(asdict(entry)) for entry in record.history]
     fields["notes"] = [
         {"at": e.at.isoformat(), "note": e.message, "visibility": e.visibility.value, "by": e.actor}

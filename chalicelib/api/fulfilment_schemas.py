@@ -55,6 +55,8 @@ class DeskQueryIn(Request):
             "partially_shipped",
             "shipped",
             "delivered",
+            "ready_for_pickup",
+            "picked_up",
             "cancelled",
             "expired",
         ]
@@ -116,6 +118,12 @@ class ReturnIn(Request):
 class NoteIn(Request):
     note: Annotated[str, Field(min_length=1, max_length=2000, pattern=PARAGRAPHS)]
     visibility: Literal["customer", "internal"] = "internal"
+
+
+class PickupIn(Request):
+    """The code the customer shows at the pickup location."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the six-digit pickup code")]
 
 
 class MerchantCancelIn(Request):

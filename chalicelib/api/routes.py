@@ -39,6 +39,8 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/orders/{order_id}/packing-slip",
         "/admin/orders/{order_id}/returns",
         "/admin/orders/{order_id}/shipments",
+        "/admin/orders/{order_id}/ready-for-pickup",
+        "/admin/orders/{order_id}/pickup",
     ),
     "chalicelib.api.carrier_webhooks:carrier_webhooks": ("/webhooks/carriers/{carrier}",),
     "chalicelib.api.webhooks:webhooks": ("/webhooks/payments/{provider}",),

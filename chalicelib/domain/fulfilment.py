@@ -15,6 +15,7 @@ from datetime import datetime
 from chalicelib.domain.errors import (
     IllegalTransition,
     InvalidRequest,
+    PickupOrderNotShipped,
     ReturnExceedsShipped,
     ShipmentExceedsOrder,
 )
@@ -40,7 +41,14 @@ from chalicelib.domain.order import (
 from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent
 
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
-RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+RETURNABLE = frozenset(
+    {
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+        OrderStatus.PICKED_UP,  # click & collect: handed over at the counter
+    }
+)
 
 
 def _merge(lines: Sequence[ShipmentLine]) -> dict[str, int]:
@@ -67,7 +75,13 @@ def ship(
     actor: str,
     at: datetime,
 ) -> OrderChange:
-    """Ship ``lines`` of a paid order: the reserved stock becomes shipped."""
+    """Ship ``lines`` of a paid order: the reserved stock becomes shipped.
+    A pickup order is handed over instead (domain/pickup.py)."""
+    if order.pickup is not None:
+        raise PickupOrderNotShipped(
+            "this order is collected at its pickup location, not shipped",
+            location=order.pickup.location_id,
+        )
     if order.status not in SHIPPABLE:
         raise IllegalTransition(
             f"only paid orders ship; this one is {order.status}", status=order.status.value

@@ -53,6 +53,8 @@ class OrderStatus(StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    READY_FOR_PICKUP = "ready_for_pickup"  # click & collect
+    PICKED_UP = "picked_up"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
@@ -69,6 +71,8 @@ class FulfilmentStatus(StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKED_UP = "picked_up"
 
 
 class PaymentMethod(StrEnum):
@@ -87,10 +91,14 @@ _S = OrderStatus
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PENDING_PAYMENT: frozenset({_S.PAID, _S.EXPIRED, _S.CANCELLED, _S.ON_HOLD}),
     _S.ON_HOLD: frozenset({_S.PAID, _S.CANCELLED}),
-    _S.PAID: frozenset({_S.CANCELLED, _S.PARTIALLY_SHIPPED, _S.SHIPPED}),
+    _S.PAID: frozenset({_S.CANCELLED, _S.PARTIALLY_SHIPPED, _S.SHIPPED, _S.READY_FOR_PICKUP}),
     _S.PARTIALLY_SHIPPED: frozenset({_S.PARTIALLY_SHIPPED, _S.SHIPPED}),
     _S.SHIPPED: frozenset({_S.DELIVERED}),
     _S.DELIVERED: frozenset(),
+    # Click & collect: a paid pickup order waits at its location, then is
+    # handed over (or cancelled while it was never collected).
+    _S.READY_FOR_PICKUP: frozenset({_S.PICKED_UP, _S.CANCELLED}),
+    _S.PICKED_UP: frozenset(),
     _S.CANCELLED: frozenset(),
     _S.EXPIRED: frozenset(),
 }
@@ -323,6 +331,11 @@ class Order:
     #: Click & collect: the location instead of a shipping method (then
     #: ``shipping`` and ``shipping_address`` are None).
     pickup: PickupLine | None = None
+    #: Set when the order is ready for pickup: the customer shows it at the
+    #: counter. Kept on the order item only: never in an event, a log or an answer.
+    pickup_code: str | None = None
+    #: When the customer collected it: the withdrawal period starts here.
+    picked_up_at: datetime | None = None
     #: A data subject asked for erasure or restriction (docs/gdpr.md): the
     #: order is kept for tax and commercial law only, never used for marketing.
     processing_restricted_at: datetime | None = None

@@ -155,6 +155,15 @@ class ShippingAndCodes(Protocol):
         ...
 
 
+class PickupCodes(Protocol):
+    """The one read the notifications make of an order: its pickup code,
+    which the ready-for-pickup email shows and no event carries."""
+
+    def pickup_code(self, order_id: str) -> str | None:
+        """The order's pickup code, None if it has none (or no such order)."""
+        ...
+
+
 class OrderStore(Protocol):
     def place(self, placement: Placement, idempotency: IdempotencyRecord) -> None:
         """Write the order, its number, its first history entry, the

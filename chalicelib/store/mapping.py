@@ -18,6 +18,7 @@ from chalicelib.domain.events import (
     DiscountSnapshot,
     LineSnapshot,
     OrderSnapshot,
+    PickupSnapshot,
     ShippingSnapshot,
     TaxRateSnapshot,
     TotalsSnapshot,
@@ -126,6 +127,11 @@ def order_to_item(order: Order) -> dict[str, Any]:
         item["discount"] = _drop_none(asdict(order.discount))
     if order.pickup is not None:
         item["pickup"] = _drop_none(asdict(order.pickup))
+    if order.pickup_code is not None:
+        # Never in the history's snapshot (an event) nor in any answer.
+        item["pickup_code"] = order.pickup_code
+    if order.picked_up_at is not None:
+        item["picked_up_at"] = order.picked_up_at.isoformat()
     if order.tax_rates:
         item["tax_rates"] = [asdict(rate) for rate in order.tax_rates]
     if order.withdrawals:
@@ -169,6 +175,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         shipping=ShippingLine(**item["shipping"]) if item.get("shipping") else None,
         discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
         pickup=PickupLine(**item["pickup"]) if item.get("pickup") else None,
+        pickup_code=item.get("pickup_code"),
+        picked_up_at=_parse_iso(item.get("picked_up_at")),
         tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
         processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
     )
@@ -370,6 +378,8 @@ def _checkout_snapshot(order: Order) -> dict[str, Any]:
         shipping = asdict(order.shipping)
         del shipping["country"]
         fields["shipping"] = ShippingSnapshot(**_drop_none(shipping))
+    if order.pickup is not None:
+        fields["pickup"] = PickupSnapshot(**_drop_none(asdict(order.pickup)))
     if order.discount is not None:
         discount = asdict(order.discount)
         del discount["customer_key"]

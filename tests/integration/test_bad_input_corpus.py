@@ -387,6 +387,14 @@ ROUTES: dict[tuple[str, str], Spec] = {
         body={"note": "call before delivery", "visibility": "internal"},
         text=frozenset({"note"}),
     ),
+    # Click & collect: the paid order is sent, so a valid request is refused
+    # as not a pickup order (409) and every case changes nothing either way.
+    ("POST", "/admin/orders/{order_id}/ready-for-pickup"): Spec(
+        path={"order_id": W("paid")}, headers=ADMIN
+    ),
+    ("POST", "/admin/orders/{order_id}/pickup"): Spec(
+        path={"order_id": W("paid")}, headers=ADMIN, body={"code": "123456"}
+    ),
     ("POST", "/admin/orders/{order_id}/shipments"): Spec(
         path={"order_id": W("paid")},
         headers=ADMIN,

@@ -172,3 +172,105 @@ def test_a_location_changed_during_checkout_is_read_again(shop: Api):
     shop.admin("POST", "/admin/pickup-locations/mitte/deactivate")
     r = collect(shop, [("tea", 1)])
     assert r.json["error"]["code"] == "pickup_location_unknown"
+
+
+# --- after payment: ready for pickup, picked up -------------------------------------------
+
+
+def pickup_code_of(table: str, order_id: str) -> str:
+    """Read off the order item, as the notifications function's email does."""
+    import boto3
+
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "ORDER"}}
+    )["Item"]
+    return item["pickup_code"]["S"]
+
+
+def stock(api: Api, sku: str) -> tuple[int, int, int]:
+    s = api.admin("GET", f"/admin/stock/{sku}").json
+    return (s["available"], s["reserved"], s["shipped"])
+
+
+@pytest.fixture
+def paid_pickup(shop: Api) -> str:
+    r = collect(shop, [("tea", 2)], payment_method="bank_transfer")
+    assert r.status_code == 201, r.json
+    paid = shop.admin("POST", f"/admin/orders/{r.json['id']}/payments", {"bank_reference": "TX-9"})
+    assert paid.status_code == 200, paid.json
+    return str(r.json["id"])
+
+
+def test_a_pickup_order_is_made_ready_then_handed_over_against_its_code(
+    shop: Api, table: str, paid_pickup: str
+):
+    assert stock(shop, "tea") == (98, 2, 0)
+    r = shop.admin("POST", f"/admin/orders/{paid_pickup}/ready-for-pickup")
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["fulfilment_status"]) == ("ready_for_pickup",) * 2
+    assert "pickup_code" not in r.json  # the merchant checks it, never reads it
+    code = pickup_code_of(table, paid_pickup)
+    assert len(code) == 6 and code.isdigit()
+    # Asked again: nothing changes, the first code stays (no second email).
+    again = shop.admin("POST", f"/admin/orders/{paid_pickup}/ready-for-pickup")
+    assert again.status_code == 200 and again.json["version"] == r.json["version"]
+    assert pickup_code_of(table, paid_pickup) == code
+
+    wrong = "000000" if code != "000000" else "111111"
+    before = table_snapshot(table)
+    refused = shop.admin("POST", f"/admin/orders/{paid_pickup}/pickup", {"code": wrong})
+    assert (refused.status_code, refused.json["error"]["code"]) == (422, "pickup_code_wrong")
+    assert table_snapshot(table) == before
+
+    done = shop.admin("POST", f"/admin/orders/{paid_pickup}/pickup", {"code": code})
+    assert done.status_code == 200, done.json
+    assert (done.json["status"], done.json["fulfilment_status"]) == ("picked_up", "picked_up")
+    assert done.json["picked_up_at"] is not None
+    assert [line["shipped_quantity"] for line in done.json["lines"]] == [2]
+    assert stock(shop, "tea") == (98, 0, 2)  # consumed as a shipment does
+    events = [h["event"] for h in done.json["history"]]
+    assert events[-2:] == ["OrderReadyForPickup", "OrderPickedUp"]
+    assert all(code not in str(h) for h in done.json["history"])
+    # A retried hand-over with the same code is the same hand-over.
+    repeat = shop.admin("POST", f"/admin/orders/{paid_pickup}/pickup", {"code": code})
+    assert repeat.status_code == 200 and repeat.json["version"] == done.json["version"]
+
+
+def test_shipping_refuses_a_pickup_order_and_the_pickup_routes_a_sent_one(
+    shop: Api, table: str, paid_pickup: str
+):
+    before = table_snapshot(table)
+    r = shop.admin(
+        "POST",
+        f"/admin/orders/{paid_pickup}/shipments",
+        {"carrier": "dhl", "tracking_number": "T-1", "lines": [{"sku": "tea", "quantity": 2}]},
+    )
+    assert (r.status_code, r.json["error"]["code"]) == (409, "pickup_order_not_shipped")
+    assert table_snapshot(table) == before
+    sent = shop.place(
+        order_body([("tea", 1)], shipping_method="dhl", payment_method="bank_transfer")
+    )
+    shop.admin("POST", f"/admin/orders/{sent.json['id']}/payments", {"bank_reference": "TX-8"})
+    before = table_snapshot(table)
+    for path, body in (("ready-for-pickup", None), ("pickup", {"code": "123456"})):
+        r = shop.admin("POST", f"/admin/orders/{sent.json['id']}/{path}", body)
+        assert (r.status_code, r.json["error"]["code"]) == (409, "not_a_pickup_order"), path
+    assert table_snapshot(table) == before
+
+
+def test_an_unpaid_pickup_order_is_not_ready_and_nothing_is_handed_over_before_it_is(
+    shop: Api, table: str, paid_pickup: str
+):
+    unpaid = collect(shop, [("tea", 1)]).json
+    before = table_snapshot(table)
+    r = shop.admin("POST", f"/admin/orders/{unpaid['id']}/ready-for-pickup")
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    r = shop.admin("POST", f"/admin/orders/{paid_pickup}/pickup", {"code": "123456"})
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    assert table_snapshot(table) == before
+
+
+def test_the_desk_lists_orders_ready_for_pickup(shop: Api, paid_pickup: str):
+    shop.admin("POST", f"/admin/orders/{paid_pickup}/ready-for-pickup")
+    listed = shop.admin("GET", "/admin/orders?status=ready_for_pickup").json["orders"]
+    assert [o["id"] for o in listed] == [paid_pickup]

@@ -14,7 +14,7 @@ from chalicelib.notify.formatting import money, supported_locale
 from chalicelib.notify.render import TEMPLATES
 from chalicelib.notify.ses import mime
 from local.email_previews import write_previews
-from local.email_samples import DETAIL_TYPES, sample
+from local.email_samples import DETAIL_TYPES, sample, secrets
 
 # Every documented kind (docs/events.md), so a kind cannot silently lose its trigger.
 EXPECTED_KINDS = {
@@ -28,6 +28,7 @@ EXPECTED_KINDS = {
     "payment_reminder",
     "cart_nudge",
     "order_note",  # fulfilment: customer-visible merchant notes
+    "ready_for_pickup",  # click & collect: where, when and the pickup code
     "withdrawal_received",  # the customer's acknowledgment
     "withdrawal_notice",  # the merchant's
     "withdrawal_refund_reminder",
@@ -44,7 +45,9 @@ def shop(settings):
 
 def rendered(detail_type, locale, shop):
     detail = catalogue.parse(detail_type, sample(detail_type, locale))
-    return catalogue.emails_for(detail_type, detail, replace(shop, merchant_locale=locale))
+    return catalogue.emails_for(
+        detail_type, detail, replace(shop, merchant_locale=locale), secrets(detail_type)
+    )
 
 
 def all_cases():
