@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -137,7 +137,14 @@ class FakeCatalog:
         pass
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
         with self.table.lock:
             old = self.table.products.get(sku)
@@ -153,6 +160,7 @@ class FakeCatalog:
                 shipped=old.shipped if old else 0,
                 restocked=old.restocked if old else 0,
                 adjusted=old.adjusted if old else 0,
+                names=dict(names or {}),
             )
             self.table.products[sku] = product
             return product

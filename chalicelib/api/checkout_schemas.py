@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
 
-from chalicelib.api.bodies import Answer, Currency, Request, ShortText, Sku, Text
+from chalicelib.api.bodies import Answer, Currency, PerLocale, Request, ShortText, Sku, Text
 from chalicelib.api.schemas import Country, Locale
 
 Amount = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="minor units, gross")]
@@ -20,22 +20,6 @@ def _aware(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_aware)]
-
-
-class PerLocale(Request):
-    """A text per locale; one of them may stand for both."""
-
-    de: Text | None = None
-    en: Text | None = None
-
-    @model_validator(mode="after")
-    def _one_at_least(self) -> Self:
-        if self.de is None and self.en is None:
-            raise ValueError("give the text in de, en or both")
-        return self
-
-    def texts(self) -> dict[str, str]:
-        return {k: v for k, v in (("de", self.de), ("en", self.en)) if v is not None}
 
 
 class ShippingMethodIn(Request):

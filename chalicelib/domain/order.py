@@ -141,6 +141,9 @@ class OrderLine:
     shipped_quantity: int = 0
     returned_quantity: int = 0  # of the shipped quantity (fulfilment: returns)
     discount: int = 0  # this line's share of the discount code's amount
+    #: The product's names per locale at placement (``name`` is the one in
+    #: the order's locale); empty for orders placed before names per locale.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def unshipped_quantity(self) -> int:
@@ -579,9 +582,11 @@ def price_order(
     products: Mapping[str, Product],
     shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
+    locale: str = "de",
 ) -> tuple[tuple[OrderLine, ...], Totals, Pricing]:
     """The order's lines and totals, priced by domain/pricing.py: the
-    discount allocated to the lines, the shipping and the VAT per rate."""
+    discount allocated to the lines, the shipping and the VAT per rate; each
+    line named in ``locale`` (the order's)."""
     currency = check_request(requested, products)
     priced_in = {
         "shipping method": shipping.method.currency if isinstance(shipping, Delivery) else currency,
@@ -597,7 +602,8 @@ def price_order(
     lines = tuple(
         OrderLine(
             sku=line.sku,
-            name=products[line.sku].name,
+            name=products[line.sku].name_in(locale),
+            names=dict(products[line.sku].names),
             quantity=line.quantity,
             unit_price=line.unit_price,
             tax_rate=str(line.tax_rate),
@@ -644,7 +650,7 @@ def place(
     checks that), and the order ships free as before. A ``Pickup`` costs
     nothing and keeps no shipping address. ``discount`` must have passed
     ``pricing.check_code``."""
-    lines, totals, pricing = price_order(requested, products, shipping, discount)
+    lines, totals, pricing = price_order(requested, products, shipping, discount, locale)
     shipping_line = pickup_line = None
     if isinstance(shipping, Pickup):
         location = shipping.location

@@ -105,9 +105,17 @@ class CatalogStore(Protocol):
         ...
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
-        """Create or update catalog data; bumps the catalog version."""
+        """Create or update catalog data (``names`` per locale; none: ``name``
+        stands for every locale); bumps the catalog version."""
         ...
 
     def set_available(self, sku: str, available: int) -> Product:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -145,7 +145,14 @@ class DynamoCatalog:
     # --- merchant writes -----------------------------------------------------
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
         """Create or update a product's catalog data; stock is untouched
         (a new product starts with no stock)."""
@@ -153,7 +160,8 @@ class DynamoCatalog:
             TableName=self._table,
             Key=to_dynamo(keys.product(sku)),
             UpdateExpression=(
-                "SET entity = :entity, sku = :sku, #name = :name, price = :price, "
+                "SET entity = :entity, sku = :sku, #name = :name, #names = :names, "
+                "price = :price, "
                 "currency = :currency, tax_rate = :tax_rate, "
                 "available = if_not_exists(available, :zero), "
                 "reserved = if_not_exists(reserved, :zero), "
@@ -162,12 +170,13 @@ class DynamoCatalog:
                 "adjusted = if_not_exists(adjusted, :zero) "
                 "ADD catalog_version :one"
             ),
-            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeNames={"#name": "name", "#names": "names"},
             ExpressionAttributeValues=to_dynamo(
                 {
                     ":entity": "product",
                     ":sku": sku,
                     ":name": name,
+                    ":names": dict(names or {}),
                     ":price": price,
                     ":currency": currency,
                     ":tax_rate": str(tax_rate),

@@ -63,6 +63,8 @@ def product_from_item(item: dict[str, Any]) -> Product:
     return Product(
         sku=item["sku"],
         name=item["name"],
+        # Products saved before names per locale have one name for both.
+        names=item.get("names") or {},
         price=item["price"],
         currency=item["currency"],
         tax_rate=Decimal(item["tax_rate"]),

@@ -669,6 +669,17 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
         yield from query_cases(case)
     if route.path == "/shipping-options":
         yield from shipping_options_cases(case)
+    if (route.method, route.path) == ("PUT", "/admin/products/{sku}"):
+        # A name per locale, spoiled in a body that is otherwise valid.
+        named = Spec(
+            path=spec.path,
+            headers=spec.headers,
+            body={**(spec.body or {}), "name": {"de": "Tee", "en": "Tea"}},
+            text=frozenset({"name.de", "name.en"}),
+        )
+        for c in field_cases(named, case):
+            if c.id.split(": ", 1)[1].startswith("name."):
+                yield replace(c, id=c.id.replace(": ", ": per locale, ", 1))
     if (route.method, route.path) == ("POST", "/orders"):
         # The collected checkout's own field, spoiled in a body that is otherwise valid.
         pickup = Spec(body=PICKUP_ORDER, headers=spec.headers, text=spec.text)
