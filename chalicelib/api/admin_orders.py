@@ -219,7 +219,10 @@ def print_packing_slip(order_id: str) -> Response:
     ctx = wiring.context()
     params = parse_query(admin_orders.current_request, PackingSlipQueryIn)
     html = packing_slip.render(
-        order_desk.show_order(order_id, ctx), ctx.settings, params.shipment_id
+        order_desk.show_order(order_id, ctx),
+        ctx.settings,
+        params.shipment_id,
+        amounts=params.amounts == "true",
     )
     return Response(
         body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"}

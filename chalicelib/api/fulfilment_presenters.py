@@ -41,6 +41,10 @@ def order_summary(o: Order) -> dict[str, Any]:
         "total": o.totals.total,
         "currency": o.currency,
         "created_at": o.created_at.isoformat(),
+        "shipping": None if o.shipping is None else asdict(o.shipping),
+        "pickup": None if o.pickup is None else asdict(o.pickup),
+        "discount": None if o.discount is None else asdict(o.discount),
+        "tax_rates": [asdict(rate) for rate in o.tax_rates],
     }
 
 

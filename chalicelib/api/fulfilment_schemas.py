@@ -86,6 +86,9 @@ class PackingSlipQueryIn(Request):
     shipment_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = Field(
         default=None, description="only this shipment's lines"
     )
+    amounts: Literal["true", "false"] = Field(
+        default="false", description="true: the totals, the discount code and the VAT per rate"
+    )
 
 
 class ShipmentLineIn(Request):
@@ -191,6 +194,10 @@ class OrderSummaryOut(_Open):
     total: int
     currency: str
     created_at: datetime
+    shipping: ShippingLineOut | None = Field(default=None, description="the method chosen")
+    pickup: PickupLineOut | None = Field(default=None, description="or the pickup location")
+    discount: AppliedDiscountOut | None = None
+    tax_rates: list[TaxRateOut] = Field(default=[], description="the VAT per rate")
 
 
 class DeskListingOut(_Open):

@@ -695,6 +695,9 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
             "shipment_id overlong": "shipment_id=" + "s" * 3000,
             "repeated shipment_id": "shipment_id=a&shipment_id=b",
             "unknown parameter": "format=pdf",
+            "amounts not true or false": "amounts=yes",
+            "amounts empty": "amounts=",
+            "repeated amounts": "amounts=true&amounts=false",
         }.items():
             yield case(f"query {what}", query=query)
 
