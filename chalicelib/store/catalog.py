@@ -156,19 +156,22 @@ class DynamoCatalog:
     ) -> Product:
         """Create or update a product's catalog data; stock is untouched
         (a new product starts with no stock)."""
+        # Names per locale, or none (one name for every locale: the item keeps
+        # the shape it had before names per locale).
+        per_locale = "#names = :names, " if names else ""
+        values: dict[str, Any] = {":names": dict(names)} if names else {}
         response = self._client.update_item(
             TableName=self._table,
             Key=to_dynamo(keys.product(sku)),
             UpdateExpression=(
-                "SET entity = :entity, sku = :sku, #name = :name, #names = :names, "
-                "price = :price, "
+                f"SET entity = :entity, sku = :sku, #name = :name, {per_locale}price = :price, "
                 "currency = :currency, tax_rate = :tax_rate, "
                 "available = if_not_exists(available, :zero), "
                 "reserved = if_not_exists(reserved, :zero), "
                 "shipped = if_not_exists(shipped, :zero), "
                 "restocked = if_not_exists(restocked, :zero), "
                 "adjusted = if_not_exists(adjusted, :zero) "
-                "ADD catalog_version :one"
+                "ADD catalog_version :one" + ("" if names else " REMOVE #names")
             ),
             ExpressionAttributeNames={"#name": "name", "#names": "names"},
             ExpressionAttributeValues=to_dynamo(
@@ -176,7 +179,7 @@ class DynamoCatalog:
                     ":entity": "product",
                     ":sku": sku,
                     ":name": name,
-                    ":names": dict(names or {}),
+                    **values,
                     ":price": price,
                     ":currency": currency,
                     ":tax_rate": str(tax_rate),

@@ -91,7 +91,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "fulfilment_status": order.fulfilment_status.value,
         "payment_method": order.payment_method.value,
         "locale": order.locale,
-        "lines": [asdict(line) for line in order.lines],
+        "lines": [_line_to_item(line) for line in order.lines],
         "totals": asdict(order.totals),
         "customer": asdict(order.customer),
         "shipping_address": (
@@ -143,6 +143,14 @@ def order_to_item(order: Order) -> dict[str, Any]:
         # whose refund is still open (the desk's filter, the refund job).
         item["withdrawal_key"] = keys.WITHDRAWAL_OPEN
     return item
+
+
+def _line_to_item(line: OrderLine) -> dict[str, Any]:
+    fields = asdict(line)
+    if not fields["names"]:
+        # One name for every locale: the line is stored as before names per locale.
+        del fields["names"]
+    return fields
 
 
 def order_from_item(item: dict[str, Any]) -> Order:
