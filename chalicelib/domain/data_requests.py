@@ -187,6 +187,7 @@ WITHHELD_ATTRIBUTES = frozenset(
         "token_hash",
         "recovery_token_hash",
         "token_salt",
+        "pickup_code",  # collects the goods: an export by email must not carry it
         "claim",
         "recovery_token",
         "opt_out_token",
