@@ -33,7 +33,8 @@ def code_from_email(stack: Any, number: str, within: float = 30.0) -> str:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         for message in requests.get(f"{stack.dev}/dev/emails", timeout=5).json():
-            if number in message["subject"] and "pickup" in message["subject"].lower():
+            subject = message["subject"]
+            if number in subject and ("pickup" in subject or "Abholung" in subject):
                 html = requests.get(f"{stack.dev}/dev/emails/{message['id']}", timeout=5).text
                 found = _CODE.search(html)
                 assert found, html
