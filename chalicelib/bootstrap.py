@@ -262,6 +262,7 @@ def notifier() -> Notifier:
     from chalicelib.notify.service import Notifier
     from chalicelib.notify.ses import SesMailer
     from chalicelib.store.email_receipts import DynamoEmailReceipts
+    from chalicelib.store.pickup_codes import DynamoPickupCodes
     from chalicelib.store.suppressions import DynamoSuppressions
 
     settings = notification_settings()
@@ -276,6 +277,7 @@ def notifier() -> Notifier:
         shop=Shop.from_settings(settings),
         settings=settings,
         suppressions=DynamoSuppressions(aws_client("dynamodb"), settings.table_name),
+        pickup_codes=DynamoPickupCodes(aws_client("dynamodb"), settings.table_name),
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from chalicelib.config import Settings
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.formatting import LOCALES
-from local.email_samples import DETAIL_TYPES, sample
+from local.email_samples import DETAIL_TYPES, sample, secrets
 
 #: Samples beyond one per detail-type: (name, detail-type, order fields changed).
 VARIANTS = (("OrderPlaced-bank_transfer", "OrderPlaced", {"payment_method": "bank_transfer"}),)
@@ -38,7 +38,9 @@ def write_previews(out: Path, settings: Settings) -> list[Path]:
             assert detail is not None
             # The merchant reads in the merchant's locale: preview both.
             as_merchant_reads = replace(shop, merchant_locale=locale)
-            for email in catalogue.emails_for(detail_type, detail, as_merchant_reads):
+            for email in catalogue.emails_for(
+                detail_type, detail, as_merchant_reads, secrets(detail_type)
+            ):
                 stem = f"{name}.{email.kind}.{locale}"
                 page, links = email.html, ""
                 for image in email.images:

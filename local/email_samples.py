@@ -85,6 +85,24 @@ _DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "total_refunded": 2380,
         },
     ),
+    "OrderReadyForPickup": (
+        {
+            "status": "ready_for_pickup",
+            "payment_status": "paid",
+            "fulfilment_status": "ready_for_pickup",
+            "pickup": {
+                "location_id": "mitte",
+                "name": "Laden Berlin-Mitte",
+                "line1": "Torstr. 12",
+                "line2": "Hinterhof",
+                "postal_code": "10119",
+                "city": "Berlin",
+                "country": "DE",
+                "opening_hours": "Mo-Fr 10-19 Uhr, Sa 10-16 Uhr",
+            },
+        },
+        {"location_id": "mitte"},
+    ),
     "NoteAdded": (
         {"status": "shipped", "payment_status": "paid", "fulfilment_status": "shipped"},
         {"note": "Ihr Wasserkocher kommt in einem zweiten Paket.\nDanke für Ihre Geduld!"},
@@ -180,3 +198,11 @@ def sample(detail_type: str, locale: str = "de", event_id: str | None = None) ->
 
 
 DETAIL_TYPES = (*_DATA, "CartAbandoned")
+
+#: What an email shows that its event must not carry (notify/emails.py
+#: SECRETS_BY_EVENT): a sample pickup code.
+SECRETS: dict[str, dict[str, str]] = {"OrderReadyForPickup": {"pickup_code": "482913"}}
+
+
+def secrets(detail_type: str) -> dict[str, str]:
+    return dict(SECRETS.get(detail_type, {}))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     DiscountCodeUsedUp,
     InsufficientStock,
     OrderNotFound,
+    PickupLocationUnknown,
     ProductNotFound,
     ShippingMethodRequired,
     ShippingMethodUnknown,
@@ -44,7 +45,7 @@ from chalicelib.domain.order import (
     Placement,
     StockMove,
 )
-from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
 from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.domain.shipment import Claim, Shipment
 from chalicelib.services.ports import (
@@ -87,6 +88,7 @@ class FakeTable:
     # checkout: shipping methods, discount codes and once-per-customer claims
     shipping_methods: dict[str, ShippingMethod] = field(default_factory=dict)
     discount_codes: dict[str, DiscountCode] = field(default_factory=dict)
+    pickup_locations: dict[str, PickupLocation] = field(default_factory=dict)
     discount_claims: dict[tuple[str, str], str] = field(default_factory=dict)  # -> order id
 
     def moved(self, move: StockMove) -> Product | None:
@@ -120,6 +122,7 @@ class FakeCatalog:
         *,
         shipping_method: str | None = None,
         discount_code: str | None = None,
+        pickup_location: str | None = None,
         fresh: bool = False,
     ) -> CheckoutTerms:
         t = self.table
@@ -127,13 +130,21 @@ class FakeCatalog:
             products=self.get_many(skus, fresh=fresh),
             shipping_method=t.shipping_methods.get(shipping_method) if shipping_method else None,
             discount_code=t.discount_codes.get(discount_code) if discount_code else None,
+            pickup_location=t.pickup_locations.get(pickup_location) if pickup_location else None,
         )
 
     def forget(self, skus: Iterable[str]) -> None:
         pass
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
         with self.table.lock:
             old = self.table.products.get(sku)
@@ -149,6 +160,7 @@ class FakeCatalog:
                 shipped=old.shipped if old else 0,
                 restocked=old.restocked if old else 0,
                 adjusted=old.adjusted if old else 0,
+                names=dict(names or {}),
             )
             self.table.products[sku] = product
             return product
@@ -284,7 +296,11 @@ def _check_terms(t: FakeTable, placement: Placement) -> list[str]:
         if use.customer_key is not None and (use.code, use.customer_key) in t.discount_claims:
             raise DiscountCodeAlreadyUsed("you have already used this code", code=use.code)
     check = placement.shipping_check
-    if check is not None and check.method_id is None:
+    if check is not None and check.location_id is not None:
+        location = t.pickup_locations.get(check.location_id)
+        if location is None or location.version != check.version:
+            changed.append(f"pickup location {check.location_id}")
+    elif check is not None and check.method_id is None:
         if any(m.active for m in t.shipping_methods.values()):
             raise ShippingMethodRequired("choose one of the shop's shipping methods")
     elif check is not None:
@@ -331,6 +347,24 @@ class FakeShippingAndCodes:
         if found is None:
             raise DiscountCodeUnknown("this discount code does not exist", code=code)
         return self.put_discount_code(replace(found, active=False))
+
+    def put_pickup_location(self, location: PickupLocation) -> PickupLocation:
+        with self.table.lock:
+            old = self.table.pickup_locations.get(location.id)
+            saved = replace(location, version=(old.version if old else 0) + 1)
+            self.table.pickup_locations[location.id] = saved
+            return saved
+
+    def pickup_locations(self) -> list[PickupLocation]:
+        return [self.table.pickup_locations[k] for k in sorted(self.table.pickup_locations)]
+
+    def deactivate_pickup_location(self, location_id: str) -> PickupLocation:
+        location = self.table.pickup_locations.get(location_id)
+        if location is None:
+            raise PickupLocationUnknown("no such pickup location", location=location_id)
+        if not location.active:
+            return location
+        return self.put_pickup_location(replace(location, active=False))
 
 
 # --- email receipts (chalicelib/store/email_receipts.py) ------------------------------

@@ -33,7 +33,15 @@ def put_product(sku: str) -> dict[str, Any]:
     # The path is the product's key: an SKU no order line could name is refused.
     if not re.fullmatch(SKU_PATTERN, sku):
         raise RequestError(422, "invalid_sku", "the SKU is 1-64 letters, digits, '.', '_', '-'")
-    product = catalog.save_product(sku, **body.model_dump(), ctx=wiring.context())
+    name = body.name.one_name() or body.name.texts()
+    product = catalog.save_product(
+        sku,
+        name=name,
+        price=body.price,
+        currency=body.currency,
+        tax_rate=body.tax_rate,
+        ctx=wiring.context(),
+    )
     return catalog_presenters.stock(product)
 
 

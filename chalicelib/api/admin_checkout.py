@@ -1,4 +1,5 @@
-"""Merchant routes for shipping methods and discount codes (docs/checkout.md)."""
+"""Merchant routes for shipping methods, pickup locations and discount codes
+(docs/checkout.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from chalicelib.api.checkout_schemas import (
     DiscountCodeIn,
     DiscountCodeOut,
     DiscountCodesOut,
+    PickupLocationIn,
+    PickupLocationOut,
+    PickupLocationsOut,
     ShippingMethodIn,
     ShippingMethodOut,
     ShippingMethodsOut,
@@ -20,15 +24,16 @@ from chalicelib.api.checkout_schemas import (
 from chalicelib.api.contract import documented
 from chalicelib.api.errors import RequestError
 from chalicelib.api.http import parse_body, raw_body, route
-from chalicelib.api.schemas import CODE_PATTERN, METHOD_ID_PATTERN
+from chalicelib.api.schemas import CODE_PATTERN, LOCATION_ID_PATTERN, METHOD_ID_PATTERN
 from chalicelib.domain import errors
-from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, DiscountKind, PickupLocation, ShippingMethod
 from chalicelib.services import checkout_terms
 
 admin_checkout = Blueprint(__name__)
 
 _METHOD_PATH = {"method_id": {"type": "string", "pattern": METHOD_ID_PATTERN}}
 _CODE_PATH = {"code": {"type": "string", "pattern": CODE_PATTERN}}
+_LOCATION_PATH = {"location_id": {"type": "string", "pattern": LOCATION_ID_PATTERN}}
 
 
 def _method_id(method_id: str) -> str:
@@ -37,6 +42,14 @@ def _method_id(method_id: str) -> str:
             422, "invalid_shipping_method_id", "the id is 1-40 of a-z, 0-9, '-', '_'"
         )
     return method_id
+
+
+def _location_id(location_id: str) -> str:
+    if not re.fullmatch(LOCATION_ID_PATTERN, location_id):
+        raise RequestError(
+            422, "invalid_pickup_location_id", "the id is 1-40 of a-z, 0-9, '-', '_'"
+        )
+    return location_id
 
 
 def _code(code: str) -> str:
@@ -104,6 +117,69 @@ def deactivate_shipping_method(method_id: str) -> dict[str, Any]:
     raw_body(admin_checkout.current_request)  # no body is taken; an oversized one is refused
     method = checkout_terms.deactivate_shipping_method(_method_id(method_id), wiring.context())
     return checkout_presenters.shipping_method(method)
+
+
+@route(
+    admin_checkout,
+    "/admin/pickup-locations/{location_id}",
+    methods=["PUT"],
+    authorizer=admin_key_authorizer,
+)
+@documented(
+    "Create or replace a pickup location (click & collect): names, address, opening hours",
+    ok={200: PickupLocationOut},
+    body=PickupLocationIn,
+    auth="admin_key",
+    path_parameters=_LOCATION_PATH,
+    errors=(422,),
+)
+def put_pickup_location(location_id: str) -> dict[str, Any]:
+    body = parse_body(admin_checkout.current_request, PickupLocationIn)
+    location = PickupLocation(
+        id=_location_id(location_id),
+        names=body.name.texts(),
+        line1=body.line1,
+        line2=body.line2,
+        postal_code=body.postal_code,
+        city=body.city,
+        country=body.country,
+        opening_hours=body.opening_hours.texts(),
+        active=body.active,
+    )
+    saved = checkout_terms.save_pickup_location(location, wiring.context())
+    return checkout_presenters.pickup_location(saved)
+
+
+@route(admin_checkout, "/admin/pickup-locations", methods=["GET"], authorizer=admin_key_authorizer)
+@documented(
+    "Every pickup location, active or not",
+    ok={200: PickupLocationsOut},
+    auth="admin_key",
+)
+def list_pickup_locations() -> dict[str, Any]:
+    locations = checkout_terms.list_pickup_locations(wiring.context())
+    return checkout_presenters.pickup_locations(locations)
+
+
+@route(
+    admin_checkout,
+    "/admin/pickup-locations/{location_id}/deactivate",
+    methods=["POST"],
+    authorizer=admin_key_authorizer,
+)
+@documented(
+    "Switch a pickup location off: checkouts no longer offer or accept it",
+    ok={200: PickupLocationOut},
+    auth="admin_key",
+    path_parameters=_LOCATION_PATH,
+    errors=(errors.PickupLocationUnknown,),
+)
+def deactivate_pickup_location(location_id: str) -> dict[str, Any]:
+    raw_body(admin_checkout.current_request)  # no body is taken; an oversized one is refused
+    location = checkout_terms.deactivate_pickup_location(
+        _location_id(location_id), wiring.context()
+    )
+    return checkout_presenters.pickup_location(location)
 
 
 @route(

@@ -1,5 +1,6 @@
 """The merchant's order desk: find orders, see one in full, add notes, ship,
-record returns, cancel, print the packing slip. Admin API key required."""
+hand over pickup orders, record returns, cancel, print the packing slip.
+Admin API key required."""
 
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ from chalicelib.api.fulfilment_schemas import (
     NoteIn,
     OrderDetailOut,
     PackingSlipQueryIn,
+    PickupIn,
     ReturnIn,
     ShipmentIn,
     ShipmentOut,
 )
-from chalicelib.api.http import parse_body, parse_query, route
+from chalicelib.api.http import parse_body, parse_query, raw_body, route
 from chalicelib.documents import packing_slip
 from chalicelib.domain import errors
 from chalicelib.domain.fulfilment import ReturnedLine
 from chalicelib.domain.order import Visibility
 from chalicelib.domain.shipment import ShipmentLine
-from chalicelib.services import fulfilment, order_desk
+from chalicelib.services import fulfilment, order_desk, pickup
 from chalicelib.services.ports import DeskQuery
 
 admin_orders = Blueprint(__name__)
@@ -97,6 +99,7 @@ def add_note(order_id: str) -> Response:
         errors.ShipmentExceedsOrder,
         errors.TrackingNumberInUse,
         errors.AlreadyClaimed,
+        errors.PickupOrderNotShipped,
     ),
 )
 def ship(order_id: str) -> Response:
@@ -109,6 +112,47 @@ def ship(order_id: str) -> Response:
     )
     shipment = fulfilment.ship(order_id, command, actor=_actor(), ctx=wiring.context())
     return Response(body=present.shipment(shipment), status_code=201)
+
+
+@route(admin_orders, "/admin/orders/{order_id}/ready-for-pickup", methods=["POST"], **_AUTH)
+@documented(
+    "Mark a paid pickup order ready at its location; the customer is emailed its pickup code",
+    description="Repeating it changes nothing: the first code stays.",
+    ok={200: OrderDetailOut},
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        errors.NotAPickupOrder,
+    ),
+)
+def ready_for_pickup(order_id: str) -> dict[str, Any]:
+    raw_body(admin_orders.current_request)  # no body is taken; an oversized one is refused
+    record = pickup.mark_ready_for_pickup(order_id, actor=_actor(), ctx=wiring.context())
+    return present.order_detail(record)
+
+
+@route(admin_orders, "/admin/orders/{order_id}/pickup", methods=["POST"], **_AUTH)
+@documented(
+    "Hand a pickup order over against the code the customer shows",
+    description="The reserved stock becomes shipped and the withdrawal period begins. "
+    "A wrong code is refused and changes nothing.",
+    ok={200: OrderDetailOut},
+    body=PickupIn,
+    auth="admin_key",
+    errors=(
+        errors.OrderNotFound,
+        errors.IllegalTransition,
+        errors.ConcurrentUpdate,
+        errors.NotAPickupOrder,
+        errors.PickupCodeWrong,
+    ),
+)
+def hand_over(order_id: str) -> dict[str, Any]:
+    body = parse_body(admin_orders.current_request, PickupIn)
+    record = pickup.hand_over(order_id, body.code, actor=_actor(), ctx=wiring.context())
+    return present.order_detail(record)
 
 
 @route(admin_orders, "/admin/orders/{order_id}/returns", methods=["POST"], **_AUTH)
@@ -175,7 +219,10 @@ def print_packing_slip(order_id: str) -> Response:
     ctx = wiring.context()
     params = parse_query(admin_orders.current_request, PackingSlipQueryIn)
     html = packing_slip.render(
-        order_desk.show_order(order_id, ctx), ctx.settings, params.shipment_id
+        order_desk.show_order(order_id, ctx),
+        ctx.settings,
+        params.shipment_id,
+        amounts=params.amounts == "true",
     )
     return Response(
         body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"}

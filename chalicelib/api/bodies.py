@@ -10,9 +10,9 @@ measures it).
 # Pydantic models: no `from __future__ import annotations`, whose string
 # annotations pydantic compiles one by one (docs/performance.md).
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS
 
@@ -65,3 +65,19 @@ class Answer(BaseModel):
     """Base of the response bodies (the presenters validate through them)."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+class PerLocale(Request):
+    """A text per locale; one of them may stand for both."""
+
+    de: Text | None = None
+    en: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Self:
+        if self.de is None and self.en is None:
+            raise ValueError("give the text in de, en or both")
+        return self
+
+    def texts(self) -> dict[str, str]:
+        return {k: v for k, v in (("de", self.de), ("en", self.en)) if v is not None}

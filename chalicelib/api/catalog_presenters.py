@@ -12,6 +12,7 @@ def product(p: Product) -> dict[str, Any]:
     return ProductOut(
         sku=p.sku,
         name=p.name,
+        names=dict(p.names),
         price=p.price,
         currency=p.currency,
         tax_rate=str(p.tax_rate),

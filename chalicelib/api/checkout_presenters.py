@@ -7,11 +7,13 @@ from typing import Any
 from chalicelib.api.checkout_schemas import (
     DiscountCodeOut,
     DiscountCodesOut,
+    PickupLocationOut,
+    PickupLocationsOut,
     ShippingMethodOut,
     ShippingMethodsOut,
     ShippingOptionsOut,
 )
-from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
 from chalicelib.services.checkout_terms import ShippingOptions
 
 
@@ -37,6 +39,30 @@ def shipping_method(method: ShippingMethod) -> dict[str, Any]:
 def shipping_methods(methods: list[ShippingMethod]) -> dict[str, Any]:
     body = {"shipping_methods": [_method(m) for m in methods]}
     return ShippingMethodsOut.model_validate(body).model_dump(mode="json")
+
+
+def _location(location: PickupLocation) -> dict[str, Any]:
+    return {
+        "id": location.id,
+        "name": dict(location.names),
+        "line1": location.line1,
+        "line2": location.line2,
+        "postal_code": location.postal_code,
+        "city": location.city,
+        "country": location.country,
+        "opening_hours": dict(location.opening_hours),
+        "active": location.active,
+        "version": location.version,
+    }
+
+
+def pickup_location(location: PickupLocation) -> dict[str, Any]:
+    return PickupLocationOut.model_validate(_location(location)).model_dump(mode="json")
+
+
+def pickup_locations(locations: list[PickupLocation]) -> dict[str, Any]:
+    body = {"pickup_locations": [_location(loc) for loc in locations]}
+    return PickupLocationsOut.model_validate(body).model_dump(mode="json")
 
 
 def _code(code: DiscountCode) -> dict[str, Any]:
@@ -82,6 +108,20 @@ def shipping_options(found: ShippingOptions, country: str, locale: str) -> dict[
                 "delivery_time": option.method.delivery_time(locale),
             }
             for option in found.options
+        ],
+        "pickup_locations": [
+            {
+                "id": location.id,
+                "name": location.name(locale),
+                "line1": location.line1,
+                "line2": location.line2,
+                "postal_code": location.postal_code,
+                "city": location.city,
+                "country": location.country,
+                "opening_hours": location.hours(locale),
+                "price": 0,
+            }
+            for location in found.pickup_locations
         ],
     }
     return ShippingOptionsOut.model_validate(body).model_dump(mode="json")

@@ -1,5 +1,5 @@
-"""Bodies of the checkout terms: shipping methods, discount codes and the
-storefront's shipping options (docs/checkout.md)."""
+"""Bodies of the checkout terms: shipping methods, pickup locations, discount
+codes and the storefront's shipping options (docs/checkout.md)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
 
-from chalicelib.api.bodies import Answer, Currency, Request, Sku, Text
+from chalicelib.api.bodies import Answer, Currency, PerLocale, Request, ShortText, Sku, Text
 from chalicelib.api.schemas import Country, Locale
 
 Amount = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="minor units, gross")]
@@ -20,22 +20,6 @@ def _aware(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_aware)]
-
-
-class PerLocale(Request):
-    """A text per locale; one of them may stand for both."""
-
-    de: Text | None = None
-    en: Text | None = None
-
-    @model_validator(mode="after")
-    def _one_at_least(self) -> Self:
-        if self.de is None and self.en is None:
-            raise ValueError("give the text in de, en or both")
-        return self
-
-    def texts(self) -> dict[str, str]:
-        return {k: v for k, v in (("de", self.de), ("en", self.en)) if v is not None}
 
 
 class ShippingMethodIn(Request):
@@ -66,6 +50,34 @@ class ShippingMethodOut(Answer):
 
 class ShippingMethodsOut(Answer):
     shipping_methods: list[ShippingMethodOut]
+
+
+class PickupLocationIn(Request):
+    name: PerLocale
+    line1: Text
+    line2: Text | None = None
+    postal_code: ShortText
+    city: Text
+    country: Country
+    opening_hours: PerLocale = Field(description="as the customer reads it, per locale")
+    active: StrictBool = True
+
+
+class PickupLocationOut(Answer):
+    id: str
+    name: dict[str, str]
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: dict[str, str]
+    active: bool
+    version: int
+
+
+class PickupLocationsOut(Answer):
+    pickup_locations: list[PickupLocationOut]
 
 
 class DiscountCodeIn(Request):
@@ -150,8 +162,25 @@ class ShippingOptionOut(Answer):
     delivery_time: str | None = None
 
 
+class PickupOptionOut(Answer):
+    """A pickup location the customer may collect the order at (click & collect)."""
+
+    id: str
+    name: str
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: str
+    price: int = Field(default=0, description="always 0: collecting costs nothing")
+
+
 class ShippingOptionsOut(Answer):
     country: str
     currency: str
     goods: int
     shipping_options: list[ShippingOptionOut]
+    pickup_locations: list[PickupOptionOut] = Field(
+        default=[], description="send its id as `pickup_location` instead of `shipping_method`"
+    )

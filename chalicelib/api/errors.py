@@ -74,6 +74,8 @@ STATUS_BY_ERROR.update(
         domain.ShippingNotAvailable: 422,
         domain.ShippingMethodRequired: 422,
         domain.PickupLocationUnknown: 422,
+        domain.ShippingAndPickupChosen: 422,
+        domain.ShippingAddressRequired: 422,
         domain.DiscountCodeRefused: 422,
         domain.TermsNotAccepted: 422,
         domain.TermsVersionOutdated: 422,
@@ -101,6 +103,10 @@ STATUS_BY_ERROR.update(
         domain.InvalidCursor: 400,
         domain.AlreadyClaimed: 409,
         domain.InvalidCarrierSignature: 401,
+        # Click & collect.
+        domain.PickupCodeWrong: 422,
+        domain.NotAPickupOrder: 409,
+        domain.PickupOrderNotShipped: 409,
     }
 )
 

@@ -41,6 +41,10 @@ def order_summary(o: Order) -> dict[str, Any]:
         "total": o.totals.total,
         "currency": o.currency,
         "created_at": o.created_at.isoformat(),
+        "shipping": None if o.shipping is None else asdict(o.shipping),
+        "pickup": None if o.pickup is None else asdict(o.pickup),
+        "discount": None if o.discount is None else asdict(o.discount),
+        "tax_rates": [asdict(rate) for rate in o.tax_rates],
     }
 
 
@@ -59,6 +63,8 @@ def order_detail(record: OrderRecord) -> dict[str, Any]:
     """Everything the merchant may see, internal notes included."""
     fields = _json(asdict(record.order))
     fields.pop("token_hash", None)  # the customer's secret, hashed: of no use to anyone
+    # The customer shows it at the counter: the merchant checks it, never reads it.
+    fields.pop("pickup_code", None)
     fields["history"] = [_json(asdict(entry)) for entry in record.history]
     fields["notes"] = [
         {"at": e.at.isoformat(), "note": e.message, "visibility": e.visibility.value, "by": e.actor}

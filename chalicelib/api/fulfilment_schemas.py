@@ -20,6 +20,7 @@ from pydantic import (
 from chalicelib.api.bodies import ONE_LINE, PARAGRAPHS, Answer, Reason
 from chalicelib.api.schemas import (
     AppliedDiscountOut,
+    PickupLineOut,
     Request,
     ShippingLineOut,
     Sku,
@@ -54,6 +55,8 @@ class DeskQueryIn(Request):
             "partially_shipped",
             "shipped",
             "delivered",
+            "ready_for_pickup",
+            "picked_up",
             "cancelled",
             "expired",
         ]
@@ -82,6 +85,9 @@ class DeskQueryIn(Request):
 class PackingSlipQueryIn(Request):
     shipment_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = Field(
         default=None, description="only this shipment's lines"
+    )
+    amounts: Literal["true", "false"] = Field(
+        default="false", description="true: the totals, the discount code and the VAT per rate"
     )
 
 
@@ -115,6 +121,12 @@ class ReturnIn(Request):
 class NoteIn(Request):
     note: Annotated[str, Field(min_length=1, max_length=2000, pattern=PARAGRAPHS)]
     visibility: Literal["customer", "internal"] = "internal"
+
+
+class PickupIn(Request):
+    """The code the customer shows at the pickup location."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the six-digit pickup code")]
 
 
 class MerchantCancelIn(Request):
@@ -182,6 +194,10 @@ class OrderSummaryOut(_Open):
     total: int
     currency: str
     created_at: datetime
+    shipping: ShippingLineOut | None = Field(default=None, description="the method chosen")
+    pickup: PickupLineOut | None = Field(default=None, description="or the pickup location")
+    discount: AppliedDiscountOut | None = None
+    tax_rates: list[TaxRateOut] = Field(default=[], description="the VAT per rate")
 
 
 class DeskListingOut(_Open):
@@ -223,6 +239,7 @@ class OrderDetailOut(_Open):
     notes: list[NoteOut]
     shipments: list[ShipmentOut]
     shipping: ShippingLineOut | None = None
+    pickup: PickupLineOut | None = None
     discount: AppliedDiscountOut | None = None
     tax_rates: list[TaxRateOut] = []
 

@@ -12,6 +12,7 @@ from chalicelib.services.ports import OrderRecord
 
 def _order_fields(order: Order) -> dict[str, Any]:
     fields = asdict(order)
+    fields.pop("pickup_code", None)  # shown at the counter; only its email carries it
     for name in ("status", "payment_status", "fulfilment_status", "payment_method"):
         fields[name] = getattr(order, name).value
     return fields

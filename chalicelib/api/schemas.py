@@ -41,6 +41,9 @@ Locale = Literal["de", "en"]
 #: A shipping method's id, as the merchant chose it (the path of its PUT).
 METHOD_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 MethodId = Annotated[str, Field(pattern=METHOD_ID_PATTERN)]
+#: A pickup location's id, likewise.
+LOCATION_ID_PATTERN = METHOD_ID_PATTERN
+LocationId = Annotated[str, Field(pattern=LOCATION_ID_PATTERN)]
 #: A discount code as typed: letters, digits, '-' and '_', any case.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
 CodeText = Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -99,9 +102,11 @@ class PlaceOrderIn(Request):
         default=None, description="the cart's token; required with `cart_id`"
     )
     customer: CustomerIn
-    shipping_address: AddressIn
+    shipping_address: AddressIn | None = Field(
+        default=None, description="required unless the order is collected (`pickup_location`)"
+    )
     billing_address: AddressIn | None = Field(
-        default=None, description="defaults to the shipping address"
+        default=None, description="defaults to the shipping address; required without one"
     )
     payment_method: PaymentMethodName
     locale: Locale = "en"
@@ -117,6 +122,11 @@ class PlaceOrderIn(Request):
         description="required: the shop's current terms, accepted by the customer; "
         "missing 422 `terms_not_accepted`, another version 422 `terms_version_outdated`",
     )
+    pickup_location: LocationId | None = Field(
+        default=None,
+        description="click & collect: a location of GET /shipping-options, instead of "
+        "`shipping_method`; then no `shipping_address` is needed",
+    )
 
     @model_validator(mode="after")
     def _lines_or_cart(self) -> Self:
@@ -124,6 +134,8 @@ class PlaceOrderIn(Request):
             raise ValueError("send either `lines` or `cart_id`, not both")
         if (self.cart_id is None) != (self.cart_token is None):
             raise ValueError("`cart_id` and `cart_token` go together")
+        if self.shipping_address is None and self.billing_address is None:
+            raise ValueError("send `shipping_address`, or `billing_address` for a pickup")
         return self
 
 
@@ -160,6 +172,19 @@ class ShippingLineOut(Answer):
     price: int = Field(description="the method's price for this basket")
     charged: int = Field(description="what is paid: 0 with a free-shipping code")
     delivery_time: str | None = None
+
+
+class PickupLineOut(Answer):
+    """The pickup location the customer collects the order at (click & collect)."""
+
+    location_id: str
+    name: str
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: str
 
 
 class AppliedDiscountOut(Answer):
@@ -210,7 +235,7 @@ class OrderOut(Answer):
     lines: list[LineOut]
     totals: TotalsOut
     customer: CustomerIn
-    shipping_address: AddressIn
+    shipping_address: AddressIn | None = Field(description="None for a pickup order")
     billing_address: AddressIn
     created_at: datetime
     payment_due_at: datetime
@@ -218,6 +243,7 @@ class OrderOut(Answer):
     history: list[HistoryOut] = []
     shipments: list[ShipmentOut] = []  # with tracking links (fulfilment)
     shipping: ShippingLineOut | None = None
+    pickup: PickupLineOut | None = None
     discount: AppliedDiscountOut | None = None
     tax_rates: list[TaxRateOut] = []
     terms_version: str | None = Field(

@@ -42,6 +42,9 @@ storefront = Blueprint(__name__)
         errors.ShippingMethodUnknown,
         errors.ShippingNotAvailable,
         errors.ShippingMethodRequired,
+        errors.ShippingAndPickupChosen,
+        errors.ShippingAddressRequired,
+        errors.PickupLocationUnknown,
         errors.DiscountCodeUnknown,
         errors.DiscountCodeNotYetValid,
         errors.DiscountCodeExpired,
@@ -75,8 +78,9 @@ def place_order() -> Response:
 
 
 def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
-    shipping = Address(**body.shipping_address.model_dump())
+    shipping = Address(**body.shipping_address.model_dump()) if body.shipping_address else None
     billing = Address(**body.billing_address.model_dump()) if body.billing_address else shipping
+    assert billing is not None  # PlaceOrderIn asks for one of the two
     return placement.PlaceOrder(
         lines=tuple(
             RequestedLine(sku=line.sku, quantity=line.quantity) for line in body.lines or ()
@@ -89,4 +93,5 @@ def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
         shipping_method=body.shipping_method,
         discount_code=body.discount_code,
         terms_version=body.terms_accepted.version if body.terms_accepted else None,
+        pickup_location=body.pickup_location,
     )

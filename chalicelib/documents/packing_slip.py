@@ -3,7 +3,10 @@
 HTML, not PDF: every browser prints HTML to paper or PDF, and the pure-Python
 PDF libraries that do layout well (fpdf2, reportlab) bring Pillow or C
 extensions of several MB, against a Lambda package kept under 5 MB
-(docs/fulfilment.md). Prices are left off: the slip travels with the goods.
+(docs/fulfilment.md). It names how the order goes: the shipping method, or the
+pickup location for an order that is collected. Prices are left off unless the
+merchant asks for them (``amounts``): the slip travels with the goods, maybe as
+a gift; asked for, it lists the totals, the discount code and the VAT per rate.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ LABELS = {
         "item": "Artikel",
         "quantity": "Menge",
         "thanks": "Vielen Dank für Ihre Bestellung!",
+        "shipping": "Versandart",
+        "pickup": "Abholung",
+        "collected_by": "Abholung durch",
+        "opening_hours": "Öffnungszeiten",
+        "subtotal": "Zwischensumme",
+        "discount": "Gutschein",
+        "shipping_cost": "Versand",
+        "total": "Gesamt",
+        "vat": "enthaltene MwSt.",
+        "on": "auf",
     },
     "en": {
         "title": "Packing slip",
@@ -40,6 +53,16 @@ LABELS = {
         "item": "Item",
         "quantity": "Quantity",
         "thanks": "Thank you for your order!",
+        "shipping": "Shipping method",
+        "pickup": "Pickup at",
+        "collected_by": "Collected by",
+        "opening_hours": "Opening hours",
+        "subtotal": "Subtotal",
+        "discount": "Discount code",
+        "shipping_cost": "Shipping",
+        "total": "Total",
+        "vat": "incl. VAT",
+        "on": "on",
     },
 }
 
@@ -58,8 +81,15 @@ def _environment() -> Any:
     )
 
 
-def render(record: OrderRecord, settings: ShopSettings, shipment_id: str | None = None) -> str:
-    """The slip of the whole order, or of one shipment's lines."""
+def render(
+    record: OrderRecord,
+    settings: ShopSettings,
+    shipment_id: str | None = None,
+    *,
+    amounts: bool = False,
+) -> str:
+    """The slip of the whole order, or of one shipment's lines; with
+    ``amounts``, the order's totals, discount code and VAT per rate too."""
     order = record.order
     names = {line.sku: line.name for line in order.lines}
     if shipment_id is not None:
@@ -76,6 +106,12 @@ def render(record: OrderRecord, settings: ShopSettings, shipment_id: str | None 
             {"sku": line.sku, "name": line.name, "quantity": line.quantity} for line in order.lines
         ]
     locale = order.locale if order.locale in LABELS else "en"
+
+    def money(amount: int) -> str:
+        from chalicelib.notify.formatting import money as formatted
+
+        return formatted(amount, order.currency, locale)
+
     return str(
         _environment()
         .get_template("packing_slip.html")
@@ -84,6 +120,10 @@ def render(record: OrderRecord, settings: ShopSettings, shipment_id: str | None 
             shipment=shipment,
             rows=rows,
             address=order.shipping_address,
+            # A pickup order has no shipping address: the customer collects it.
+            collector=order.billing_address,
+            amounts=amounts,
+            money=money,
             shop={"name": settings.display_name, "address": settings.postal_address},
             t=LABELS[locale],
             locale=locale,

@@ -228,7 +228,7 @@ def priced_snapshot(cart: Cart, products: Mapping[str, Product]) -> events.CartS
     lines = [
         events.CartLine(
             sku=line.sku,
-            name=products[line.sku].name,
+            name=products[line.sku].name_in(cart.locale),
             quantity=line.quantity,
             unit_price=products[line.sku].price,
             line_total=products[line.sku].price * line.quantity,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 
@@ -16,6 +17,10 @@ class Product:
     ``reserved`` is held by unshipped orders; ``shipped``, ``restocked`` and
     ``adjusted`` are running totals so stock conservation can be checked:
     available + reserved + shipped - restocked == adjusted.
+
+    ``name`` is the product's name where no locale is asked for (German when
+    the merchant gave one); ``names`` its name per locale ("de", "en"), empty
+    when one name stands for both (products saved before names per locale).
     """
 
     sku: str
@@ -29,6 +34,14 @@ class Product:
     shipped: int = 0
     restocked: int = 0
     adjusted: int = 0
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_in(self, locale: str) -> str:
+        """The name in ``locale``; else the other locale's; else ``name``."""
+        for candidate in (locale, "de", "en"):
+            if candidate in self.names:
+                return self.names[candidate]
+        return self.name
 
     def is_conserved(self) -> bool:
         return (

@@ -176,6 +176,13 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
         "the shop's own data",
     ),
     RecordKind(
+        "pickup_location",
+        False,
+        OnErasure.NOT_PERSONAL,
+        "the shop's settings",
+        "the shop's own data",
+    ),
+    RecordKind(
         "discount_code", False, OnErasure.NOT_PERSONAL, "the shop's settings", "the shop's own data"
     ),
     RecordKind(
@@ -208,6 +215,7 @@ WITHHELD_ATTRIBUTES = frozenset(
         "token_hash",
         "recovery_token_hash",
         "token_salt",
+        "pickup_code",  # collects the goods: an export by email must not carry it
         "claim",
         "recovery_token",
         "opt_out_token",

@@ -243,6 +243,20 @@ class PickupLocationUnknown(DomainError):
     code = "pickup_location_unknown"
 
 
+class ShippingAndPickupChosen(DomainError):
+    """The checkout named a shipping method and a pickup location: an order is
+    either sent or collected."""
+
+    code = "shipping_method_and_pickup_location"
+
+
+class ShippingAddressRequired(DomainError):
+    """An order that is sent (not collected at a pickup location) needs a
+    shipping address."""
+
+    code = "shipping_address_required"
+
+
 class DiscountCodeRefused(DomainError):
     """A discount code that cannot be used for this order; the subclasses say why."""
 
@@ -284,6 +298,27 @@ class DiscountCodeNotApplicable(DiscountCodeRefused):
 
 class DiscountMinimumNotReached(DiscountCodeRefused):
     code = "discount_code_minimum_not_reached"
+
+
+# --- click & collect (domain/pickup.py) ----------------------------------------------
+
+
+class PickupCodeWrong(DomainError):
+    """The code shown at the counter is not the order's pickup code."""
+
+    code = "pickup_code_wrong"
+
+
+class NotAPickupOrder(DomainError):
+    """A pickup step (ready for pickup, picked up) for an order that is sent."""
+
+    code = "not_a_pickup_order"
+
+
+class PickupOrderNotShipped(DomainError):
+    """A shipment for an order the customer collects at a pickup location."""
+
+    code = "pickup_order_not_shipped"
 
 
 # --- withdrawals (domain/withdrawal.py) ----------------------------------------------

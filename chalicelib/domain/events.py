@@ -95,6 +95,19 @@ class ShippingSnapshot(_Model):
     delivery_time: str | None = None
 
 
+class PickupSnapshot(_Model):
+    """Click & collect: where the customer collects the order (never its code)."""
+
+    location_id: str
+    name: str = Field(description="in the order's locale")
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: str = Field(description="in the order's locale")
+
+
 class DiscountSnapshot(_Model):
     code: str
     kind: str = Field(description="percentage, fixed_amount or free_shipping")
@@ -136,6 +149,9 @@ class OrderSnapshot(_Model):
     version: int
     payment_due_at: datetime | None = None
     shipping: ShippingSnapshot | None = None
+    pickup: PickupSnapshot | None = Field(
+        default=None, description="click & collect: the location instead of `shipping`"
+    )
     discount: DiscountSnapshot | None = None
     tax_rates: list[TaxRateSnapshot] = Field(
         default_factory=list, description="the VAT per rate; shipping follows the goods"
@@ -274,6 +290,23 @@ class OrderDeliveredData(EventData):
 
     shipment_id: str | None = None
     delivered_at: datetime | None = None
+
+
+class OrderReadyForPickupData(EventData):
+    """The pickup code itself is never published: the email reads it from the
+    order (notify/service.py)."""
+
+    event: ClassVar[str] = "OrderReadyForPickup"
+
+    location_id: str
+
+
+class OrderPickedUpData(EventData):
+    event: ClassVar[str] = "OrderPickedUp"
+
+    location_id: str
+    picked_up_at: datetime
+    lines: list[ShippedLine] = Field(default_factory=list, description="what was handed over")
 
 
 class NoteAddedData(EventData):
@@ -468,6 +501,8 @@ EVENT_DATA: dict[str, type[EventData]] = {
         PaymentReminderDueData,
         OrderShippedData,
         OrderDeliveredData,
+        OrderReadyForPickupData,
+        OrderPickedUpData,
         NoteAddedData,
         CartAbandonedData,
         ShipmentUpdatedData,
@@ -561,6 +596,8 @@ _ORDER_EVENTS: dict[type[EventData], str] = {
     PaymentReminderDueData: "An unpaid order is about to expire.",
     OrderShippedData: "A shipment left the warehouse.",
     OrderDeliveredData: "The carrier reported the order delivered.",
+    OrderReadyForPickupData: "A paid pickup order is ready at its pickup location.",
+    OrderPickedUpData: "The customer collected the order with its pickup code.",
     NoteAddedData: "The merchant added a note (customer-visible or internal).",
     ShipmentUpdatedData: "A carrier reported progress of one shipment (internal).",
     ReturnRecordedData: "The merchant took back shipped lines, restocked or written off.",

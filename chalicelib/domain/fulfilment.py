@@ -15,6 +15,7 @@ from datetime import datetime
 from chalicelib.domain.errors import (
     IllegalTransition,
     InvalidRequest,
+    PickupOrderNotShipped,
     ReturnExceedsShipped,
     ShipmentExceedsOrder,
 )
@@ -27,6 +28,7 @@ from chalicelib.domain.events import (
     ShipmentUpdatedData,
     ShippedLine,
 )
+from chalicelib.domain.money import unit_share
 from chalicelib.domain.order import (
     FulfilmentStatus,
     HistoryEntry,
@@ -39,7 +41,14 @@ from chalicelib.domain.order import (
 from chalicelib.domain.shipment import Claim, Shipment, ShipmentLine, TrackingEvent
 
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED})
-RETURNABLE = frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+RETURNABLE = frozenset(
+    {
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+        OrderStatus.PICKED_UP,  # click & collect: handed over at the counter
+    }
+)
 
 
 def _merge(lines: Sequence[ShipmentLine]) -> dict[str, int]:
@@ -66,7 +75,13 @@ def ship(
     actor: str,
     at: datetime,
 ) -> OrderChange:
-    """Ship ``lines`` of a paid order: the reserved stock becomes shipped."""
+    """Ship ``lines`` of a paid order: the reserved stock becomes shipped.
+    A pickup order is handed over instead (domain/pickup.py)."""
+    if order.pickup is not None:
+        raise PickupOrderNotShipped(
+            "this order is collected at its pickup location, not shipped",
+            location=order.pickup.location_id,
+        )
     if order.status not in SHIPPABLE:
         raise IllegalTransition(
             f"only paid orders ship; this one is {order.status}", status=order.status.value
@@ -249,7 +264,13 @@ def record_return(
     if excess:
         raise ReturnExceedsShipped("more than was shipped and not yet returned", lines=excess)
     returned = {line.sku: line.quantity for line in lines}
-    credit = sum(by_sku[sku].unit_price * q for sku, q in returned.items())
+    # What the customer paid for these units (after the code's discount),
+    # cut from the line's running total so a line returned in several steps
+    # credits exactly what was paid for it.
+    credit = sum(
+        unit_share(by_sku[sku].paid, by_sku[sku].quantity, by_sku[sku].returned_quantity, q)
+        for sku, q in returned.items()
+    )
     if surcharge > credit:
         raise InvalidRequest("the surcharge exceeds the value of the returned goods", credit=credit)
     new_lines = tuple(

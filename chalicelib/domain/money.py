@@ -26,3 +26,16 @@ def included_tax(gross: int, rate_percent: Decimal) -> int:
     shops show them), rounded half-to-even to the minor unit."""
     tax = Decimal(gross) * rate_percent / (Decimal(100) + rate_percent)
     return int(tax.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def unit_share(total: int, quantity: int, before: int, units: int) -> int:
+    """The share of ``total`` (what was paid for ``quantity`` units of one
+    line) that ``units`` more units carry, when ``before`` were taken already.
+
+    Cut from the running total (rounded down): the shares of one line's units
+    add up to exactly ``total`` however they are split into steps, never more,
+    and a step taking the last unit gets the rest of the line.
+    """
+    if quantity < 1 or before < 0 or units < 0 or before + units > quantity:
+        raise ValueError("units must lie within the line's quantity")
+    return total * (before + units) // quantity - total * before // quantity

@@ -29,6 +29,7 @@ from chalicelib.domain.pricing import (
     BasketLine,
     Delivery,
     DiscountCode,
+    Pickup,
     Pricing,
     normalise_email,
     price_basket,
@@ -54,6 +55,8 @@ class OrderStatus(StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    READY_FOR_PICKUP = "ready_for_pickup"  # click & collect
+    PICKED_UP = "picked_up"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
@@ -70,6 +73,8 @@ class FulfilmentStatus(StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKED_UP = "picked_up"
 
 
 class PaymentMethod(StrEnum):
@@ -88,10 +93,14 @@ _S = OrderStatus
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PENDING_PAYMENT: frozenset({_S.PAID, _S.EXPIRED, _S.CANCELLED, _S.ON_HOLD}),
     _S.ON_HOLD: frozenset({_S.PAID, _S.CANCELLED}),
-    _S.PAID: frozenset({_S.CANCELLED, _S.PARTIALLY_SHIPPED, _S.SHIPPED}),
+    _S.PAID: frozenset({_S.CANCELLED, _S.PARTIALLY_SHIPPED, _S.SHIPPED, _S.READY_FOR_PICKUP}),
     _S.PARTIALLY_SHIPPED: frozenset({_S.PARTIALLY_SHIPPED, _S.SHIPPED}),
     _S.SHIPPED: frozenset({_S.DELIVERED}),
     _S.DELIVERED: frozenset(),
+    # Click & collect: a paid pickup order waits at its location, then is
+    # handed over (or cancelled while it was never collected).
+    _S.READY_FOR_PICKUP: frozenset({_S.PICKED_UP, _S.CANCELLED}),
+    _S.PICKED_UP: frozenset(),
     _S.CANCELLED: frozenset(),
     _S.EXPIRED: frozenset(),
 }
@@ -136,11 +145,21 @@ class OrderLine:
     discount: int = 0  # this line's share of the discount code's amount
     # Withdrawn before they were shipped: never shipped, their stock released.
     withdrawn_unshipped: int = 0
+    #: The product's names per locale at placement (``name`` is the one in
+    #: the order's locale); empty for orders placed before names per locale.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def unshipped_quantity(self) -> int:
         """Still to ship (and reserved for it)."""
         return self.quantity - self.shipped_quantity - self.withdrawn_unshipped
+
+    @property
+    def paid(self) -> int:
+        """What the customer paid for the whole line: its total after its
+        share of the discount. Returns and withdrawals credit from this,
+        never from the list price."""
+        return self.line_total - self.discount
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,21 @@ class ShippingLine:
     price: int  # the method's price for this basket (0 from its threshold)
     charged: int  # what the customer pays: 0 with a free-shipping code
     delivery_time: str | None = None
+
+
+@dataclass(frozen=True)
+class PickupLine:
+    """The pickup location chosen at checkout (click & collect), as it was
+    then, in the order's locale: what the customer's emails show."""
+
+    location_id: str
+    name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str
+    opening_hours: str
+    line2: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +308,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     totals: Totals
     customer: Customer
-    shipping_address: Address
+    shipping_address: Address | None  # None: collected at a pickup location
     billing_address: Address
     created_at: datetime
     updated_at: datetime
@@ -302,6 +336,14 @@ class Order:
     shipping: ShippingLine | None = None
     discount: AppliedDiscount | None = None
     tax_rates: tuple[TaxRateLine, ...] = ()
+    #: Click & collect: the location instead of a shipping method (then
+    #: ``shipping`` and ``shipping_address`` are None).
+    pickup: PickupLine | None = None
+    #: Set when the order is ready for pickup: the customer shows it at the
+    #: counter. Kept on the order item only: never in an event, a log or an answer.
+    pickup_code: str | None = None
+    #: When the customer collected it: the withdrawal period starts here.
+    picked_up_at: datetime | None = None
     #: A data subject asked for erasure or restriction (docs/gdpr.md): the
     #: order is kept for tax and commercial law only, never used for marketing.
     processing_restricted_at: datetime | None = None
@@ -437,11 +479,13 @@ class DiscountUse:
 @dataclass(frozen=True)
 class ShippingCheck:
     """What the placement transaction re-checks of the shipping terms: the
-    method priced is still at ``version``; or, with no method chosen
-    (``method_id`` None), that the shop still offers no shipping method."""
+    method priced (or the pickup location, ``location_id``) is still at
+    ``version``; or, with neither chosen, that the shop still offers no
+    shipping method."""
 
     method_id: str | None = None
     version: int | None = None
+    location_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -504,7 +548,7 @@ def check_quantities(lines: Sequence[SkuAndQuantity]) -> None:
 def price_lines(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
 ) -> tuple[tuple[OrderLine, ...], Totals]:
     """Price the requested lines from the catalog (never from the request)."""
@@ -566,14 +610,16 @@ def basket(requested: Sequence[RequestedLine], products: Mapping[str, Product]) 
 def price_order(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
+    locale: str = "de",
 ) -> tuple[tuple[OrderLine, ...], Totals, Pricing]:
     """The order's lines and totals, priced by domain/pricing.py: the
-    discount allocated to the lines, the shipping and the VAT per rate."""
+    discount allocated to the lines, the shipping and the VAT per rate; each
+    line named in ``locale`` (the order's)."""
     currency = check_request(requested, products)
     priced_in = {
-        "shipping method": shipping.method.currency if shipping is not None else currency,
+        "shipping method": shipping.method.currency if isinstance(shipping, Delivery) else currency,
         "discount code": discount.currency if discount is not None else currency,
     }
     for what, other in priced_in.items():
@@ -586,7 +632,8 @@ def price_order(
     lines = tuple(
         OrderLine(
             sku=line.sku,
-            name=products[line.sku].name,
+            name=products[line.sku].name_in(locale),
+            names=dict(products[line.sku].names),
             quantity=line.quantity,
             unit_price=line.unit_price,
             tax_rate=str(line.tax_rate),
@@ -616,14 +663,14 @@ def place(
     requested: Sequence[RequestedLine],
     products: Mapping[str, Product],
     customer: Customer,
-    shipping_address: Address,
+    shipping_address: Address | None,
     billing_address: Address,
     payment_method: PaymentMethod,
     locale: str,
     now: datetime,
     payment_window: timedelta,
     converts_cart: CartConversion | None = None,
-    shipping: Delivery | None = None,
+    shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
     terms_version: str | None = None,
 ) -> Placement:
@@ -631,12 +678,26 @@ def place(
     the shipping terms its transaction re-checks and the code use it claims.
 
     ``shipping`` None: the shop offers no shipping method (the transaction
-    checks that), and the order ships free as before. ``discount`` must have
-    passed ``pricing.check_code``; ``terms_version`` ``check_terms``, and the
+    checks that), and the order ships free as before. A ``Pickup`` costs
+    nothing and keeps no shipping address. ``discount`` must have passed
+    ``pricing.check_code``; ``terms_version`` ``check_terms``, and the
     order records it as accepted ``now``."""
-    lines, totals, pricing = price_order(requested, products, shipping, discount)
-    shipping_line = None
-    if shipping is not None:
+    lines, totals, pricing = price_order(requested, products, shipping, discount, locale)
+    shipping_line = pickup_line = None
+    if isinstance(shipping, Pickup):
+        location = shipping.location
+        pickup_line = PickupLine(
+            location_id=location.id,
+            name=location.name(locale),
+            line1=location.line1,
+            line2=location.line2,
+            postal_code=location.postal_code,
+            city=location.city,
+            country=location.country,
+            opening_hours=location.hours(locale),
+        )
+        shipping_address = None
+    elif shipping is not None:
         method = shipping.method
         shipping_line = ShippingLine(
             method_id=method.id,
@@ -679,6 +740,7 @@ def place(
         shipping_address=shipping_address,
         billing_address=billing_address,
         created_at=now,
+        pickup=pickup_line,
         updated_at=now,
         payment_due_at=now + payment_window,
         token_hash=token_hash,
@@ -716,11 +778,12 @@ def place(
         )
         for line in lines
     )
-    check = (
-        ShippingCheck(method_id=shipping.method.id, version=shipping.method.version)
-        if shipping is not None
-        else ShippingCheck()
-    )
+    if isinstance(shipping, Pickup):
+        check = ShippingCheck(location_id=shipping.location.id, version=shipping.location.version)
+    elif shipping is not None:
+        check = ShippingCheck(method_id=shipping.method.id, version=shipping.method.version)
+    else:
+        check = ShippingCheck()
     return Placement(
         order=order,
         history=entry,

@@ -72,6 +72,8 @@ WITHDRAWABLE = frozenset(
         OrderStatus.PARTIALLY_SHIPPED,
         OrderStatus.SHIPPED,
         OrderStatus.DELIVERED,
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.PICKED_UP,
     }
 )
 
@@ -124,7 +126,7 @@ def paid_lines(order: Order) -> list[PaidLine]:
         PaidLine(
             sku=line.sku,
             quantity=line.quantity,
-            paid=line.line_total,
+            paid=line.paid,
             shipped=line.shipped_quantity,
             withdrawn=withdrawn.get(line.sku, 0),
         )
@@ -138,9 +140,19 @@ def period(
     timezone: ZoneInfo,
     holidays: Collection[date] = frozenset(),
 ) -> WithdrawalPeriod | None:
-    """The period, from the delivery of the last shipment; None while goods
-    still have to reach the customer. Units withdrawn before they were
-    shipped are not waited for."""
+    """The period, from the delivery of the last shipment (a pickup order:
+    from its hand-over); None while goods still have to reach the customer.
+    Units withdrawn before they were shipped are not waited for."""
+    if order.pickup is not None:
+        # Click & collect: the goods reach the customer at the counter, so
+        # the period runs from the hand-over as from a carrier's delivery.
+        handed_over = order.picked_up_at
+        return withdrawal_period(
+            [handed_over] if handed_over is not None else [],
+            timezone,
+            everything_shipped=handed_over is not None,
+            holidays=holidays,
+        )
     withdrawn = withdrawn_quantities(order)
     everything_shipped = all(
         line.shipped_quantity >= line.quantity - withdrawn.get(line.sku, 0) for line in order.lines

@@ -57,6 +57,8 @@ _PAST_PAYMENT = frozenset(
         OrderStatus.PARTIALLY_SHIPPED,
         OrderStatus.SHIPPED,
         OrderStatus.DELIVERED,
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.PICKED_UP,
     }
 )
 _CLOSED_UNPAID = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED})

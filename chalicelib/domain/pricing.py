@@ -136,17 +136,30 @@ class ShippingMethod:
 @dataclass(frozen=True)
 class PickupLocation:
     """Click & collect: the customer fetches the order here. It costs nothing
-    and needs no shipping address."""
+    and needs no shipping address. Names and opening hours are per locale
+    ("de" and/or "en"), like a shipping method's name."""
 
     id: str
-    name: str
+    names: Mapping[str, str]
     line1: str
     postal_code: str
     city: str
     country: str  # ISO 3166-1 alpha-2
-    opening_hours: str
+    opening_hours: Mapping[str, str]
     line2: str | None = None
     active: bool = True
+    version: int = 0  # bumped by every change of the merchant's
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            raise ValueError("a pickup location needs a name")
+        object.__setattr__(self, "country", _country(self.country))
+
+    def name(self, locale: str) -> str:
+        return _in_locale(self.names, locale)
+
+    def hours(self, locale: str) -> str:
+        return _in_locale(self.opening_hours, locale)
 
 
 @dataclass(frozen=True)

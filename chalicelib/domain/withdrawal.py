@@ -40,6 +40,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import WithdrawalLinesInvalid, WithdrawalPeriodEnded
+from chalicelib.domain.money import unit_share
 
 #: The withdrawal period (section 355 (2) BGB) and the refund's (section 357 (1) BGB).
 WITHDRAWAL_DAYS = 14
@@ -206,9 +207,7 @@ def line_refund(line: PaidLine, quantity: int) -> int:
     withdrawals never add up to more than was paid, and withdrawing every
     unit returns exactly what was paid, whatever the order of the steps.
     """
-    before = line.paid * line.withdrawn // line.quantity
-    after = line.paid * (line.withdrawn + quantity) // line.quantity
-    return after - before
+    return unit_share(line.paid, line.quantity, line.withdrawn, quantity)
 
 
 # --- the refund -------------------------------------------------------------------------

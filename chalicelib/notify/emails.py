@@ -4,7 +4,9 @@ Exactly one email per (order or cart, kind, event): the kind names the
 email, the event's ``event_id`` the trigger, and chalicelib/store/email_receipts.py
 guards the pair. Everything an email shows comes from the event's detail
 (chalicelib/domain/events.py) and the shop's settings, never from a read of
-the table: the email tells what was true when the event happened.
+the table: the email tells what was true when the event happened. The one
+exception is a secret no event may carry: the pickup code, which the caller
+reads from the order and hands in as ``secrets`` (notify/service.py).
 """
 
 from __future__ import annotations
@@ -79,6 +81,15 @@ KINDS: dict[str, Kind] = {
             {
                 "de": "Ihre Bestellung {{ order.number }} wurde zugestellt",
                 "en": "Your order {{ order.number }} has been delivered",
+            },
+        ),
+        # Click & collect: where, when and the code (docs/fulfilment.md).
+        Kind(
+            "ready_for_pickup",
+            "customer",
+            {
+                "de": "Ihre Bestellung {{ order.number }} liegt zur Abholung bereit",
+                "en": "Your order {{ order.number }} is ready for pickup",
             },
         ),
         Kind(
@@ -159,6 +170,7 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "OrderPaid": ("payment_received",),
     "OrderShipped": ("order_shipped",),
     "OrderDelivered": ("order_delivered",),
+    "OrderReadyForPickup": ("ready_for_pickup",),
     "OrderCancelled": ("order_cancelled",),
     "OrderExpired": ("order_cancelled",),
     "OrderRefunded": ("refund_issued",),
@@ -262,7 +274,13 @@ class BankTransferDetails:
     girocode_cid: str | None  # the inline image, when the details make one
 
 
-def emails_for(detail_type: str, detail: BaseModel, shop: Shop) -> list[Email]:
+#: detail-type -> the secret its email shows, which the event must not carry.
+SECRETS_BY_EVENT: dict[str, str] = {"OrderReadyForPickup": "pickup_code"}
+
+
+def emails_for(
+    detail_type: str, detail: BaseModel, shop: Shop, secrets: dict[str, str] | None = None
+) -> list[Email]:
     """Every email the event sends, rendered. Internal events send none to
     the customer."""
     out = []
@@ -270,11 +288,17 @@ def emails_for(detail_type: str, detail: BaseModel, shop: Shop) -> list[Email]:
         kind = KINDS[name]
         if kind.recipient == "customer" and getattr(detail, "visibility", "") == "internal":
             continue
-        out.append(build(kind, detail_type, detail, shop))
+        out.append(build(kind, detail_type, detail, shop, secrets))
     return out
 
 
-def build(kind: Kind, detail_type: str, detail: BaseModel, shop: Shop) -> Email:
+def build(
+    kind: Kind,
+    detail_type: str,
+    detail: BaseModel,
+    shop: Shop,
+    secrets: dict[str, str] | None = None,
+) -> Email:
     order = getattr(detail, "order", None)
     cart = getattr(detail, "cart", None)
     subject_id = order.id if order is not None else cart.id  # type: ignore[union-attr]
@@ -293,6 +317,7 @@ def build(kind: Kind, detail_type: str, detail: BaseModel, shop: Shop) -> Email:
         "detail_type": detail_type,
         "occurred_at": detail.occurred_at,  # type: ignore[attr-defined]
         "unsubscribe_url": None,
+        **(secrets or {}),
     }
     headers: dict[str, str] = {}
     if kind.marketing:

@@ -16,6 +16,7 @@ from chalicelib.services.ports import (
     Email,
     EmailReceipts,
     Mailer,
+    PickupCodes,
     ReceiptKey,
     SendFailed,
     SuppressionList,
@@ -35,6 +36,9 @@ class Notifier:
     #: Checked before every marketing email: an address that opted out or
     #: asked for erasure or restriction after the event was written gets none.
     suppressions: SuppressionList | None = None
+    #: Where the ready-for-pickup email finds the order's pickup code, which
+    #: no event carries.
+    pickup_codes: PickupCodes | None = None
 
 
 def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifier) -> list[str]:
@@ -48,11 +52,26 @@ def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifi
     parsed = catalogue.parse(detail_type, detail)
     if parsed is None:
         return []
+    secrets = _secrets(detail_type, parsed, notifier)
     sent = []
-    for email in catalogue.emails_for(detail_type, parsed, notifier.shop):
+    for email in catalogue.emails_for(detail_type, parsed, notifier.shop, secrets):
         if deliver(email, notifier):
             sent.append(email.kind)
     return sent
+
+
+def _secrets(detail_type: str, detail: Any, notifier: Notifier) -> dict[str, str]:
+    """What the email shows that its event must not carry (the pickup code),
+    read from the order. Missing: raise, so the message is retried."""
+    name = catalogue.SECRETS_BY_EVENT.get(detail_type)
+    if name is None:
+        return {}
+    if notifier.pickup_codes is None:
+        raise RuntimeError("this notifier cannot read pickup codes")
+    code = notifier.pickup_codes.pickup_code(detail.order.id)
+    if code is None:
+        raise RuntimeError("the order has no pickup code")
+    return {name: code}
 
 
 def deliver(email: Email, notifier: Notifier) -> bool:

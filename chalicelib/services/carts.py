@@ -172,7 +172,7 @@ def _view(cart: Cart, ctx: Context) -> CartView:
             LineAvailability(
                 sku=line.sku,
                 quantity=line.quantity,
-                name=product.name,
+                name=product.name_in(cart.locale),
                 unit_price=product.price,
                 currency=product.currency,
                 line_total=product.price * line.quantity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from chalicelib.domain.catalog import Product
@@ -13,12 +14,26 @@ def show_product(sku: str, ctx: Context) -> Product:
 
 
 def save_product(
-    sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal, ctx: Context
+    sku: str,
+    *,
+    name: str | Mapping[str, str],
+    price: int,
+    currency: str,
+    tax_rate: Decimal,
+    ctx: Context,
 ) -> Product:
-    """Create or update a product. Orders already placed keep the price they
-    were placed at; checkouts racing this change are re-priced."""
+    """Create or update a product. Orders already placed keep the price (and
+    the names) they were placed at; checkouts racing this change are
+    re-priced. ``name`` is one name for every locale, or one per locale
+    ({"de": ..., "en": ...}; the German one is the default name)."""
+    if isinstance(name, str):
+        names: dict[str, str] = {}
+        default = name
+    else:
+        names = dict(name)
+        default = names.get("de") or names["en"]
     return ctx.catalog.put_product(
-        sku, name=name, price=price, currency=currency, tax_rate=tax_rate
+        sku, name=default, names=names, price=price, currency=currency, tax_rate=tax_rate
     )
 
 

@@ -1,5 +1,5 @@
-"""The merchant's shipping methods and discount codes, and the storefront's
-shipping options for a basket (docs/checkout.md)."""
+"""The merchant's shipping methods, pickup locations and discount codes, and
+the storefront's shipping options for a basket (docs/checkout.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from chalicelib.domain import order as orders
 from chalicelib.domain import pricing
 from chalicelib.domain.order import RequestedLine
-from chalicelib.domain.pricing import DiscountCode, ShippingMethod, ShippingOption
+from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod, ShippingOption
 from chalicelib.services.context import Context
 from chalicelib.services.ports import ShippingAndCodes
 
@@ -37,6 +37,20 @@ def deactivate_shipping_method(method_id: str, ctx: Context) -> ShippingMethod:
     return terms_of(ctx).deactivate_shipping_method(method_id)
 
 
+def save_pickup_location(location: PickupLocation, ctx: Context) -> PickupLocation:
+    """Create or replace a pickup location. Orders placed keep the location
+    as it was; a checkout racing the change is priced again."""
+    return terms_of(ctx).put_pickup_location(location)
+
+
+def list_pickup_locations(ctx: Context) -> list[PickupLocation]:
+    return terms_of(ctx).pickup_locations()
+
+
+def deactivate_pickup_location(location_id: str, ctx: Context) -> PickupLocation:
+    return terms_of(ctx).deactivate_pickup_location(location_id)
+
+
 def save_discount_code(code: DiscountCode, ctx: Context) -> DiscountCode:
     """Create or replace a code's terms; the uses counted so far stay."""
     return terms_of(ctx).put_discount_code(code)
@@ -58,6 +72,8 @@ class ShippingOptions:
     currency: str
     goods: int  # the basket's goods value the prices were computed for
     options: tuple[ShippingOption, ...]
+    #: Click & collect: the active pickup locations (free), by id.
+    pickup_locations: tuple[PickupLocation, ...] = ()
 
 
 def shipping_options_for_cart(
@@ -71,7 +87,8 @@ def shipping_options_for_cart(
 
 def shipping_options(lines: Sequence[RequestedLine], country: str, ctx: Context) -> ShippingOptions:
     """Every active method that delivers to ``country``, priced for these
-    lines (the goods before any discount code), cheapest first."""
+    lines (the goods before any discount code), cheapest first; and every
+    active pickup location, which costs nothing wherever the customer lives."""
     products = ctx.catalog.get_many([line.sku for line in lines])
     currency = orders.check_request(lines, products)
     goods = sum(line.gross for line in orders.basket(lines, products))
@@ -81,4 +98,5 @@ def shipping_options(lines: Sequence[RequestedLine], country: str, ctx: Context)
         currency=currency,
         goods=goods,
         options=tuple(pricing.shipping_options(methods, country, goods)),
+        pickup_locations=tuple(loc for loc in list_pickup_locations(ctx) if loc.active),
     )

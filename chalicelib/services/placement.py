@@ -15,6 +15,9 @@ from chalicelib.domain.errors import (
     ConcurrentUpdate,
     DiscountCodeUnknown,
     IdempotencyKeyReused,
+    PickupLocationUnknown,
+    ShippingAddressRequired,
+    ShippingAndPickupChosen,
     ShippingMethodUnknown,
     TemporarilyUnavailable,
 )
@@ -43,7 +46,7 @@ from chalicelib.services.ports import (
 class PlaceOrder:
     lines: tuple[RequestedLine, ...]
     customer: Customer
-    shipping_address: Address
+    shipping_address: Address | None  # None only for a pickup
     billing_address: Address
     payment_method: PaymentMethod
     locale: str
@@ -52,12 +55,13 @@ class PlaceOrder:
     discount_code: str | None = None  # as typed: case and spaces do not matter
     #: The terms version the customer accepted; None is refused (docs/legal.md).
     terms_version: str | None = None
+    pickup_location: str | None = None  # a pickup location's id, instead of a method
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
         content = asdict(self)
-        # Fingerprints from before shipping methods, codes and terms stay valid.
-        for name in ("shipping_method", "discount_code", "terms_version"):
+        # Fingerprints from before shipping methods, codes, terms and pickup stay valid.
+        for name in ("shipping_method", "discount_code", "terms_version", "pickup_location"):
             if content[name] is None:
                 del content[name]
         if content.get("discount_code") is not None:
@@ -103,6 +107,7 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
     (TermsNotAccepted, TermsVersionOutdated): checked before anything is read.
     """
     terms_version = check_terms(command, ctx)
+    check_delivery_choice(command)
     key_hash = ids.sha256_hex(idempotency_key)
     fingerprint = command.fingerprint()
     skus = [line.sku for line in command.lines]
@@ -115,7 +120,11 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
         order_id, salt = ids.new_order_id(), ids.new_salt()
         token = ids.order_token(idempotency_key, order_id, salt)
         terms = ctx.catalog.checkout_terms(
-            skus, shipping_method=command.shipping_method, discount_code=code, fresh=fresh
+            skus,
+            shipping_method=command.shipping_method,
+            discount_code=code,
+            pickup_location=command.pickup_location,
+            fresh=fresh,
         )
         delivery, discount = _checked_terms(command, terms, now)
         placement = orders.place(
@@ -180,18 +189,42 @@ def check_terms(command: PlaceOrder, ctx: Context) -> str:
     return orders.check_terms(command.terms_version, ctx.settings.terms_version)
 
 
+def check_delivery_choice(command: PlaceOrder) -> None:
+    """Sent or collected, not both; what is sent needs an address. Checked
+    before anything is read."""
+    if command.shipping_method is not None and command.pickup_location is not None:
+        raise ShippingAndPickupChosen(
+            "choose a shipping method or a pickup location, not both",
+            shipping_method=command.shipping_method,
+            pickup_location=command.pickup_location,
+        )
+    if command.pickup_location is None and command.shipping_address is None:
+        raise ShippingAddressRequired(
+            "an order that is sent needs a shipping address; or choose a pickup location"
+        )
+
+
 def _checked_terms(
     command: PlaceOrder, terms: CheckoutTerms, now: datetime
-) -> tuple[pricing.Delivery | None, pricing.DiscountCode | None]:
-    """The chosen shipping method and the discount code, refused with their
-    own errors. Whether a code has uses left (in total, for this customer)
-    is decided by the placement transaction, not by what was read here."""
-    delivery = None
-    if command.shipping_method is not None:
+) -> tuple[pricing.Delivery | pricing.Pickup | None, pricing.DiscountCode | None]:
+    """The chosen shipping method or pickup location and the discount code,
+    refused with their own errors. Whether a code has uses left (in total,
+    for this customer) is decided by the placement transaction, not by what
+    was read here."""
+    delivery: pricing.Delivery | pricing.Pickup | None = None
+    if command.pickup_location is not None:
+        location = terms.pickup_location
+        if location is None or not location.active:
+            raise PickupLocationUnknown(
+                "this pickup location is not offered", location=command.pickup_location
+            )
+        delivery = pricing.Pickup(location)
+    elif command.shipping_method is not None:
         if terms.shipping_method is None:
             raise ShippingMethodUnknown(
                 "this shipping method is not offered", method=command.shipping_method
             )
+        assert command.shipping_address is not None  # check_delivery_choice
         delivery = pricing.Delivery(terms.shipping_method, command.shipping_address.country)
     if command.discount_code is None:
         return delivery, None

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.data_requests import DataRequest, StoredItem
     from chalicelib.domain.invoice import Credited, CreditNote, Invoice
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
-    from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+    from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
     from chalicelib.domain.provider_events import PaymentEvent
     from chalicelib.domain.shipment import Shipment
 
@@ -67,12 +67,13 @@ class OrderRecord:
 @dataclass(frozen=True)
 class CheckoutTerms:
     """What a checkout is priced from, read in one round trip: the products,
-    the chosen shipping method and the discount code (None: not asked for,
-    or not found)."""
+    the chosen shipping method or pickup location and the discount code
+    (None: not asked for, or not found)."""
 
     products: dict[str, Product]
     shipping_method: ShippingMethod | None = None
     discount_code: DiscountCode | None = None
+    pickup_location: PickupLocation | None = None
 
 
 class CatalogStore(Protocol):
@@ -82,12 +83,13 @@ class CatalogStore(Protocol):
         *,
         shipping_method: str | None = None,
         discount_code: str | None = None,
+        pickup_location: str | None = None,
         fresh: bool = False,
     ) -> CheckoutTerms:
-        """The products among ``skus``, the shipping method and the
-        (normalised) discount code, in one read of what is not cached; from
-        the cache unless ``fresh``. The placement transaction re-checks the
-        versions of all three."""
+        """The products among ``skus``, the shipping method or pickup
+        location and the (normalised) discount code, in one read of what is
+        not cached; from the cache unless ``fresh``. The placement
+        transaction re-checks the versions of all of them."""
         ...
 
     def get(self, sku: str) -> Product:
@@ -104,9 +106,17 @@ class CatalogStore(Protocol):
         ...
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
-        """Create or update catalog data; bumps the catalog version."""
+        """Create or update catalog data (``names`` per locale; none: ``name``
+        stands for every locale); bumps the catalog version."""
         ...
 
     def set_available(self, sku: str, available: int) -> Product:
@@ -115,7 +125,7 @@ class CatalogStore(Protocol):
 
 
 class ShippingAndCodes(Protocol):
-    """The merchant's shipping methods and discount codes."""
+    """The merchant's shipping methods, pickup locations and discount codes."""
 
     def put_shipping_method(self, method: ShippingMethod) -> ShippingMethod:
         """Create or replace a method (its version goes up)."""
@@ -139,6 +149,27 @@ class ShippingAndCodes(Protocol):
 
     def deactivate_discount_code(self, code: str) -> DiscountCode:
         """Switch a code off; DiscountCodeUnknown if there is none."""
+        ...
+
+    def put_pickup_location(self, location: PickupLocation) -> PickupLocation:
+        """Create or replace a pickup location (its version goes up)."""
+        ...
+
+    def pickup_locations(self) -> list[PickupLocation]:
+        """Every pickup location, active or not, by id."""
+        ...
+
+    def deactivate_pickup_location(self, location_id: str) -> PickupLocation:
+        """Switch a location off; PickupLocationUnknown if there is none."""
+        ...
+
+
+class PickupCodes(Protocol):
+    """The one read the notifications make of an order: its pickup code,
+    which the ready-for-pickup email shows and no event carries."""
+
+    def pickup_code(self, order_id: str) -> str | None:
+        """The order's pickup code, None if it has none (or no such order)."""
         ...
 
 

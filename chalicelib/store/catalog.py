@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import ConcurrentUpdate, ProductNotFound
-from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
 from chalicelib.retry import retry_on_conflict
 from chalicelib.services.ports import CheckoutTerms
 from chalicelib.store import keys
@@ -19,6 +19,7 @@ from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
 from chalicelib.store.mapping import (
     discount_code_from_item,
+    pickup_location_from_item,
     product_from_item,
     shipping_method_from_item,
 )
@@ -52,6 +53,7 @@ class DynamoCatalog:
         # trusted: the transaction's condition on the uses left decides.
         self._methods: dict[str, tuple[float, ShippingMethod]] = {}
         self._codes: dict[str, tuple[float, DiscountCode]] = {}
+        self._locations: dict[str, tuple[float, PickupLocation]] = {}
 
     # --- reads ---------------------------------------------------------------
 
@@ -71,9 +73,10 @@ class DynamoCatalog:
         *,
         shipping_method: str | None = None,
         discount_code: str | None = None,
+        pickup_location: str | None = None,
         fresh: bool = False,
     ) -> CheckoutTerms:
-        """Products, shipping method and discount code: whatever is not
+        """Products, shipping method or pickup location and discount code: whatever is not
         cached comes in one BatchGetItem, so a cold checkout stays at one
         read before its transaction."""
         wanted = list(dict.fromkeys(skus))
@@ -90,11 +93,14 @@ class DynamoCatalog:
                 found[sku] = product
         method = cached(self._methods, shipping_method) if shipping_method else None
         code = cached(self._codes, discount_code) if discount_code else None
+        location = cached(self._locations, pickup_location) if pickup_location else None
         missing = [keys.product(sku) for sku in wanted if sku not in found]
         if shipping_method and method is None:
             missing.append(keys.shipping_method(shipping_method))
         if discount_code and code is None:
             missing.append(keys.discount_code(discount_code))
+        if pickup_location and location is None:
+            missing.append(keys.pickup_location(pickup_location))
         for item in self._batch_get(missing):
             pk, sk = item["PK"], item["SK"]
             if sk == keys.PRODUCT_SK:
@@ -107,7 +113,12 @@ class DynamoCatalog:
             elif pk == keys.DISCOUNT_CODES_PK:
                 code = discount_code_from_item(item)
                 self._codes[code.code] = (now, code)
-        return CheckoutTerms(products=found, shipping_method=method, discount_code=code)
+            elif pk == keys.PICKUP_LOCATIONS_PK:
+                location = pickup_location_from_item(item)
+                self._locations[location.id] = (now, location)
+        return CheckoutTerms(
+            products=found, shipping_method=method, discount_code=code, pickup_location=location
+        )
 
     def forget(self, skus: Iterable[str]) -> None:
         for sku in skus:
@@ -134,29 +145,41 @@ class DynamoCatalog:
     # --- merchant writes -----------------------------------------------------
 
     def put_product(
-        self, sku: str, *, name: str, price: int, currency: str, tax_rate: Decimal
+        self,
+        sku: str,
+        *,
+        name: str,
+        price: int,
+        currency: str,
+        tax_rate: Decimal,
+        names: Mapping[str, str] | None = None,
     ) -> Product:
         """Create or update a product's catalog data; stock is untouched
         (a new product starts with no stock)."""
+        # Names per locale, or none (one name for every locale: the item keeps
+        # the shape it had before names per locale).
+        per_locale = "#names = :names, " if names else ""
+        values: dict[str, Any] = {":names": dict(names)} if names else {}
         response = self._client.update_item(
             TableName=self._table,
             Key=to_dynamo(keys.product(sku)),
             UpdateExpression=(
-                "SET entity = :entity, sku = :sku, #name = :name, price = :price, "
+                f"SET entity = :entity, sku = :sku, #name = :name, {per_locale}price = :price, "
                 "currency = :currency, tax_rate = :tax_rate, "
                 "available = if_not_exists(available, :zero), "
                 "reserved = if_not_exists(reserved, :zero), "
                 "shipped = if_not_exists(shipped, :zero), "
                 "restocked = if_not_exists(restocked, :zero), "
                 "adjusted = if_not_exists(adjusted, :zero) "
-                "ADD catalog_version :one"
+                "ADD catalog_version :one" + ("" if names else " REMOVE #names")
             ),
-            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeNames={"#name": "name", "#names": "names"},
             ExpressionAttributeValues=to_dynamo(
                 {
                     ":entity": "product",
                     ":sku": sku,
                     ":name": name,
+                    **values,
                     ":price": price,
                     ":currency": currency,
                     ":tax_rate": str(tax_rate),

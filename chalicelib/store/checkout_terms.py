@@ -1,4 +1,4 @@
-"""The merchant's shipping methods and discount codes in DynamoDB.
+"""The merchant's shipping methods, pickup locations and discount codes in DynamoDB.
 
 Each kind lives in one partition (store/keys.py), so a listing is one Query
 and a checkout reads the chosen method and code by key, in the same
@@ -13,14 +13,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.errors import DiscountCodeUnknown, ShippingMethodUnknown
-from chalicelib.domain.pricing import DiscountCode, ShippingMethod
+from chalicelib.domain.errors import (
+    DiscountCodeUnknown,
+    PickupLocationUnknown,
+    ShippingMethodUnknown,
+)
+from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
 from chalicelib.store import keys
 from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import is_conditional_check_failure
 from chalicelib.store.mapping import (
     discount_code_from_item,
     discount_code_to_item,
+    pickup_location_from_item,
+    pickup_location_to_item,
     shipping_method_from_item,
     shipping_method_to_item,
 )
@@ -66,6 +72,33 @@ class DynamoShippingAndCodes:
         if item is None:
             raise ShippingMethodUnknown("no such shipping method", method=method_id)
         return shipping_method_from_item(item)
+
+    # --- pickup locations (click & collect) -----------------------------------
+
+    def put_pickup_location(self, location: PickupLocation) -> PickupLocation:
+        """No set of active ids as for methods: a checkout without a method
+        or location asks only whether the shop ships at all."""
+        key = keys.pickup_location(location.id)
+        self._client.update_item(**self._set_fields(key, pickup_location_to_item(location)))
+        return self._get_location(location.id)
+
+    def pickup_locations(self) -> list[PickupLocation]:
+        return [
+            pickup_location_from_item(item)
+            for item in self._query(keys.PICKUP_LOCATIONS_PK, keys.PICKUP_LOCATION_PREFIX)
+        ]
+
+    def deactivate_pickup_location(self, location_id: str) -> PickupLocation:
+        current = self._get_location(location_id)
+        if not current.active:
+            return current
+        return self.put_pickup_location(replace(current, active=False))
+
+    def _get_location(self, location_id: str) -> PickupLocation:
+        item = self._get(keys.pickup_location(location_id))
+        if item is None:
+            raise PickupLocationUnknown("no such pickup location", location=location_id)
+        return pickup_location_from_item(item)
 
     # --- discount codes ------------------------------------------------------
 

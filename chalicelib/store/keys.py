@@ -147,6 +147,9 @@ SHIPPING_METHOD_PREFIX = "METHOD#"
 #: Discount codes likewise (the merchant's list is one Query).
 DISCOUNT_CODES_PK = "DISCOUNTCODES"
 DISCOUNT_CODE_PREFIX = "CODE#"
+#: Pickup locations (click & collect) likewise.
+PICKUP_LOCATIONS_PK = "PICKUPLOCATIONS"
+PICKUP_LOCATION_PREFIX = "LOCATION#"
 
 
 def shipping_method(method_id: str) -> dict[str, str]:
@@ -157,6 +160,10 @@ def active_shipping_methods() -> dict[str, str]:
     """The set of the active methods' ids (absent when there is none): a
     checkout without a method checks in its transaction that it is absent."""
     return {"PK": SHIPPING_METHODS_PK, "SK": "ACTIVE"}
+
+
+def pickup_location(location_id: str) -> dict[str, str]:
+    return {"PK": PICKUP_LOCATIONS_PK, "SK": f"{PICKUP_LOCATION_PREFIX}{location_id}"}
 
 
 def discount_code(code: str) -> dict[str, str]:

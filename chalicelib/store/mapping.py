@@ -18,6 +18,7 @@ from chalicelib.domain.events import (
     DiscountSnapshot,
     LineSnapshot,
     OrderSnapshot,
+    PickupSnapshot,
     ShippingSnapshot,
     TaxRateSnapshot,
     TotalsSnapshot,
@@ -34,12 +35,13 @@ from chalicelib.domain.order import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    PickupLine,
     ShippingLine,
     TaxRateLine,
     Totals,
     Visibility,
 )
-from chalicelib.domain.pricing import DiscountCode, DiscountKind, ShippingMethod
+from chalicelib.domain.pricing import DiscountCode, DiscountKind, PickupLocation, ShippingMethod
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ def product_from_item(item: dict[str, Any]) -> Product:
     return Product(
         sku=item["sku"],
         name=item["name"],
+        # Products saved before names per locale have one name for both.
+        names=item.get("names") or {},
         price=item["price"],
         currency=item["currency"],
         tax_rate=Decimal(item["tax_rate"]),
@@ -87,10 +91,12 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "fulfilment_status": order.fulfilment_status.value,
         "payment_method": order.payment_method.value,
         "locale": order.locale,
-        "lines": [asdict(line) for line in order.lines],
+        "lines": [_line_to_item(line) for line in order.lines],
         "totals": asdict(order.totals),
         "customer": asdict(order.customer),
-        "shipping_address": _drop_none(asdict(order.shipping_address)),
+        "shipping_address": (
+            None if order.shipping_address is None else _drop_none(asdict(order.shipping_address))
+        ),
         "billing_address": _drop_none(asdict(order.billing_address)),
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat(),
@@ -121,6 +127,13 @@ def order_to_item(order: Order) -> dict[str, Any]:
         item["shipping"] = _drop_none(asdict(order.shipping))
     if order.discount is not None:
         item["discount"] = _drop_none(asdict(order.discount))
+    if order.pickup is not None:
+        item["pickup"] = _drop_none(asdict(order.pickup))
+    if order.pickup_code is not None:
+        # Never in the history's snapshot (an event) nor in any answer.
+        item["pickup_code"] = order.pickup_code
+    if order.picked_up_at is not None:
+        item["picked_up_at"] = order.picked_up_at.isoformat()
     if order.tax_rates:
         item["tax_rates"] = [asdict(rate) for rate in order.tax_rates]
     if order.terms_version is not None:
@@ -135,6 +148,14 @@ def order_to_item(order: Order) -> dict[str, Any]:
     return item
 
 
+def _line_to_item(line: OrderLine) -> dict[str, Any]:
+    fields = asdict(line)
+    if not fields["names"]:
+        # One name for every locale: the line is stored as before names per locale.
+        del fields["names"]
+    return fields
+
+
 def order_from_item(item: dict[str, Any]) -> Order:
     return Order(
         id=item["id"],
@@ -147,7 +168,9 @@ def order_from_item(item: dict[str, Any]) -> Order:
         lines=tuple(OrderLine(**line) for line in item["lines"]),
         totals=Totals(**item["totals"]),
         customer=Customer(**item["customer"]),
-        shipping_address=Address(**item["shipping_address"]),
+        shipping_address=(
+            Address(**item["shipping_address"]) if item.get("shipping_address") else None
+        ),
         billing_address=Address(**item["billing_address"]),
         created_at=datetime.fromisoformat(item["created_at"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
@@ -164,6 +187,9 @@ def order_from_item(item: dict[str, Any]) -> Order:
         withdrawals=tuple(withdrawal_from_item(w) for w in item.get("withdrawals", [])),
         shipping=ShippingLine(**item["shipping"]) if item.get("shipping") else None,
         discount=AppliedDiscount(**item["discount"]) if item.get("discount") else None,
+        pickup=PickupLine(**item["pickup"]) if item.get("pickup") else None,
+        pickup_code=item.get("pickup_code"),
+        picked_up_at=_parse_iso(item.get("picked_up_at")),
         tax_rates=tuple(TaxRateLine(**rate) for rate in item.get("tax_rates", [])),
         processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
         terms_version=item.get("terms_version"),
@@ -200,6 +226,37 @@ def shipping_method_from_item(item: dict[str, Any]) -> ShippingMethod:
         countries=frozenset(item["countries"]),
         free_from=item.get("free_from"),
         delivery_times=item.get("delivery_times") or {},
+        active=item["active"],
+        version=item["version"],
+    )
+
+
+def pickup_location_to_item(location: PickupLocation) -> dict[str, Any]:
+    """The location's fields (not its key, not its version: the store sets those)."""
+    return {
+        "entity": "pickup_location",
+        "id": location.id,
+        "names": dict(location.names),
+        "line1": location.line1,
+        "line2": location.line2,
+        "postal_code": location.postal_code,
+        "city": location.city,
+        "country": location.country,
+        "opening_hours": dict(location.opening_hours),
+        "active": location.active,
+    }
+
+
+def pickup_location_from_item(item: dict[str, Any]) -> PickupLocation:
+    return PickupLocation(
+        id=item["id"],
+        names=item["names"],
+        line1=item["line1"],
+        line2=item.get("line2"),
+        postal_code=item["postal_code"],
+        city=item["city"],
+        country=item["country"],
+        opening_hours=item.get("opening_hours") or {},
         active=item["active"],
         version=item["version"],
     )
@@ -336,6 +393,8 @@ def _checkout_snapshot(order: Order) -> dict[str, Any]:
         shipping = asdict(order.shipping)
         del shipping["country"]
         fields["shipping"] = ShippingSnapshot(**_drop_none(shipping))
+    if order.pickup is not None:
+        fields["pickup"] = PickupSnapshot(**_drop_none(asdict(order.pickup)))
     if order.discount is not None:
         discount = asdict(order.discount)
         del discount["customer_key"]

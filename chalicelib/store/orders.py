@@ -174,7 +174,9 @@ class DynamoOrders:
             raise DiscountCodeAlreadyUsed("you have already used this code", code=use.code)
         if failed("shipping") is not None:
             check = placement.shipping_check
-            if check is None or check.method_id is None:
+            if check is not None and check.location_id is not None:
+                changed.append(f"pickup location {check.location_id}")
+            elif check is None or check.method_id is None:
                 raise ShippingMethodRequired("choose one of the shop's shipping methods")
             changed.append(f"shipping method {check.method_id}")
         return changed
@@ -274,6 +276,17 @@ class DynamoOrders:
     # --- item builders -------------------------------------------------------
 
     def _shipping_check(self, check: ShippingCheck) -> dict[str, Any]:
+        if check.location_id is not None:
+            # A pickup: the location as priced (a switched-off one moved on).
+            return {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": to_dynamo(keys.pickup_location(check.location_id)),
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeValues": to_dynamo({":version": check.version}),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
         if check.method_id is None:
             # No method chosen: only while the shop offers none.
             return {

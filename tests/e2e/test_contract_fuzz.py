@@ -92,6 +92,7 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
     r = http.post(f"{stack.api}/carts", json={"lines": []}, timeout=5)
     assert r.status_code == 201, r.text
     cart = r.json()
+    collected, code = ready_pickup_order(stack, http)
     return {
         "order_token": {
             "path": {"order_id": order["id"]},
@@ -104,7 +105,38 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
         "admin_key": {"path": {}, "headers": ADMIN},
         "bank_transfer_order": {"path": {"order_id": transfer["id"]}, "headers": ADMIN},
         "spare_order": {"path": {"order_id": spare["id"]}, "headers": ADMIN},
+        "pickup_order": {"path": {"order_id": collected}, "headers": ADMIN, "code": code},
     }
+
+
+def ready_pickup_order(stack: Any, http: requests.Session) -> tuple[str, str]:
+    """A paid pickup order made ready, and its code as the customer's email shows it."""
+    from tests.e2e.test_pickup_flow import LOCATION, code_from_email
+
+    r = http.put(f"{stack.api}/admin/pickup-locations/fuzz-store", json=LOCATION, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    body = order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer")
+    body["billing_address"] = body.pop("shipping_address")
+    r = http.post(
+        f"{stack.api}/orders",
+        json={**body, "pickup_location": "fuzz-store"},
+        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    paid = http.post(
+        f"{stack.api}/admin/orders/{order['id']}/payments",
+        json={"bank_reference": "SEPA pickup"},
+        headers=ADMIN,
+        timeout=5,
+    )
+    assert paid.status_code == 200, paid.text
+    ready = http.post(
+        f"{stack.api}/admin/orders/{order['id']}/ready-for-pickup", headers=ADMIN, timeout=5
+    )
+    assert ready.status_code == 200, ready.text
+    return order["id"], code_from_email(stack, order["number"])
 
 
 class Budget:
@@ -315,11 +347,45 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
             "POST /admin/discount-codes/{code}/deactivate",
             {"path_parameters": {"code": "FUZZ10"}, "headers": ADMIN},
         ),
+        (
+            "PUT /admin/pickup-locations/{location_id}",
+            {
+                "path_parameters": {"location_id": "fuzz-location"},
+                "headers": ADMIN,
+                "body": {
+                    "name": {"de": "Fuzz"},
+                    "line1": "Weg 1",
+                    "postal_code": "10115",
+                    "city": "Berlin",
+                    "country": "DE",
+                    "opening_hours": {"de": "Mo 9-10"},
+                    "active": False,
+                },
+            },
+        ),
+        (
+            "POST /admin/pickup-locations/{location_id}/deactivate",
+            {"path_parameters": {"location_id": "fuzz-location"}, "headers": ADMIN},
+        ),
         ("GET /admin/shipping-methods", {"headers": ADMIN}),
+        ("GET /admin/pickup-locations", {"headers": ADMIN}),
         ("GET /admin/discount-codes", {"headers": ADMIN}),
         (
             "POST /admin/data-requests",
             {"headers": ADMIN, "body": {"email": "fuzz@example.com", "kind": "export"}},
+        ),
+        # Ready again (changes nothing), then handed over against the emailed code.
+        (
+            "POST /admin/orders/{order_id}/ready-for-pickup",
+            {"path_parameters": creds["pickup_order"]["path"], "headers": ADMIN},
+        ),
+        (
+            "POST /admin/orders/{order_id}/pickup",
+            {
+                "path_parameters": creds["pickup_order"]["path"],
+                "headers": ADMIN,
+                "body": {"code": creds["pickup_order"]["code"]},
+            },
         ),
         (
             "POST /admin/orders/{order_id}/cancel",

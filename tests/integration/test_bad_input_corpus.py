@@ -36,7 +36,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -118,6 +118,11 @@ def build_world(api: Api) -> dict[str, Any]:
     r = api.admin("POST", "/admin/shipping-methods/dhl-de/deactivate")
     assert r.status_code == 200, r.json
     r = api.admin("PUT", "/admin/discount-codes/CORPUS10", DISCOUNT_CODE)
+    assert r.status_code == 200, r.json
+    # A pickup location that is switched off, like the method.
+    r = api.admin("PUT", "/admin/pickup-locations/mitte", PICKUP_LOCATION)
+    assert r.status_code == 200, r.json
+    r = api.admin("POST", "/admin/pickup-locations/mitte/deactivate")
     assert r.status_code == 200, r.json
     return {
         "order_a": a["id"],
@@ -210,6 +215,22 @@ SHIPPING_METHOD: dict[str, Any] = {
     "free_from": 5000,
     "delivery_time": {"de": "1-2 Werktage", "en": "1-2 working days"},
     "active": True,
+}
+PICKUP_LOCATION: dict[str, Any] = {
+    "name": {"de": "Laden Berlin-Mitte", "en": "Berlin-Mitte shop"},
+    "line1": "Torstr. 12",
+    "line2": "Hinterhof",
+    "postal_code": "10119",
+    "city": "Berlin",
+    "country": "DE",
+    "opening_hours": {"de": "Mo-Fr 10-19 Uhr", "en": "Mon-Fri 10am-7pm"},
+    "active": True,
+}
+#: A checkout that is collected: no shipping address, no method.
+PICKUP_ORDER: dict[str, Any] = {
+    **{k: v for k, v in order_body([("tea", 1)]).items() if k != "shipping_address"},
+    "billing_address": address(company="ACME"),
+    "pickup_location": "mitte",
 }
 DISCOUNT_CODE: dict[str, Any] = {
     "kind": "percentage",
@@ -343,6 +364,19 @@ ROUTES: dict[tuple[str, str], Spec] = {
         path={"code": "CORPUS10"}, headers=ADMIN, body=DISCOUNT_CODE
     ),
     ("GET", "/admin/discount-codes"): Spec(headers=ADMIN),
+    ("PUT", "/admin/pickup-locations/{location_id}"): Spec(
+        path={"location_id": "mitte"},
+        headers=ADMIN,
+        body=PICKUP_LOCATION,
+        text=frozenset(
+            {"name.de", "name.en", "line1", "line2", "postal_code", "city"}
+            | {"opening_hours.de", "opening_hours.en"}
+        ),
+    ),
+    ("GET", "/admin/pickup-locations"): Spec(headers=ADMIN),
+    ("POST", "/admin/pickup-locations/{location_id}/deactivate"): Spec(
+        path={"location_id": "mitte"}, headers=ADMIN
+    ),
     ("POST", "/admin/discount-codes/{code}/deactivate"): Spec(
         path={"code": "NO-SUCH-CODE"}, headers=ADMIN
     ),
@@ -357,6 +391,14 @@ ROUTES: dict[tuple[str, str], Spec] = {
         headers=ADMIN,
         body={"note": "call before delivery", "visibility": "internal"},
         text=frozenset({"note"}),
+    ),
+    # Click & collect: the paid order is sent, so a valid request is refused
+    # as not a pickup order (409) and every case changes nothing either way.
+    ("POST", "/admin/orders/{order_id}/ready-for-pickup"): Spec(
+        path={"order_id": W("paid")}, headers=ADMIN
+    ),
+    ("POST", "/admin/orders/{order_id}/pickup"): Spec(
+        path={"order_id": W("paid")}, headers=ADMIN, body={"code": "123456"}
     ),
     ("POST", "/admin/orders/{order_id}/shipments"): Spec(
         path={"order_id": W("paid")},
@@ -533,6 +575,8 @@ NULLABLE = {
     "shipping_method",
     "discount_code",
     "free_from",
+    # click & collect: sent (no location)
+    "pickup_location",
     "delivery_time",
     "valid_from",
     "valid_until",
@@ -636,6 +680,23 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
         yield case("terms missing", body=without_terms, statuses=(422,), code="terms_not_accepted")
         outdated = {**spec.body, "terms_accepted": {"version": "2020-01-01"}}
         yield case("terms outdated", body=outdated, statuses=(422,), code="terms_version_outdated")
+    if (route.method, route.path) == ("PUT", "/admin/products/{sku}"):
+        # A name per locale, spoiled in a body that is otherwise valid.
+        named = Spec(
+            path=spec.path,
+            headers=spec.headers,
+            body={**(spec.body or {}), "name": {"de": "Tee", "en": "Tea"}},
+            text=frozenset({"name.de", "name.en"}),
+        )
+        for c in field_cases(named, case):
+            if c.id.split(": ", 1)[1].startswith("name."):
+                yield replace(c, id=c.id.replace(": ", ": per locale, ", 1))
+    if (route.method, route.path) == ("POST", "/orders"):
+        # The collected checkout's own field, spoiled in a body that is otherwise valid.
+        pickup = Spec(body=PICKUP_ORDER, headers=spec.headers, text=spec.text)
+        for c in field_cases(pickup, case):
+            if c.id.split(": ", 1)[1].startswith("pickup_location "):
+                yield replace(c, id=c.id.replace(": ", ": collected, ", 1))
     if route.path.endswith("/packing-slip"):
         for what, query in {
             "unknown shipment": "shipment_id=shp_0000000000000000",
@@ -645,6 +706,9 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
             "shipment_id overlong": "shipment_id=" + "s" * 3000,
             "repeated shipment_id": "shipment_id=a&shipment_id=b",
             "unknown parameter": "format=pdf",
+            "amounts not true or false": "amounts=yes",
+            "amounts empty": "amounts=",
+            "repeated amounts": "amounts=true&amounts=false",
         }.items():
             yield case(f"query {what}", query=query)
 
@@ -1051,6 +1115,9 @@ def test_every_valid_corpus_body_passes_its_route_model():
         spec = ROUTES[(route.method, route.path)]
         if spec.body is not None and route.operation and route.operation.body and not spec.signed:
             route.operation.body.model_validate_json(encode(spec.body, STAND_INS))
+    from chalicelib.api.schemas import PlaceOrderIn
+
+    PlaceOrderIn.model_validate_json(encode(PICKUP_ORDER, STAND_INS))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -12,6 +12,7 @@ def test_admin_sets_up_a_product_and_the_storefront_sees_its_availability(api):
     assert r.json == {
         "sku": "tea-001",
         "name": "Product tea-001",
+        "names": {},  # one name stands for both locales
         "price": 1190,
         "currency": "EUR",
         "tax_rate": "7",

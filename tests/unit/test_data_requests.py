@@ -115,6 +115,7 @@ def test_the_export_withholds_tokens_and_index_keys_at_any_depth():
     item = {
         "id": "c1",
         "token_hash": "x",
+        "pickup_code": "123456",
         "customer_key": "EMAIL#a",
         "data": {"email": EMAIL, "recovery_token": "secret", "cart_url": "https://x/?token=s"},
         "lines": [{"sku": "tea", "opt_out_token": "t"}],

@@ -14,7 +14,7 @@ from chalicelib.notify.formatting import money, supported_locale
 from chalicelib.notify.render import TEMPLATES
 from chalicelib.notify.ses import mime
 from local.email_previews import write_previews
-from local.email_samples import DETAIL_TYPES, sample
+from local.email_samples import DETAIL_TYPES, sample, secrets
 
 # Every documented kind (docs/events.md), so a kind cannot silently lose its trigger.
 EXPECTED_KINDS = {
@@ -28,6 +28,7 @@ EXPECTED_KINDS = {
     "payment_reminder",
     "cart_nudge",
     "order_note",  # fulfilment: customer-visible merchant notes
+    "ready_for_pickup",  # click & collect: where, when and the pickup code
     "withdrawal_received",  # the customer's acknowledgment
     "withdrawal_notice",  # the merchant's
     "withdrawal_refund_reminder",
@@ -44,7 +45,9 @@ def shop(settings):
 
 def rendered(detail_type, locale, shop):
     detail = catalogue.parse(detail_type, sample(detail_type, locale))
-    return catalogue.emails_for(detail_type, detail, replace(shop, merchant_locale=locale))
+    return catalogue.emails_for(
+        detail_type, detail, replace(shop, merchant_locale=locale), secrets(detail_type)
+    )
 
 
 def all_cases():
@@ -240,3 +243,64 @@ def test_the_withdrawal_acknowledgment_states_what_and_when_in_the_shops_time(lo
         assert when in part
         assert "1 \u00d7 Darjeeling First Flush 100 g (tea-001)" in part
     assert emails["withdrawal_notice"].to == shop.merchant_email
+
+
+# --- every order email shows the shipping (or pickup), the code and the VAT per rate ----
+
+CHECKOUT = {
+    "totals": {"currency": "EUR", "subtotal": 3070, "discount": 307, "shipping": 490,
+               "tax": 362, "total": 3253},
+    "shipping": {"method_id": "dhl", "name": "DHL Paket", "carrier": "dhl", "price": 490,
+                 "charged": 490},
+    "discount": {"code": "SUMMER10", "kind": "percentage", "goods": 307, "shipping": 0},
+    "tax_rates": [
+        {"rate": "7", "goods": 1422, "shipping": 252, "gross": 1674, "net": 1564, "tax": 110},
+        {"rate": "19", "goods": 1341, "shipping": 238, "gross": 1579, "net": 1327, "tax": 252},
+    ],
+}  # fmt: skip
+RATE_LINES = {
+    "de": ("7 %", "1,10 €", "19 %", "2,52 €"),
+    "en": ("7 %", "€1.10", "19 %", "€2.52"),
+}
+
+
+def with_checkout(detail_type: str, locale: str, **order: object) -> dict:
+    detail = sample(detail_type, locale)
+    collected = "pickup" in detail["order"]
+    detail["order"].update(CHECKOUT, **({"shipping": None} if collected else {}), **order)
+    return detail
+
+
+ORDER_EMAILS = [(t, loc) for t in DETAIL_TYPES if t != "CartAbandoned" for loc in ("de", "en")]
+
+
+@pytest.mark.parametrize(("detail_type", "locale"), ORDER_EMAILS)
+def test_every_order_email_shows_the_shipping_the_code_and_the_vat_per_rate(
+    detail_type, locale, shop
+):
+    published = with_checkout(detail_type, locale)
+    detail = catalogue.parse(detail_type, published)
+    collected = published["order"].get("pickup")
+    how = collected["name"] if collected else "DHL Paket"
+    emails = catalogue.emails_for(
+        detail_type, detail, replace(shop, merchant_locale=locale), secrets(detail_type)
+    )
+    assert emails
+    for sent in emails:
+        for body in (sent.text, sent.html):
+            assert how in body, (sent.kind, locale)
+            assert "SUMMER10" in body, (sent.kind, locale)
+            for shown in RATE_LINES[locale]:
+                assert shown in body, (sent.kind, locale, shown)
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_an_order_email_of_a_pickup_order_names_the_location_instead_of_a_method(locale, shop):
+    pickup = sample("OrderReadyForPickup", locale)["order"]["pickup"]
+    detail = catalogue.parse(
+        "OrderPaid", with_checkout("OrderPaid", locale, shipping=None, pickup=pickup)
+    )
+    (receipt,) = catalogue.emails_for("OrderPaid", detail, shop)
+    label = {"de": "Abholung (Laden Berlin-Mitte)", "en": "Pickup (Laden Berlin-Mitte)"}[locale]
+    assert label in receipt.text and label in receipt.html
+    assert "DHL Paket" not in receipt.text

@@ -44,6 +44,9 @@ def test_every_detail_type_of_the_design_has_a_model():
         "PaymentReminderDue",
         "OrderShipped",
         "OrderDelivered",
+        # Click & collect (docs/fulfilment.md).
+        "OrderReadyForPickup",
+        "OrderPickedUp",
         "NoteAdded",
         "CartAbandoned",
         "ShipmentUpdated",
@@ -122,6 +125,11 @@ _MORE_DATA = {
         "currency": "EUR",
         "reference": "pi_2",
         "reason": "the order was already paid",
+    },
+    "OrderPickedUp": {
+        "location_id": "mitte",
+        "picked_up_at": "2026-11-26T15:00:00+00:00",
+        "lines": [{"sku": "tea-001", "quantity": 2}],
     },
     "PaymentProcessing": {},
     "PaymentSessionExpired": {},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -175,3 +176,31 @@ def test_events_are_put_in_chunks_of_ten_on_the_bus():
 def test_a_refused_entry_fails_the_batch_so_the_stream_retries_it():
     with pytest.raises(PublishFailed):
         publish([("OrderPlaced", {})] * 3, RecordingEvents(fail_entry=1), "orders")
+
+
+class PickupCodes:
+    def __init__(self, codes: dict[str, str]) -> None:
+        self.codes = codes
+
+    def pickup_code(self, order_id: str) -> str | None:
+        return self.codes.get(order_id)
+
+
+def test_the_ready_for_pickup_email_shows_the_code_read_from_the_order(notifier, mailer):
+    detail = sample("OrderReadyForPickup", "de")
+    with_codes = replace(notifier, pickup_codes=PickupCodes({detail["order"]["id"]: "070809"}))
+    assert send_event_emails("OrderReadyForPickup", detail, with_codes) == ["ready_for_pickup"]
+    (email,) = mailer.sent
+    assert "070809" in email.text and "070809" in email.html
+    assert "Laden Berlin-Mitte" in email.text and "Torstr. 12" in email.text
+    assert "Mo-Fr 10-19 Uhr, Sa 10-16 Uhr" in email.text
+    assert email.subject == "Ihre Bestellung K7Q-4M2-XP liegt zur Abholung bereit"
+
+
+def test_without_the_order_s_code_the_email_is_not_sent_and_retried(notifier, mailer):
+    detail = sample("OrderReadyForPickup", "en")
+    with pytest.raises(RuntimeError):
+        send_event_emails(
+            "OrderReadyForPickup", detail, replace(notifier, pickup_codes=PickupCodes({}))
+        )
+    assert mailer.sent == []

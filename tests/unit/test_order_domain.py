@@ -156,7 +156,14 @@ def test_lifecycle_never_moves_back_and_terminal_states_are_final():
     assert not can_move(OrderStatus.PAID, OrderStatus.PENDING_PAYMENT)
     assert not can_move(OrderStatus.SHIPPED, OrderStatus.CANCELLED)
     assert not can_move(OrderStatus.PARTIALLY_SHIPPED, OrderStatus.CANCELLED)
-    assert TERMINAL == {OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.DELIVERED}
+    assert not can_move(OrderStatus.READY_FOR_PICKUP, OrderStatus.SHIPPED)
+    assert not can_move(OrderStatus.PARTIALLY_SHIPPED, OrderStatus.READY_FOR_PICKUP)
+    assert TERMINAL == {
+        OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
+        OrderStatus.DELIVERED,
+        OrderStatus.PICKED_UP,
+    }
     for status in TERMINAL:
         assert not any(can_move(status, target) for target in OrderStatus)
 

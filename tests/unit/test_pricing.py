@@ -62,12 +62,12 @@ DHL = ShippingMethod(
 )
 STORE = PickupLocation(
     id="berlin-mitte",
-    name="Laden Berlin-Mitte",
+    names={"de": "Laden Berlin-Mitte"},
     line1="Hauptstr. 1",
     postal_code="10115",
     city="Berlin",
     country="DE",
-    opening_hours="Mo-Fr 10-19, Sa 10-16",
+    opening_hours={"de": "Mo-Fr 10-19, Sa 10-16"},
 )
 
 
@@ -221,7 +221,9 @@ def test_a_pickup_costs_nothing() -> None:
 
 
 def test_a_closed_pickup_location_is_refused_as_unknown() -> None:
-    closed = PickupLocation("x", "Lager", "Weg 2", "10115", "Berlin", "DE", "—", active=False)
+    closed = PickupLocation(
+        "x", {"de": "Lager"}, "Weg 2", "10115", "Berlin", "DE", {"de": "—"}, active=False
+    )
     with pytest.raises(PickupLocationUnknown) as refused:
         price_basket(BASKET, Pickup(closed))
     assert refused.value.code == "pickup_location_unknown"

@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain import cart as carts
-from chalicelib.domain import deadlines, events, fulfilment, order_withdrawal, payments
+from chalicelib.domain import deadlines, events, fulfilment, order_withdrawal, payments, pickup
 from chalicelib.domain import order as orders
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.order import Order, OrderChange, Visibility
+from chalicelib.domain.pricing import Pickup, PickupLocation
 from chalicelib.domain.provider_events import PaymentEvent, PaymentEventKind
 from chalicelib.domain.shipment import ShipmentLine, TrackingEvent, TrackingStatus
 from chalicelib.domain.withdrawal import LineRequest
@@ -48,6 +49,10 @@ ADDRESS = orders.Address(
     name="Erika Mustermann", line1="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE"
 )
 TRACKING = "00340434161094042557"
+STORE = PickupLocation(
+    id="mitte", names={"de": "Laden Berlin-Mitte"}, line1="Torstr. 12", postal_code="10119",
+    city="Berlin", country="DE", opening_hours={"de": "Mo-Fr 10-19 Uhr"},
+)  # fmt: skip
 
 
 def placed(method: orders.PaymentMethod = orders.PaymentMethod.CARD) -> orders.Placement:
@@ -209,6 +214,20 @@ def order_changes() -> Iterator[OrderChange]:
         actor="merchant",
         at=AT + timedelta(days=3),
     )
+    # Click & collect: paid, ready at the counter, handed over against its code.
+    collected = orders.place(
+        order_id="o-2", number="7K3M-9Q2Y", token_hash="token-hash",
+        requested=[orders.RequestedLine("tea", 1)], products=PRODUCTS, customer=CUSTOMER,
+        shipping_address=None, billing_address=ADDRESS, payment_method=orders.PaymentMethod.CARD,
+        locale="de", now=AT, payment_window=timedelta(minutes=30), shipping=Pickup(STORE),
+    ).order  # fmt: skip
+    paid_pickup = payments.mark_paid(collected, reference="SEPA-2", actor="merchant", at=AT)
+    ready = pickup.ready_for_pickup(paid_pickup.order, code="123456", actor="merchant", at=AT)
+    assert ready is not None
+    yield ready
+    handed = pickup.hand_over(ready.order, code="123456", actor="merchant", at=AT)
+    assert handed is not None
+    yield handed
     for visibility in Visibility:
         yield fulfilment.add_note(
             paid.order, note="Gift wrap, please", visibility=visibility, actor="merchant", at=AT
@@ -492,3 +511,9 @@ def test_the_refund_email_shows_what_was_refunded_in_all(entries):
         assert data["total_refunded"] >= data["amount"] > 0
         (email,) = _customer_emails(entry)
         assert "Insgesamt erstattet" in email
+
+
+def test_no_event_carries_the_pickup_code(entries):
+    pickup_events = [e for e in entries if json.loads(e["Detail"]).get("order", {}).get("pickup")]
+    assert {e["DetailType"] for e in pickup_events} >= {"OrderReadyForPickup", "OrderPickedUp"}
+    assert all("123456" not in entry["Detail"] for entry in entries)
