@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 # Re-installs when a requirements file changes; otherwise a no-op.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt invoice_pdf/requirements.txt
 	@test -n "$(PYTHON)" || { echo "no Python 3.13 found (PATH or pyenv): the Lambda runtime is python3.13"; exit 1; }
 	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
 	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }

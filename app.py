@@ -12,6 +12,7 @@ from chalicelib.api.auth import admin_auth
 from chalicelib.api.errors import register_middleware
 from chalicelib.api.routes import TABLE, LazyRoutes
 from chalicelib.api.wiring import wire
+from chalicelib.jobs.invoices import invoice_jobs
 from chalicelib.jobs.notifications import notifications
 from chalicelib.jobs.outbox import outbox
 from chalicelib.jobs.payment_events import payment_jobs
@@ -28,6 +29,7 @@ app.register_blueprint(outbox)
 app.register_blueprint(notifications)
 app.register_blueprint(schedules)
 app.register_blueprint(payment_jobs)
+app.register_blueprint(invoice_jobs)
 
 
 def prepare() -> None:

@@ -54,6 +54,7 @@ def main() -> None:
     cold = run("cold_start.py")
     package = run("package.py")
     openapi = run("openapi.py")
+    invoice_pdf = run("invoice_pdf.py")
     sweeps = {n: run("sweep.py", BENCH_ORDERS=str(n)) for n in SWEEP_SIZES}
     desks = {n: run("desk.py", BENCH_ORDERS=str(n)) for n in DESK_SIZES}
     load = run("load.py", *LOAD_ARGS)
@@ -79,6 +80,8 @@ def main() -> None:
         "desk_page_size": desks[DESK_SIZES[-1]]["page_size"],
         "webhook_accept_p50_ms": payments["webhook_accept_moto"]["p50_ms"],
         "openapi_first_request_ms": openapi["first_openapi_request_ms"],
+        "invoice_pdf_warm_p50_ms": invoice_pdf["invoice_pdf_warm_p50_ms"],
+        "renderer_package_mb": invoice_pdf["renderer_without_pillow_mb"],
         "load_orders_accepted": load["orders_accepted"],
         "load_units": load["units"],
         "load_five_xx": load["five_xx"],

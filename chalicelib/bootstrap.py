@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.stripe_api import StripeApi
     from chalicelib.services.context import Context
+    from chalicelib.services.invoices import Invoicing
     from chalicelib.services.ports import (
         AttemptCounter,
         CallbackVerifier,
         CartStore,
         CatalogStore,
         CustomerData,
+        InvoiceStore,
         OrderDesk,
         OrderStore,
         PaymentEventQueue,
@@ -232,6 +234,11 @@ def context() -> Context:
 
         return DynamoCustomerData(aws_client("dynamodb"), table)
 
+    def invoices() -> InvoiceStore:
+        from chalicelib.store.invoices import DynamoInvoices
+
+        return DynamoInvoices(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -245,6 +252,7 @@ def context() -> Context:
         attempts=_deferred(attempts),
         terms=_deferred(terms),
         customer_data=_deferred(customer_data),
+        invoices=_deferred(invoices),
     )
 
 
@@ -270,6 +278,23 @@ def notifier() -> Notifier:
         settings=settings,
         suppressions=DynamoSuppressions(aws_client("dynamodb"), settings.table_name),
         pickup_codes=DynamoPickupCodes(aws_client("dynamodb"), settings.table_name),
+    )
+
+
+@functools.cache
+def invoicing() -> Invoicing:
+    """The invoices function's stores and settings (docs/invoices.md)."""
+    from chalicelib.config import invoicing_settings
+    from chalicelib.services.invoices import Invoicing
+    from chalicelib.store.invoices import DynamoInvoices
+    from chalicelib.store.orders import DynamoOrders
+
+    settings = invoicing_settings()
+    client = aws_client("dynamodb")
+    return Invoicing(
+        orders=DynamoOrders(client, settings.table_name),
+        invoices=DynamoInvoices(client, settings.table_name),
+        settings=settings,
     )
 
 
@@ -393,6 +418,7 @@ def reset() -> None:
     secure_parameters.cache_clear()
     context.cache_clear()
     notifier.cache_clear()
+    invoicing.cache_clear()
     payment_ports.cache_clear()
     carrier_callbacks.cache_clear()
     fake_stripe.cache_clear()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.settings import (
         ApiSettings,
         CommonSettings,
+        InvoicingSettings,
         NotificationSettings,
         OutboxSettings,
         ServiceSettings,
@@ -112,6 +113,13 @@ def outbox_settings() -> OutboxSettings:
     from chalicelib.settings import OutboxSettings
 
     return settings_of(OutboxSettings)
+
+
+def invoicing_settings() -> InvoicingSettings:
+    """The invoices function's settings (docs/invoices.md)."""
+    from chalicelib.settings import InvoicingSettings
+
+    return settings_of(InvoicingSettings)
 
 
 def get_settings() -> Settings:

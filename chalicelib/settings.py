@@ -208,6 +208,16 @@ class PaymentSettings(BankSettings):
     fake_pay_page_url: str = "http://127.0.0.1:8001"
 
 
+class InvoiceSettings(SettingsGroup):
+    """Invoices and credit notes (docs/invoices.md)."""
+
+    # When an order's invoice is issued: when it is paid, or at its first shipment.
+    invoice_issued_at: Literal["payment", "first_shipment"] = "payment"
+    # The number series: <series>-<year>-<5 digits>, counted from 1 every year.
+    invoice_series: str = Field(default="RE", pattern=r"^[A-Z]{1,4}$")
+    credit_note_series: str = Field(default="GS", pattern=r"^[A-Z]{1,4}$")
+
+
 class WithdrawalSettings(SettingsGroup):
     """The withdrawal function and its refund reminders (docs/withdrawal.md)."""
 
@@ -243,5 +253,11 @@ class OutboxSettings(CommonSettings, EventSettings):
     """The outbox function's."""
 
 
-class Settings(ServiceSettings, NotificationSettings, OutboxSettings, ApiSettings):
+class InvoicingSettings(CommonSettings, BankSettings, ShopSettings, InvoiceSettings):
+    """The invoices function's: the seller, the bank account, the series."""
+
+
+class Settings(
+    ServiceSettings, NotificationSettings, OutboxSettings, ApiSettings, InvoicingSettings
+):
     """Every setting: tests, the local stack's tools and email previews."""

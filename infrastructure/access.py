@@ -69,6 +69,8 @@ FUNCTIONS: dict[str, Access] = {
         send_email=True,
         consume_queues=_consumed_by("send_notifications"),
     ),
+    # Reads the order, writes its invoice, credit notes and number series.
+    "issue_invoices": Access(**TABLE_READ_WRITE, consume_queues=_consumed_by("issue_invoices")),
     # The sweeps change orders and carts; the emails they cause travel as
     # events through the outbox, so they need no SES rights of their own.
     "expire_unpaid_orders": Access(**TABLE_READ_WRITE),

@@ -88,6 +88,8 @@ QUEUES: tuple[Queue, ...] = (
     # Payment callbacks, grouped by order so one order's events apply in order.
     Queue(PAYMENT_EVENTS, consumer="apply_payment_events", fifo=True),
     Queue("notifications", consumer="send_notifications"),
+    # Invoices and credit notes (docs/invoices.md).
+    Queue("invoices", consumer="issue_invoices"),
     # The warehouse hand-off; consumed by the warehouse, not by us.
     Queue("fulfilment", consumer=""),
 )
@@ -95,6 +97,13 @@ QUEUES: tuple[Queue, ...] = (
 RULES: tuple[Rule, ...] = (
     Rule("notify-on-order-events", queue="notifications"),
     Rule("fulfil-paid-orders", queue="fulfilment", detail_types=("OrderPaid",)),
+    # What issues an invoice (payment, or the first shipment) or a credit note
+    # (a refund); chalicelib/services/invoices.py INVOICE_EVENTS.
+    Rule(
+        "invoice-order-events",
+        queue="invoices",
+        detail_types=("OrderPaid", "OrderShipped", "OrderRefunded"),
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = tuple(

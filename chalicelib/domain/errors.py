@@ -356,3 +356,10 @@ class InvalidTransferDetails(DomainError):
     """A payment detail cannot go into an EPC QR code; ``field`` names it."""
 
     code = "invalid_transfer_details"
+
+
+class InvoiceMismatch(DomainError):
+    """An invoice or credit note would not add up (to the order, or to what
+    is left of the invoice): it is not issued."""
+
+    code = "invoice_mismatch"

@@ -401,6 +401,46 @@ class WithdrawalRefundReminderData(EventData):
     timezone: str
 
 
+# --- invoices and credit notes (docs/invoices.md) -------------------------------------
+
+
+class TaxRateAmounts(_Model):
+    rate: str = Field(description="percent, e.g. 19")
+    net: int
+    tax: int
+    gross: int
+
+
+class InvoiceIssuedData(EventData):
+    event: ClassVar[str] = "InvoiceIssued"
+
+    number: str = Field(description="RE-<year>-<5 digits>, unique, never reused")
+    issue_date: str = Field(description="ISO date, in the shop's timezone")
+    gross: int = Field(description="the order's total, minor units")
+    net: int
+    tax: int
+    currency: str
+    rates: list[TaxRateAmounts] = Field(description="net, tax and gross per VAT rate")
+    trigger: Literal["payment", "first_shipment"] = Field(
+        description="what issued it: the payment, or the first shipment (a shop setting)"
+    )
+
+
+class CreditNoteIssuedData(EventData):
+    event: ClassVar[str] = "CreditNoteIssued"
+
+    number: str = Field(description="GS-<year>-<5 digits>, unique, never reused")
+    issue_date: str = Field(description="ISO date, in the shop's timezone")
+    invoice_number: str = Field(description="the invoice it corrects")
+    invoice_date: str = Field(description="that invoice's issue date")
+    gross: int = Field(description="negative: what is taken back, minor units")
+    net: int
+    tax: int
+    currency: str
+    rates: list[TaxRateAmounts] = Field(description="negative net, tax and gross per VAT rate")
+    reason: Literal["refund", "return", "cancellation"]
+
+
 # --- carts ------------------------------------------------------------------------------
 
 
@@ -471,6 +511,8 @@ EVENT_DATA: dict[str, type[EventData]] = {
         WithdrawalRefundedData,
         WithdrawalReleasedData,
         WithdrawalRefundReminderData,
+        InvoiceIssuedData,
+        CreditNoteIssuedData,
     )
 }
 
@@ -563,6 +605,8 @@ _ORDER_EVENTS: dict[type[EventData], str] = {
     WithdrawalRefundedData: "The refund a withdrawal made due has been paid in full.",
     WithdrawalReleasedData: "The goods of a withdrawal, or proof of their dispatch, arrived.",
     WithdrawalRefundReminderData: "A withdrawal's refund deadline is near or passed (internal).",
+    InvoiceIssuedData: "The order's invoice was issued (once per order).",
+    CreditNoteIssuedData: "A credit note corrected the order's invoice (a refund after it).",
 }
 
 

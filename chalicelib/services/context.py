@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         CartStore,
         CatalogStore,
         CustomerData,
+        InvoiceStore,
         OrderDesk,
         OrderStore,
         PaymentPorts,
@@ -57,3 +58,5 @@ class Context:
     terms: ShippingAndCodes | None = None
     # Data subject requests (docs/gdpr.md): what the table holds about an address.
     customer_data: CustomerData | None = None
+    # Invoices and credit notes (docs/invoices.md): the customer's listing.
+    invoices: InvoiceStore | None = None

@@ -8,6 +8,7 @@ withdrawal rules behind them): docs/performance.md.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import ids
 from chalicelib.domain.errors import OrderNotFound
@@ -16,8 +17,12 @@ from chalicelib.services import cancellation
 from chalicelib.services.context import Context
 from chalicelib.services.ports import OrderRecord
 
+if TYPE_CHECKING:
+    from chalicelib.domain.invoice import CreditNote, Invoice
 
-def _authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
+
+def authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
+    """The order if ``token`` is its token; else OrderNotFound."""
     record = ctx.orders.get(order_id)
     # A wrong token answers exactly like a missing order: the caller learns
     # nothing about which order ids exist.
@@ -28,15 +33,25 @@ def _authorised_record(order_id: str, token: str, ctx: Context) -> OrderRecord:
 
 def view_order(order_id: str, token: str, ctx: Context) -> OrderRecord:
     """The order as its customer sees it: internal history left out."""
-    record = _authorised_record(order_id, token, ctx)
+    record = authorised_record(order_id, token, ctx)
     visible = [entry for entry in record.history if entry.visibility is Visibility.CUSTOMER]
     return replace(record, history=visible)  # shipments and all else kept
+
+
+def order_documents(order_id: str, token: str, ctx: Context) -> list[Invoice | CreditNote]:
+    """The order's invoice (none before it is issued) and its credit notes."""
+    authorised_record(order_id, token, ctx)
+    assert ctx.invoices is not None, "the context has no invoice store"
+    issued = ctx.invoices.invoice_of(order_id)
+    found: list[Invoice | CreditNote] = [] if issued is None else [issued.invoice]
+    found.extend(ctx.invoices.credit_notes_of(order_id))
+    return found
 
 
 def cancel_order(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
     """Cancel before shipment and release the stock; refund what was paid.
     Cancelling a cancelled order again changes nothing and succeeds (and
     retries a refund the provider failed the first time)."""
-    _authorised_record(order_id, token, ctx)
+    authorised_record(order_id, token, ctx)
     cancellation.cancel_order(order_id, actor="customer", reason=reason, ctx=ctx)
     return view_order(order_id, token, ctx)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
     from chalicelib.domain.data_requests import DataRequest, StoredItem
+    from chalicelib.domain.invoice import Credited, CreditNote, Invoice
     from chalicelib.domain.order import HistoryEntry, Order, OrderChange, Placement
     from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
     from chalicelib.domain.provider_events import PaymentEvent
@@ -195,6 +196,83 @@ class OrderStore(Protocol):
 
     def shipment_for_tracking(self, carrier: str, tracking_number: str) -> tuple[str, str] | None:
         """(order id, shipment id) of the carrier's tracking number, if any."""
+        ...
+
+
+# --- invoices and credit notes (docs/invoices.md) ------------------------------------
+
+
+class NumberTaken(Exception):
+    """The series' counter moved since it was read: read it again."""
+
+
+class DocumentExists(Exception):
+    """The order's invoice, or the credit note for this source, is issued already."""
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    """An order's invoice as issued, with what its credit notes took back
+    (``credited``) and how many there are (the next one's condition)."""
+
+    invoice: Invoice
+    credited: Credited
+    credit_notes: int
+
+
+@dataclass(frozen=True)
+class NumberRecord:
+    """Who holds a document number: one per number, written with the document."""
+
+    number: str
+    kind: str  # invoice, credit_note
+    order_id: str
+    issued_at: str
+
+
+class InvoiceStore(Protocol):
+    def last_number(self, series: str) -> int:
+        """The last number taken in ``series`` (e.g. "RE-2026"), 0 if none."""
+        ...
+
+    def issue_invoice(
+        self, invoice: Invoice, *, series: str, sequence: int, order: Order, entry: HistoryEntry
+    ) -> None:
+        """Write the invoice, its number and its history entry (InvoiceIssued)
+        in one transaction that takes ``sequence`` from ``series`` only if
+        the counter is still at ``sequence - 1``: all or nothing, so a number
+        is never taken without its document. DocumentExists if the order has
+        an invoice already; NumberTaken if the counter moved (read again)."""
+        ...
+
+    def invoice_of(self, order_id: str) -> IssuedInvoice | None:
+        """The order's invoice, if one was issued."""
+        ...
+
+    def issue_credit_note(
+        self,
+        note: CreditNote,
+        *,
+        series: str,
+        sequence: int,
+        credit_notes: int,
+        credited: Credited,
+        order: Order,
+        entry: HistoryEntry,
+    ) -> None:
+        """As ``issue_invoice``, and in the same transaction set its invoice's
+        credited amounts to ``credited`` (what all its notes take back, this
+        one included) only if the invoice still has ``credit_notes`` notes
+        (else ConcurrentUpdate). DocumentExists if the note's source was
+        credited already."""
+        ...
+
+    def credit_notes_of(self, order_id: str) -> Sequence[CreditNote]:
+        """The order's credit notes, oldest first."""
+        ...
+
+    def number(self, number: str) -> NumberRecord | None:
+        """Who holds a document number (the auditor's question)."""
         ...
 
 

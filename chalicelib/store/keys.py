@@ -200,3 +200,28 @@ def data_request(email_hash: str, requested_at: datetime, request_id: str) -> di
 
 def data_request_partition(email_hash: str) -> str:
     return f"DATAREQUEST#{email_hash}"
+
+
+# --- invoices and credit notes (docs/invoices.md) ------------------------------------
+
+INVOICE_SK = "INVOICE"
+CREDIT_NOTE_PREFIX = "CREDITNOTE#"
+
+
+def invoice(order_id: str) -> dict[str, str]:
+    """One per order: the key is what makes an order's invoice unique."""
+    return {"PK": f"ORDER#{order_id}", "SK": INVOICE_SK}
+
+
+def credit_note(order_id: str, source: str) -> dict[str, str]:
+    """One per source (the refund event): a redelivered refund credits nothing twice."""
+    return {"PK": f"ORDER#{order_id}", "SK": f"{CREDIT_NOTE_PREFIX}{source}"}
+
+
+def invoice_series(series: str) -> dict[str, str]:
+    """The counter of one number series and year, e.g. ``RE-2026``."""
+    return {"PK": f"INVOICESERIES#{series}", "SK": "COUNTER"}
+
+
+def document_number(number: str) -> dict[str, str]:
+    return {"PK": f"INVOICENO#{number}", "SK": "INVOICENO"}

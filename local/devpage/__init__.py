@@ -72,6 +72,17 @@ def table_items(entity: str) -> list[dict[str, Any]]:
     return items
 
 
+def order_documents(order_id: str) -> list[tuple[str, Any]]:
+    """The order's invoice and credit notes, as ("invoice" | "credit_note", document)."""
+    from chalicelib import bootstrap
+
+    store = bootstrap.invoicing().invoices
+    issued = store.invoice_of(order_id)
+    found: list[tuple[str, Any]] = [] if issued is None else [("invoice", issued.invoice)]
+    found.extend(("credit_note", note) for note in store.credit_notes_of(order_id))
+    return found
+
+
 def _order_of_session(session_id: str) -> Any:
     from chalicelib import bootstrap
 
@@ -210,9 +221,32 @@ def create_app(api_url: str) -> Flask:
                         }
                         for e in record.history
                     ],
+                    "documents": [
+                        {
+                            "number": document.number,
+                            "kind": kind,
+                            "url": f"/dev/orders/{item['id']}/documents/{document.number}.pdf",
+                        }
+                        for kind, document in order_documents(item["id"])
+                    ],
                 }
             )
         return jsonify(out)
+
+    @app.get("/dev/orders/<order_id>/documents/<number>.pdf")
+    def document_pdf(order_id: str, number: str) -> Response:
+        """An invoice or credit note of the order as its PDF, rendered here:
+        the API's package has no renderer (docs/invoices.md)."""
+        from invoice_pdf.render import render
+
+        for _, document in order_documents(order_id):
+            if document.number == number:
+                return Response(
+                    render(document),
+                    mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+                )
+        abort(404)
 
     @app.route("/dev/clock", methods=["GET", "POST"])
     def clock() -> Response:

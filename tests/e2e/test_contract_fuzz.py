@@ -242,6 +242,10 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
         ("GET /admin/stock/{sku}", {"path_parameters": {"sku": "FUZZ-1"}, "headers": ADMIN}),
         ("GET /products/{sku}", {"path_parameters": {"sku": "FUZZ-1"}}),
         ("GET /orders/{order_id}", {"path_parameters": order["path"], "headers": order["headers"]}),
+        (
+            "GET /orders/{order_id}/invoices",
+            {"path_parameters": order["path"], "headers": order["headers"]},
+        ),
         ("GET /carts/{cart_id}", {"path_parameters": cart["path"], "headers": cart["headers"]}),
         (
             "POST /admin/payments/bank-transfers",

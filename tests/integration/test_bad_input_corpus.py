@@ -277,6 +277,11 @@ ROUTES: dict[tuple[str, str], Spec] = {
         headers={"Authorization": W("token_a", "Bearer {}")},
         foreign={"order_id": W("order_b")},
     ),
+    ("GET", "/orders/{order_id}/invoices"): Spec(
+        path={"order_id": W("order_a")},
+        headers={"Authorization": W("token_a", "Bearer {}")},
+        foreign={"order_id": W("order_b")},
+    ),
     ("POST", "/orders/{order_id}/cancel"): Spec(
         path={"order_id": W("order_a")},
         headers={"Authorization": W("token_a", "Bearer {}")},

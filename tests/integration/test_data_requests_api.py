@@ -34,8 +34,9 @@ def pks(table: str, prefix: str) -> list[str]:
 
 def one_of_everything(api: Any, pipeline: Any, clock: Any) -> dict[str, str]:
     """A paid, shipped card order (webhook receipt, payment reference,
-    tracking claim, its emails), a nudged cart (its event, opt-out link and
-    email), an opt-out (suppression) and an earlier request."""
+    tracking claim, its emails, its invoice and a credit note), a nudged
+    cart (its event, opt-out link and email), an opt-out (suppression) and
+    an earlier request."""
     placed = api.place(order_body([("tea", 1)], customer={"email": EMAIL, "name": "Erika"}))
     assert placed.status_code == 201, placed.json
     order_id = placed.json["id"]
@@ -66,6 +67,13 @@ def one_of_everything(api: Any, pipeline: Any, clock: Any) -> dict[str, str]:
         },
     )
     assert shipped.status_code == 201, shipped.json
+    # Its invoice and a credit note, as the invoices queue's consumer issues
+    # them (the credit note from a refund event alone: the order stays paid).
+    from chalicelib.services.invoices import issue_documents
+
+    for detail_type, data in (("OrderPaid", {}), ("OrderRefunded", {"amount": 100})):
+        detail = {"event_id": f"evt-{detail_type}", "order": {"id": order_id}, "data": data}
+        assert len(issue_documents(detail_type, detail, bootstrap.invoicing())) == 1
 
     cart = api.call("POST", "/carts", cart_body(email="Erika@Example.com")).json
     clock.advance(hours=11)

@@ -28,6 +28,7 @@ JOB_HANDLERS = {
     "send_payment_reminders",
     "nudge_abandoned_carts",
     "send_withdrawal_reminders",
+    "issue_invoices",
 }
 
 
@@ -134,6 +135,28 @@ def test_the_payment_consumer_publishes_each_invocations_outcomes(api, lambdas, 
     (refund_outcome,) = metric_names(refunded)
     assert refund_outcome.startswith("PaymentEvent_") and refund_outcome != "PaymentEvent_paid"
     assert values(refunded, refund_outcome) == [1]
+
+
+def test_the_invoice_consumer_publishes_each_invocations_documents(api, pipeline, fresh):
+    from tests.integration.test_invoice_flow import InvoiceQueue, paid_bank_transfer
+
+    invoices = InvoiceQueue(pipeline)
+    order = paid_bank_transfer(api)
+    event = invoices.flow()
+    fresh()  # the API's requests and the outbox's invocation
+    assert invoices.consume(event) == []
+    (issued,) = fresh()
+    r = api.admin("POST", f"/admin/orders/{order['id']}/refunds", {"amount": 500, "reason": "x"})
+    assert r.status_code in (200, 201), r.json
+    event = invoices.flow()
+    fresh()
+    assert invoices.consume(event) == []
+    (credited,) = fresh()
+
+    assert metric_names(issued) == {"InvoicesIssued"}
+    assert values(issued, "InvoicesIssued") == [1]
+    assert metric_names(credited) == {"CreditNotesIssued"}
+    assert values(credited, "CreditNotesIssued") == [1]
 
 
 def test_an_invocation_that_raises_still_publishes_its_metrics_and_clears_the_logger(

@@ -46,7 +46,8 @@ def loaded_after(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["chalicelib.jobs.notifications", "chalicelib.jobs.payment_events"]
+    "module",
+    ["chalicelib.jobs.notifications", "chalicelib.jobs.payment_events", "chalicelib.jobs.invoices"],
 )
 def test_a_consumer_module_loads_no_pydantic(module: str) -> None:
     assert "pydantic" not in loaded_after(f"import {module}")
@@ -201,6 +202,7 @@ PREPARED_CLIENTS = {
     "chalicelib.api.auth.admin_key_authorizer": ["ssm"],
     "chalicelib.jobs.notifications.send_notifications": ["dynamodb", "sesv2"],
     "chalicelib.jobs.payment_events.apply_payment_events": ["dynamodb"],
+    "chalicelib.jobs.invoices.issue_invoices": ["dynamodb"],
     "chalicelib.jobs.outbox.publish_order_events": ["events"],
     "chalicelib.jobs.schedules.expire_unpaid_orders": ["dynamodb"],
 }

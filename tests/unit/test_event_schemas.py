@@ -63,6 +63,9 @@ def test_every_detail_type_of_the_design_has_a_model():
         "WithdrawalRefunded",
         "WithdrawalReleased",
         "WithdrawalRefundReminder",
+        # Invoices (docs/invoices.md).
+        "InvoiceIssued",
+        "CreditNoteIssued",
     }
 
 
@@ -130,6 +133,28 @@ _MORE_DATA = {
     },
     "PaymentProcessing": {},
     "PaymentSessionExpired": {},
+    "InvoiceIssued": {
+        "number": "RE-2026-00001",
+        "issue_date": "2026-12-03",
+        "gross": 1190,
+        "net": 1000,
+        "tax": 190,
+        "currency": "EUR",
+        "rates": [{"rate": "19", "net": 1000, "tax": 190, "gross": 1190}],
+        "trigger": "payment",
+    },
+    "CreditNoteIssued": {
+        "number": "GS-2026-00001",
+        "issue_date": "2026-12-04",
+        "invoice_number": "RE-2026-00001",
+        "invoice_date": "2026-12-03",
+        "gross": -1190,
+        "net": -1000,
+        "tax": -190,
+        "currency": "EUR",
+        "rates": [{"rate": "19", "net": -1000, "tax": -190, "gross": -1190}],
+        "reason": "refund",
+    },
 }
 
 

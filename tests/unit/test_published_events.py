@@ -268,7 +268,36 @@ def stored_items() -> list[dict[str, Any]]:
         for index, entry in enumerate(change.history)
     ]
     nudge = cart_nudge()
-    return [*items, cart_event_to_item(nudge.cart, nudge.event)]
+    return [*items, *invoice_items(), cart_event_to_item(nudge.cart, nudge.event)]
+
+
+def invoice_items() -> list[dict[str, Any]]:
+    """InvoiceIssued and CreditNoteIssued, as store/invoices.py writes them."""
+    from chalicelib.domain import invoice as documents
+    from chalicelib.store.invoices import INVOICE_ENTRY_INDEX
+    from tests.invoice_samples import invoice_of
+    from tests.invoice_samples import paid_order as invoiced_order
+
+    order = invoiced_order()
+    invoice = invoice_of(order)
+    note = documents.credit_note_for(
+        invoice,
+        number="GS-2026-00001",
+        amount=1000,
+        credited=documents.Credited.nothing(),
+        reason=documents.CreditReason.REFUND,
+        source="evt-refund",
+        issued_at=AT,
+        issue_date=invoice.issue_date,
+    )
+    return [
+        history_to_item(
+            order,
+            documents.invoice_entry(invoice, trigger="payment", at=AT),
+            INVOICE_ENTRY_INDEX,
+        ),
+        history_to_item(order, documents.credit_note_entry(note, at=AT), INVOICE_ENTRY_INDEX + 1),
+    ]
 
 
 class EventBridge:
