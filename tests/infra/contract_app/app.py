@@ -49,6 +49,11 @@ def send_notifications(event):
     return {"batchItemFailures": []}
 
 
+@app.on_sqs_message(queue="invoices", batch_size=10)
+def issue_invoices(event):
+    return {"batchItemFailures": []}
+
+
 @app.schedule(Rate(SCHEDULE_MINUTES["expire_unpaid_orders"], unit=Rate.MINUTES))
 def expire_unpaid_orders(event):
     return None
