@@ -26,6 +26,14 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
   deliverability checks, which we never ask for; a test guards that).
 - Any ``__pycache__`` chalice copied from a developer's checkout is dropped:
   it was compiled against that checkout's timestamps.
+- Modules of ours generated from the package (``GENERATED``): the email
+  templates compiled to Python (chalicelib/notify/compiled_templates.py),
+  so no cold start compiles a template. Before the bytecode, the package is
+  unpacked and the generating module runs there, with this Python but
+  seeing only the package (``-S``, the package on PYTHONPATH): it compiles
+  with the very Jinja2 that ships. What it writes joins the package as our
+  code does (source plus bytecode); a copy of it that chalice took from a
+  checkout is dropped.
 
 Bytecode is specific to a Python minor version. chalice picks the Lambda
 runtime from the Python that runs it, which is the one compiling here;
@@ -33,7 +41,8 @@ runtime from the Python that runs it, which is the one compiling here;
 runtime but ``LAMBDA_RUNTIME``: packaged by another Python, the functions
 would deploy on another runtime without a word.
 
-Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench).
+Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench);
+what needs the app's libraries runs in a subprocess from the unpacked package.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ import json
 import os
 import py_compile
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -90,6 +100,10 @@ LEFT_AS_SOURCE = ("pydantic/v1/", "pydantic/deprecated/", "pydantic/experimental
 #: Nothing we run can load these (see the module docstring).
 NEVER_LOADED = ("aws_lambda_powertools/event_handler/openapi/swagger_ui/", "dns/")
 
+#: Modules of ours that generate modules into the package: the generating
+#: module's file -> the directory it writes (see the module docstring).
+GENERATED = {"chalicelib/notify/compiled_templates.py": "chalicelib/notify/templates_compiled/"}
+
 
 @dataclass(frozen=True)
 class BytecodeReport:
@@ -98,6 +112,7 @@ class BytecodeReport:
     dropped: int
     bytes_before: int
     bytes_after: int
+    generated: int = 0
 
 
 def runtime_of_this_python() -> str:
@@ -165,12 +180,20 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
         zipfile.ZipFile(package) as source_zip,
         zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as out,
     ):
+        generated = generate_modules(source_zip, Path(work) / "task")
+        replaced = tuple(generated)
+        entries = []
         for entry in source_zip.infolist():
+            if entry.filename.startswith(replaced):
+                dropped += 1  # a checkout's copy of what was just generated
+            else:
+                entries.append((entry, source_zip.read(entry)))
+        entries += [file for files in generated.values() for file in files]
+        for entry, data in entries:
             name = entry.filename
             if is_dropped(name):
                 dropped += 1
                 continue
-            data = source_zip.read(entry)
             if not name.endswith(".py") or not (is_ours(name) or ships_compiled_only(name)):
                 out.writestr(_like(entry, name), data)
                 continue
@@ -183,7 +206,41 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
                 out.writestr(_like(entry, name + "c"), compiled)
                 libraries += 1
     shutil.move(rewritten, package)
-    return BytecodeReport(ours, libraries, dropped, before, os.path.getsize(package))
+    count = sum(len(files) for files in generated.values())
+    return BytecodeReport(ours, libraries, dropped, before, os.path.getsize(package), count)
+
+
+def generate_modules(
+    package: zipfile.ZipFile, task: Path
+) -> dict[str, list[tuple[zipfile.ZipInfo, bytes]]]:
+    """Runs each ``GENERATED`` module the package holds in the package
+    unpacked into ``task``; per directory written, the files written there
+    as new zip entries with their data."""
+    names = set(package.namelist())
+    generators = {module: directory for module, directory in GENERATED.items() if module in names}
+    if not generators:
+        return {}
+    package.extractall(task)
+    found = {}
+    for module, directory in generators.items():
+        shutil.rmtree(task / directory, ignore_errors=True)  # a checkout's copy
+        done = subprocess.run(  # noqa: S603  (our module, in the package we are building)
+            [sys.executable, "-S", "-m", module.removesuffix(".py").replace("/", ".")],
+            cwd=task,
+            env={**os.environ, "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1"},
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{module} failed in the package:\n{done.stderr[-3000:]}")
+        like = package.getinfo(module)
+        found[directory] = [
+            (_like(like, path.relative_to(task).as_posix()), path.read_bytes())
+            for path in sorted((task / directory).rglob("*"))
+            if path.is_file()
+        ]
+    return found
 
 
 def _like(entry: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:

@@ -8,6 +8,7 @@ import importlib.util
 import subprocess
 import sys
 import zipfile
+from hashlib import sha1
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,86 @@ def test_email_checks_never_load_dnspython() -> None:
 
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.strip() == "erika@xn--bcher-kva.example"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTIFY = ("__init__.py", "compiled_templates.py", "formatting.py", "render.py")
+RENDER_NEEDS = (
+    "chalicelib/__init__.py",
+    "chalicelib/domain/__init__.py",
+    "chalicelib/domain/money.py",
+)
+
+
+@pytest.fixture
+def email_package(tmp_path: Path) -> Path:
+    """A package with the email rendering as it ships: our render modules
+    and templates, Jinja2 and MarkupSafe; and a compiled set from a checkout."""
+    archive = tmp_path / "deployment.zip"
+    libraries = {}
+    for name in ("jinja2", "markupsafe"):
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        libraries[name] = Path(spec.origin).parent
+    with zipfile.ZipFile(archive, "w") as z:
+        for module in [*RENDER_NEEDS, *(f"chalicelib/notify/{n}" for n in NOTIFY)]:
+            z.write(ROOT / module, module)
+        for path in (ROOT / "chalicelib/notify/templates").rglob("*.*"):
+            z.write(path, path.relative_to(ROOT).as_posix())
+        for name, directory in libraries.items():
+            for path in directory.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    z.write(path, f"{name}/{path.relative_to(directory).as_posix()}")
+        z.writestr("chalicelib/notify/templates_compiled/tmpl_from_a_checkout.py", "STALE = 1\n")
+    return archive
+
+
+def test_the_package_ships_every_email_template_compiled_with_bytecode(
+    email_package: Path, tmp_path: Path
+) -> None:
+    from chalicelib.notify.render import template_names
+
+    report = add_bytecode(email_package, runtime_of_this_python())
+
+    shipped = names(email_package)
+    compiled = "chalicelib/notify/templates_compiled/"
+    modules = {f"{compiled}tmpl_{sha1(n.encode()).hexdigest()}.py" for n in template_names()}
+    assert modules | {f"{compiled}manifest.json"} == {n for n in shipped if n.startswith(compiled)
+                                                        and "__pycache__" not in n}  # fmt: skip
+    assert ours_without_bytecode(shipped) == []
+    assert report.generated == len(template_names()) + 1
+    # Loaded in Lambda's way, from a read-only unpacked package: the
+    # environment takes the templates from the compiled modules.
+    task = tmp_path / "task"
+    with zipfile.ZipFile(email_package) as z:
+        z.extractall(task)
+    probe = (
+        "from chalicelib.notify import render\n"
+        "env = render.environment()\n"
+        "print(type(env.loader).__name__, env.get_template('base.txt').filename)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        cwd=task,
+        env={"PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    loader, filename = loaded.stdout.split()
+    assert loader == "CompiledLoader"
+    assert Path(filename).relative_to(task).as_posix() in modules
+
+
+def test_a_template_that_does_not_compile_fails_the_packaging(email_package: Path) -> None:
+    with zipfile.ZipFile(email_package, "a") as z:
+        z.writestr("chalicelib/notify/templates/de/broken.txt", "{% if %}\n")
+    before = email_package.read_bytes()
+
+    with pytest.raises(
+        RuntimeError, match=r"compiled_templates\.py failed(.|\n)*TemplateSyntaxError"
+    ):
+        add_bytecode(email_package, runtime_of_this_python())
+
+    assert email_package.read_bytes() == before
