@@ -18,12 +18,15 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
   sourceless module). Shipping both would take the package over its 5 MB
   target; the price is that a traceback through library code shows file and
   line but not the line's text.
-- Library code we never load stays source only (e.g. pydantic.v1, the
-  powertools utilities we do not use): a missing .pyc only ever costs time.
+- Library code we never load stays source only (e.g. pydantic.v1): a
+  missing .pyc only ever costs time.
 - Dropped, because nothing we run can load it (``NEVER_LOADED``):
-  powertools' Swagger UI bundle (we serve our own docs, not powertools'
-  event handler) and dnspython (email-validator loads it only for
-  deliverability checks, which we never ask for; a test guards that).
+  dnspython (email-validator loads it only for deliverability checks, which
+  we never ask for; a test guards that), and every part of powertools but
+  the ones we load (``POWERTOOLS_COMPILED``: the logger, metrics and
+  parameters and what they import), such as its event handler, parser,
+  batch, idempotency and data classes; tests/unit/test_cold_start_imports.py
+  checks that every powertools module our functions load ships.
 - Any ``__pycache__`` chalice copied from a developer's checkout is dropped:
   it was compiled against that checkout's timestamps.
 - Modules of ours generated from the package (``GENERATED``): the email
@@ -31,8 +34,9 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
   so no cold start compiles a template. Before the bytecode, the package is
   unpacked and the generating module runs there, with this Python but
   seeing only the package (``-S``, the package on PYTHONPATH): it compiles
-  with the very Jinja2 that ships. What it writes joins the package as our
-  code does (source plus bytecode); a copy of it that chalice took from a
+  with the very Jinja2 that ships. Its modules ship as bytecode only (no
+  traceback quotes a generated line: Jinja2 points at the template's own
+  line), its other files as written; a copy of them chalice took from a
   checkout is dropped.
 
 Bytecode is specific to a Python minor version. chalice picks the Lambda
@@ -77,7 +81,7 @@ COMPILED = (
     "typing_extensions.py",
     "typing_inspection/",
 )
-#: powertools: only the parts we load (Logger, Metrics, parameters, batch).
+#: powertools: only the parts we load (Logger, Metrics, parameters); the rest is dropped.
 POWERTOOLS = "aws_lambda_powertools/"
 POWERTOOLS_COMPILED = (
     "exceptions/",
@@ -87,18 +91,15 @@ POWERTOOLS_COMPILED = (
     "shared/",
     "tracing/",
     "utilities/__init__.py",
-    "utilities/batch/",
-    "utilities/data_classes/",
     "utilities/jmespath_utils/",
     "utilities/parameters/",
-    "utilities/typing/",
     "warnings/",
 )
 #: Inside COMPILED, left as source: parts of pydantic nothing of ours imports.
 LEFT_AS_SOURCE = ("pydantic/v1/", "pydantic/deprecated/", "pydantic/experimental/")
 
 #: Nothing we run can load these (see the module docstring).
-NEVER_LOADED = ("aws_lambda_powertools/event_handler/openapi/swagger_ui/", "dns/")
+NEVER_LOADED = ("dns/",)
 
 #: Modules of ours that generate modules into the package: the generating
 #: module's file -> the directory it writes (see the module docstring).
@@ -136,13 +137,23 @@ def ours_without_bytecode(names: set[str]) -> list[str]:
 def ships_compiled_only(name: str) -> bool:
     """A library module shipped as bytecode instead of source."""
     if name.startswith(POWERTOOLS):
-        rest = name[len(POWERTOOLS) :]
-        return "/" not in rest or rest.startswith(POWERTOOLS_COMPILED)
+        return is_loaded_powertools(name)
     return name.startswith(COMPILED) and not name.startswith(LEFT_AS_SOURCE)
 
 
+def is_loaded_powertools(name: str) -> bool:
+    """A file of the parts of powertools we load (the others are dropped)."""
+    rest = name[len(POWERTOOLS) :]
+    return "/" not in rest or rest.startswith(POWERTOOLS_COMPILED)
+
+
 def is_dropped(name: str) -> bool:
-    return name.startswith(NEVER_LOADED) or "__pycache__/" in name or name.endswith(".pyc")
+    return (
+        name.startswith(NEVER_LOADED)
+        or (name.startswith(POWERTOOLS) and not is_loaded_powertools(name))
+        or "__pycache__/" in name
+        or name.endswith(".pyc")
+    )
 
 
 def compile_module(source: bytes, name: str, workdir: Path) -> bytes:
@@ -180,20 +191,16 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
         zipfile.ZipFile(package) as source_zip,
         zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as out,
     ):
-        generated = generate_modules(source_zip, Path(work) / "task")
-        replaced = tuple(generated)
-        entries = []
+        generated = generate_modules(source_zip, Path(work))
+        for entry, data in (file for files in generated.values() for file in files):
+            out.writestr(entry, data)
         for entry in source_zip.infolist():
-            if entry.filename.startswith(replaced):
-                dropped += 1  # a checkout's copy of what was just generated
-            else:
-                entries.append((entry, source_zip.read(entry)))
-        entries += [file for files in generated.values() for file in files]
-        for entry, data in entries:
             name = entry.filename
-            if is_dropped(name):
+            # A checkout's copy of what was just generated goes too.
+            if is_dropped(name) or name.startswith(tuple(generated)):
                 dropped += 1
                 continue
+            data = source_zip.read(entry)
             if not name.endswith(".py") or not (is_ours(name) or ships_compiled_only(name)):
                 out.writestr(_like(entry, name), data)
                 continue
@@ -211,12 +218,13 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
 
 
 def generate_modules(
-    package: zipfile.ZipFile, task: Path
+    package: zipfile.ZipFile, work: Path
 ) -> dict[str, list[tuple[zipfile.ZipInfo, bytes]]]:
     """Runs each ``GENERATED`` module the package holds in the package
-    unpacked into ``task``; per directory written, the files written there
-    as new zip entries with their data."""
+    unpacked under ``work``; per directory written, what it wrote there as
+    new zip entries with their data, modules as bytecode only."""
     names = set(package.namelist())
+    task = work / "task"
     generators = {module: directory for module, directory in GENERATED.items() if module in names}
     if not generators:
         return {}
@@ -235,11 +243,12 @@ def generate_modules(
         if done.returncode != 0:
             raise RuntimeError(f"{module} failed in the package:\n{done.stderr[-3000:]}")
         like = package.getinfo(module)
-        found[directory] = [
-            (_like(like, path.relative_to(task).as_posix()), path.read_bytes())
-            for path in sorted((task / directory).rglob("*"))
-            if path.is_file()
-        ]
+        found[directory] = []
+        for path in sorted(p for p in (task / directory).rglob("*") if p.is_file()):
+            name, data = path.relative_to(task).as_posix(), path.read_bytes()
+            if name.endswith(".py"):
+                name, data = name + "c", compile_module(data, name, work)
+            found[directory].append((_like(like, name), data))
     return found
 
 

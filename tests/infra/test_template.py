@@ -422,3 +422,32 @@ def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> N
     with zipfile.ZipFile(package) as z:
         magic = {z.read(n)[:4] for n in compiled[:: max(1, len(compiled) // 50)]}
     assert magic == {(3571).to_bytes(2, "little") + b"\r\n"}
+
+
+def test_the_deployed_package_ships_the_email_templates_compiled(synthesis: Synthesis) -> None:
+    """The construct's packaging compiles every email template to a module
+    (chalicelib/notify/compiled_templates.py), shipped with its bytecode."""
+    import json
+    import zipfile
+    from hashlib import sha1
+
+    (package,) = [
+        path
+        for path in synthesis.assembly.glob("asset.*.zip")
+        if "app.py" in zipfile.ZipFile(path).namelist()
+    ]
+    names = set(zipfile.ZipFile(package).namelist())
+    templates = sorted(
+        n.removeprefix("chalicelib/notify/templates/")
+        for n in names
+        if n.startswith("chalicelib/notify/templates/") and not n.endswith("/")
+    )
+    compiled = "chalicelib/notify/templates_compiled/"
+    with zipfile.ZipFile(package) as z:
+        manifest = json.loads(z.read(f"{compiled}manifest.json"))
+
+    assert templates and sorted(manifest["templates"]) == templates
+    for name in templates:
+        module = f"{compiled}tmpl_{sha1(name.encode()).hexdigest()}.py"
+        assert module in names, name
+        assert f"{compiled}__pycache__/{module.rsplit('/', 1)[1][:-3]}.cpython-313.pyc" in names
