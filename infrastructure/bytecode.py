@@ -30,11 +30,14 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
 - Any ``__pycache__`` chalice copied from a developer's checkout is dropped:
   it was compiled against that checkout's timestamps.
 - Modules of ours generated from the package (``GENERATED``): the email
-  templates compiled to Python (chalicelib/notify/compiled_templates.py),
-  so no cold start compiles a template. Before the bytecode, the package is
-  unpacked and the generating module runs there, with this Python but
-  seeing only the package (``-S``, the package on PYTHONPATH): it compiles
-  with the very Jinja2 that ships. Its modules ship as bytecode only (no
+  templates and subjects compiled to Python
+  (chalicelib/notify/precompile.py, compiled_templates.py), so no cold start compiles a
+  template. Before the bytecode, the package is unpacked and the generating
+  module runs on its chalicelib, with this Python and its libraries (the
+  app's pins: requirements.txt is in .venv and .venv-infra alike), not the
+  package's, which are built for Lambda's platform. The compiled set records
+  its Jinja2 version, and the functions use it only under that version.
+  Its modules ship as bytecode only (no
   traceback quotes a generated line: Jinja2 points at the template's own
   line), its other files as written; a copy of them chalice took from a
   checkout is dropped.
@@ -103,7 +106,7 @@ NEVER_LOADED = ("dns/",)
 
 #: Modules of ours that generate modules into the package: the generating
 #: module's file -> the directory it writes (see the module docstring).
-GENERATED = {"chalicelib/notify/compiled_templates.py": "chalicelib/notify/templates_compiled/"}
+GENERATED = {"chalicelib/notify/precompile.py": "chalicelib/notify/templates_compiled/"}
 
 
 @dataclass(frozen=True)
@@ -229,13 +232,18 @@ def generate_modules(
     if not generators:
         return {}
     package.extractall(task)
+    # Our code from the package, the libraries from this Python's environment:
+    # -P keeps the working directory (the package's libraries) off sys.path.
+    ours = work / "ours"
+    ours.mkdir()
+    (ours / "chalicelib").symlink_to(task / "chalicelib", target_is_directory=True)
     found = {}
     for module, directory in generators.items():
         shutil.rmtree(task / directory, ignore_errors=True)  # a checkout's copy
         done = subprocess.run(  # noqa: S603  (our module, in the package we are building)
-            [sys.executable, "-S", "-m", module.removesuffix(".py").replace("/", ".")],
+            [sys.executable, "-P", "-m", module.removesuffix(".py").replace("/", ".")],
             cwd=task,
-            env={**os.environ, "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**os.environ, "PYTHONPATH": str(ours), "PYTHONDONTWRITEBYTECODE": "1"},
             check=False,
             capture_output=True,
             text=True,

@@ -82,9 +82,22 @@ def render_string(source: str, locale: str, values: dict[str, Any]) -> str:
 
 @functools.cache
 def _string_template(source: str) -> Any:
-    """Compiled once per warm Lambda: the subjects are a fixed set (emails.py),
-    and compiling one costs more than rendering it."""
-    return environment().overlay(autoescape=False).from_string(source)
+    """Made once per warm Lambda: the subjects are a fixed set (emails.py),
+    compiled with the templates when the package was built, and compiling
+    one costs more than rendering it."""
+    from chalicelib.notify import compiled_templates
+
+    return compiled_templates.from_string(_string_environment(), source)
+
+
+@functools.cache
+def _string_environment() -> Any:
+    return string_environment(environment())
+
+
+def string_environment(env: Any) -> Any:
+    """``env`` for one-line templates such as subjects: never autoescaped."""
+    return env.overlay(autoescape=False)
 
 
 def template_names() -> list[str]:
@@ -99,5 +112,6 @@ __all__ = [
     "render",
     "render_string",
     "source_environment",
+    "string_environment",
     "template_names",
 ]

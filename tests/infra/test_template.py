@@ -425,8 +425,8 @@ def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> N
 
 
 def test_the_deployed_package_ships_the_email_templates_compiled(synthesis: Synthesis) -> None:
-    """The construct's packaging compiles every email template to a module
-    (chalicelib/notify/compiled_templates.py), shipped with its bytecode."""
+    """The construct's packaging compiles every email template and subject
+    to a module (chalicelib/notify/precompile.py), shipped as bytecode."""
     import json
     import zipfile
     from hashlib import sha1
@@ -447,7 +447,6 @@ def test_the_deployed_package_ships_the_email_templates_compiled(synthesis: Synt
         manifest = json.loads(z.read(f"{compiled}manifest.json"))
 
     assert templates and sorted(manifest["templates"]) == templates
-    for name in templates:
-        module = f"{compiled}tmpl_{sha1(name.encode()).hexdigest()}.py"
-        assert module in names, name
-        assert f"{compiled}__pycache__/{module.rsplit('/', 1)[1][:-3]}.cpython-313.pyc" in names
+    assert manifest["strings"]  # the subjects
+    for name in [*templates, *manifest["strings"]]:
+        assert f"{compiled}tmpl_{sha1(name.encode()).hexdigest()}.pyc" in names, name

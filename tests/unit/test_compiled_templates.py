@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from chalicelib.notify import compiled_templates, render
+from chalicelib.notify import compiled_templates, precompile, render
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.compiled_templates import MANIFEST, CompiledLoader
 from chalicelib.notify.formatting import LOCALES
@@ -39,7 +39,7 @@ class Recording(jinja2.BaseLoader):
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("templates_compiled")
-    compiled_templates.compile_all(render.source_environment(), directory)
+    precompile.compile_emails(directory)
     return directory
 
 
@@ -52,7 +52,7 @@ def everything_rendered(env: Any, shop: catalogue.Shop, monkeypatch: pytest.Monk
     """Every email of every sample event in both locales, and every legal
     text in both locales and formats, rendered in ``env``."""
     monkeypatch.setattr(render, "environment", lambda: env)
-    render._string_template.cache_clear()
+    forget_subjects()
     out: dict[tuple[str, ...], Any] = {}
     for detail_type in DETAIL_TYPES:
         for locale in LOCALES:
@@ -69,16 +69,25 @@ def everything_rendered(env: Any, shop: catalogue.Shop, monkeypatch: pytest.Monk
                 out[("legal", kind, locale, ext)] = template.render(
                     {**context, "returns_paid_by_shop": False}
                 )
-    render._string_template.cache_clear()
+    forget_subjects()
     return out
 
 
-def test_every_template_compiles_into_the_set(compiled: Path) -> None:
+def forget_subjects() -> None:
+    render._string_template.cache_clear()
+    render._string_environment.cache_clear()
+
+
+SUBJECTS = sorted({source for kind in catalogue.KINDS.values() for source in kind.subject.values()})
+
+
+def test_every_template_and_subject_compiles_into_the_set(compiled: Path) -> None:
     manifest = json.loads((compiled / MANIFEST).read_text())
 
     assert sorted(manifest["templates"]) == render.template_names()
+    assert manifest["strings"] == sorted(compiled_templates.string_name(s) for s in SUBJECTS)
     assert manifest["jinja2"] == jinja2.__version__
-    for name in render.template_names():
+    for name in [*manifest["templates"], *manifest["strings"]]:
         assert (compiled / jinja2.ModuleLoader.get_module_filename(name)).is_file(), name
 
 
@@ -104,6 +113,25 @@ def test_every_email_and_legal_text_renders_the_same_compiled_as_from_source(
     assert recording.loaded == set(render.template_names())
     for template in from_modules.cache.values():
         assert Path(template.filename).parent == compiled, template.name
+
+
+def test_every_subject_comes_from_its_compiled_module_and_a_new_one_compiles(
+    compiled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "environment", lambda: compiled_environment(compiled))
+    forget_subjects()
+    values = {"order": {"number": "K7Q"}, "shop": {"name": "Tee"}, "data": {"kind": "due"}}
+
+    try:
+        for source in SUBJECTS:
+            assert Path(render._string_template(source).filename).parent == compiled, source
+        new = render._string_template("Neu: {{ order.number }} <{{ shop.name }}>")
+        assert new.filename == "<template>"  # compiled now, from the source
+        assert render.render_string("Neu: {{ order.number }} <{{ shop.name }}>", "de", values) == (
+            "Neu: K7Q <Tee>"
+        )
+    finally:
+        forget_subjects()
 
 
 def test_a_template_changed_since_compiling_renders_from_its_source(

@@ -8,7 +8,7 @@ import importlib.util
 import subprocess
 import sys
 import zipfile
-from hashlib import sha1
+from hashlib import sha1, sha256
 from pathlib import Path
 
 import pytest
@@ -172,18 +172,12 @@ def test_email_checks_never_load_dnspython() -> None:
 
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTIFY = ("__init__.py", "compiled_templates.py", "formatting.py", "render.py")
-RENDER_NEEDS = (
-    "chalicelib/__init__.py",
-    "chalicelib/domain/__init__.py",
-    "chalicelib/domain/money.py",
-)
 
 
 @pytest.fixture
 def email_package(tmp_path: Path) -> Path:
-    """A package with the email rendering as it ships: our render modules
-    and templates, Jinja2 and MarkupSafe; and a compiled set from a checkout."""
+    """A package with the email rendering as it ships: our code with its
+    templates, Jinja2 and MarkupSafe; and a compiled set from a checkout."""
     archive = tmp_path / "deployment.zip"
     libraries = {}
     for name in ("jinja2", "markupsafe"):
@@ -191,10 +185,9 @@ def email_package(tmp_path: Path) -> Path:
         assert spec is not None and spec.origin is not None
         libraries[name] = Path(spec.origin).parent
     with zipfile.ZipFile(archive, "w") as z:
-        for module in [*RENDER_NEEDS, *(f"chalicelib/notify/{n}" for n in NOTIFY)]:
-            z.write(ROOT / module, module)
-        for path in (ROOT / "chalicelib/notify/templates").rglob("*.*"):
-            z.write(path, path.relative_to(ROOT).as_posix())
+        for path in (ROOT / "chalicelib").rglob("*.*"):
+            if "__pycache__" not in path.parts and "templates_compiled" not in path.parts:
+                z.write(path, path.relative_to(ROOT).as_posix())
         for name, directory in libraries.items():
             for path in directory.rglob("*"):
                 if path.is_file() and "__pycache__" not in path.parts:
@@ -206,19 +199,22 @@ def email_package(tmp_path: Path) -> Path:
 def test_the_package_ships_every_email_template_compiled_to_bytecode(
     email_package: Path, tmp_path: Path
 ) -> None:
+    from chalicelib.notify.emails import KINDS
     from chalicelib.notify.render import template_names
 
     report = add_bytecode(email_package, runtime_of_this_python())
 
     shipped = names(email_package)
     compiled = "chalicelib/notify/templates_compiled/"
-    modules = {f"{compiled}tmpl_{sha1(n.encode()).hexdigest()}.pyc" for n in template_names()}
+    subjects = {sha256(s.encode()).hexdigest() for k in KINDS.values() for s in k.subject.values()}
+    templates = [*template_names(), *(f"<string>/{digest}" for digest in subjects)]
+    modules = {f"{compiled}tmpl_{sha1(n.encode()).hexdigest()}.pyc" for n in templates}
     # Bytecode only, and nothing of the checkout's copy.
     assert {n for n in shipped if n.startswith(compiled)} == modules | {f"{compiled}manifest.json"}
     with zipfile.ZipFile(email_package) as z:
         assert all(z.read(m)[:4] == importlib.util.MAGIC_NUMBER for m in modules)
     assert ours_without_bytecode(shipped) == []
-    assert report.generated == len(template_names()) + 1
+    assert report.generated == len(templates) + 1
     # Loaded in Lambda's way, from a read-only unpacked package: the
     # environment takes the templates from the compiled modules.
     task = tmp_path / "task"
@@ -248,9 +244,7 @@ def test_a_template_that_does_not_compile_fails_the_packaging(email_package: Pat
         z.writestr("chalicelib/notify/templates/de/broken.txt", "{% if %}\n")
     before = email_package.read_bytes()
 
-    with pytest.raises(
-        RuntimeError, match=r"compiled_templates\.py failed(.|\n)*TemplateSyntaxError"
-    ):
+    with pytest.raises(RuntimeError, match=r"precompile\.py failed(.|\n)*TemplateSyntaxError"):
         add_bytecode(email_package, runtime_of_this_python())
 
     assert email_package.read_bytes() == before
