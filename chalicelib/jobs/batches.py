@@ -9,10 +9,10 @@ body, quoted by an error, can hold personal data.
 
 Our own rather than powertools' batch utility, which does the same in more
 general form: importing any part of it loads asyncio and every event data
-class powertools has (Kinesis, Kafka, DynamoDB streams...), about 180 million
-instructions of each consumer's cold start for two loops
-(docs/performance.md). The semantics are powertools' ``BatchProcessor`` (a
-standard queue: every failure reported, even of the whole batch) and
+class powertools has (Kinesis, Kafka, DynamoDB streams...), over 100 million
+instructions of each consumer's cold start for two loops (docs/performance.md).
+The semantics are powertools' ``BatchProcessor`` (a standard queue: every
+failure reported, even of the whole batch) and
 ``SqsFifoPartialProcessor(skip_group_on_error=True)`` (a FIFO queue: see
 ``process_fifo``); tests/unit/test_batches.py holds them.
 """
