@@ -6,10 +6,8 @@ tests), except in Lambda's init phase, where each function makes what its
 every invocation needs (``prepare_at_init``). ``reset()`` drops the caches
 for tests.
 
-Importing this module loads nothing of ours and not pydantic: the queue
-consumers import it before powertools' batch utility, which builds every
-one of its pydantic parser models (~100 ms) if pydantic is already loaded
-(chalicelib/jobs/batches.py).
+Importing this module loads nothing of ours and not pydantic: app.py and
+every job module import it, and each function loads only what it uses.
 """
 
 from __future__ import annotations

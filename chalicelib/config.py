@@ -3,11 +3,10 @@ from it: once per warm Lambda, each function only the groups it uses
 (chalicelib/settings.py), failing its cold start with a message naming the
 variable instead of failing the first request that happens to need it.
 
-Importing this module loads no pydantic: the queue consumers read Lambda's
-``_HANDLER`` at import (``lambda_handler``), before powertools' batch
-utility, which builds parser models we never use if pydantic is already
-loaded (chalicelib/jobs/batches.py). The models load with the first
-settings asked for.
+Importing this module loads no pydantic: every job module reads Lambda's
+``_HANDLER`` at import (``lambda_handler``), including the API function's
+app.py, which imports them all. The models load with the first settings
+asked for.
 """
 
 from __future__ import annotations

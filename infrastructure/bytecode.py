@@ -18,14 +18,29 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
   sourceless module). Shipping both would take the package over its 5 MB
   target; the price is that a traceback through library code shows file and
   line but not the line's text.
-- Library code we never load stays source only (e.g. pydantic.v1, the
-  powertools utilities we do not use): a missing .pyc only ever costs time.
+- Library code we never load stays source only (e.g. pydantic.v1): a
+  missing .pyc only ever costs time.
 - Dropped, because nothing we run can load it (``NEVER_LOADED``):
-  powertools' Swagger UI bundle (we serve our own docs, not powertools'
-  event handler) and dnspython (email-validator loads it only for
-  deliverability checks, which we never ask for; a test guards that).
+  dnspython (email-validator loads it only for deliverability checks, which
+  we never ask for; a test guards that), and every part of powertools but
+  the ones we load (``POWERTOOLS_COMPILED``: the logger, metrics and
+  parameters and what they import), such as its event handler, parser,
+  batch, idempotency and data classes; tests/unit/test_cold_start_imports.py
+  checks that every powertools module our functions load ships.
 - Any ``__pycache__`` chalice copied from a developer's checkout is dropped:
   it was compiled against that checkout's timestamps.
+- Modules of ours generated from the package (``GENERATED``): the email
+  templates and subjects compiled to Python
+  (chalicelib/notify/precompile.py, compiled_templates.py), so no cold start compiles a
+  template. Before the bytecode, the package is unpacked and the generating
+  module runs on its chalicelib, with this Python and its libraries (the
+  app's pins: requirements.txt is in .venv and .venv-infra alike), not the
+  package's, which are built for Lambda's platform. The compiled set records
+  its Jinja2 version, and the functions use it only under that version.
+  Its modules ship as bytecode only (no
+  traceback quotes a generated line: Jinja2 points at the template's own
+  line), its other files as written; a copy of them chalice took from a
+  checkout is dropped.
 
 Bytecode is specific to a Python minor version. chalice picks the Lambda
 runtime from the Python that runs it, which is the one compiling here;
@@ -33,7 +48,8 @@ runtime from the Python that runs it, which is the one compiling here;
 runtime but ``LAMBDA_RUNTIME``: packaged by another Python, the functions
 would deploy on another runtime without a word.
 
-Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench).
+Standard library only: it runs under .venv-infra (CDK synth) and .venv (bench);
+what needs the app's libraries runs in a subprocess from the unpacked package.
 """
 
 from __future__ import annotations
@@ -43,6 +59,7 @@ import json
 import os
 import py_compile
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -67,7 +84,7 @@ COMPILED = (
     "typing_extensions.py",
     "typing_inspection/",
 )
-#: powertools: only the parts we load (Logger, Metrics, parameters, batch).
+#: powertools: only the parts we load (Logger, Metrics, parameters); the rest is dropped.
 POWERTOOLS = "aws_lambda_powertools/"
 POWERTOOLS_COMPILED = (
     "exceptions/",
@@ -77,18 +94,19 @@ POWERTOOLS_COMPILED = (
     "shared/",
     "tracing/",
     "utilities/__init__.py",
-    "utilities/batch/",
-    "utilities/data_classes/",
     "utilities/jmespath_utils/",
     "utilities/parameters/",
-    "utilities/typing/",
     "warnings/",
 )
 #: Inside COMPILED, left as source: parts of pydantic nothing of ours imports.
 LEFT_AS_SOURCE = ("pydantic/v1/", "pydantic/deprecated/", "pydantic/experimental/")
 
 #: Nothing we run can load these (see the module docstring).
-NEVER_LOADED = ("aws_lambda_powertools/event_handler/openapi/swagger_ui/", "dns/")
+NEVER_LOADED = ("dns/",)
+
+#: Modules of ours that generate modules into the package: the generating
+#: module's file -> the directory it writes (see the module docstring).
+GENERATED = {"chalicelib/notify/precompile.py": "chalicelib/notify/templates_compiled/"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,7 @@ class BytecodeReport:
     dropped: int
     bytes_before: int
     bytes_after: int
+    generated: int = 0
 
 
 def runtime_of_this_python() -> str:
@@ -121,13 +140,23 @@ def ours_without_bytecode(names: set[str]) -> list[str]:
 def ships_compiled_only(name: str) -> bool:
     """A library module shipped as bytecode instead of source."""
     if name.startswith(POWERTOOLS):
-        rest = name[len(POWERTOOLS) :]
-        return "/" not in rest or rest.startswith(POWERTOOLS_COMPILED)
+        return is_loaded_powertools(name)
     return name.startswith(COMPILED) and not name.startswith(LEFT_AS_SOURCE)
 
 
+def is_loaded_powertools(name: str) -> bool:
+    """A file of the parts of powertools we load (the others are dropped)."""
+    rest = name[len(POWERTOOLS) :]
+    return "/" not in rest or rest.startswith(POWERTOOLS_COMPILED)
+
+
 def is_dropped(name: str) -> bool:
-    return name.startswith(NEVER_LOADED) or "__pycache__/" in name or name.endswith(".pyc")
+    return (
+        name.startswith(NEVER_LOADED)
+        or (name.startswith(POWERTOOLS) and not is_loaded_powertools(name))
+        or "__pycache__/" in name
+        or name.endswith(".pyc")
+    )
 
 
 def compile_module(source: bytes, name: str, workdir: Path) -> bytes:
@@ -165,9 +194,13 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
         zipfile.ZipFile(package) as source_zip,
         zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as out,
     ):
+        generated = generate_modules(source_zip, Path(work))
+        for entry, data in (file for files in generated.values() for file in files):
+            out.writestr(entry, data)
         for entry in source_zip.infolist():
             name = entry.filename
-            if is_dropped(name):
+            # A checkout's copy of what was just generated goes too.
+            if is_dropped(name) or name.startswith(tuple(generated)):
                 dropped += 1
                 continue
             data = source_zip.read(entry)
@@ -183,7 +216,48 @@ def add_bytecode(package: Path, runtime: str) -> BytecodeReport:
                 out.writestr(_like(entry, name + "c"), compiled)
                 libraries += 1
     shutil.move(rewritten, package)
-    return BytecodeReport(ours, libraries, dropped, before, os.path.getsize(package))
+    count = sum(len(files) for files in generated.values())
+    return BytecodeReport(ours, libraries, dropped, before, os.path.getsize(package), count)
+
+
+def generate_modules(
+    package: zipfile.ZipFile, work: Path
+) -> dict[str, list[tuple[zipfile.ZipInfo, bytes]]]:
+    """Runs each ``GENERATED`` module the package holds in the package
+    unpacked under ``work``; per directory written, what it wrote there as
+    new zip entries with their data, modules as bytecode only."""
+    names = set(package.namelist())
+    task = work / "task"
+    generators = {module: directory for module, directory in GENERATED.items() if module in names}
+    if not generators:
+        return {}
+    package.extractall(task)
+    # Our code from the package, the libraries from this Python's environment:
+    # -P keeps the working directory (the package's libraries) off sys.path.
+    ours = work / "ours"
+    ours.mkdir()
+    (ours / "chalicelib").symlink_to(task / "chalicelib", target_is_directory=True)
+    found = {}
+    for module, directory in generators.items():
+        shutil.rmtree(task / directory, ignore_errors=True)  # a checkout's copy
+        done = subprocess.run(  # noqa: S603  (our module, in the package we are building)
+            [sys.executable, "-P", "-m", module.removesuffix(".py").replace("/", ".")],
+            cwd=task,
+            env={**os.environ, "PYTHONPATH": str(ours), "PYTHONDONTWRITEBYTECODE": "1"},
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{module} failed in the package:\n{done.stderr[-3000:]}")
+        like = package.getinfo(module)
+        found[directory] = []
+        for path in sorted(p for p in (task / directory).rglob("*") if p.is_file()):
+            name, data = path.relative_to(task).as_posix(), path.read_bytes()
+            if name.endswith(".py"):
+                name, data = name + "c", compile_module(data, name, work)
+            found[directory].append((_like(like, name), data))
+    return found
 
 
 def _like(entry: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:

@@ -16,13 +16,15 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
+from chalicelib.jobs import batches
+from chalicelib.jobs.batches import QueueMessage
 from chalicelib.observability import per_invocation
 
 notifications = Blueprint(__name__)
 
 
-def handle_record(record: Any) -> None:
-    """One SQS record (powertools SQSRecord) holding one EventBridge event."""
+def handle_record(record: QueueMessage) -> None:
+    """One SQS message holding one EventBridge event."""
     # Deferred: the templates, event models and SES code load only in the
     # notifications function, not in the API functions sharing this package.
     from chalicelib.notify.service import send_event_emails
@@ -32,11 +34,7 @@ def handle_record(record: Any) -> None:
 
 
 def process(event: dict[str, Any]) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import process_partial_response
-
-    from chalicelib.jobs.batches import LoggedBatchProcessor
-
-    return dict(process_partial_response(event, handle_record, LoggedBatchProcessor()))
+    return batches.process(event, handle_record)
 
 
 @notifications.on_sqs_message(queue="notifications", batch_size=10, name="send_notifications")
@@ -47,12 +45,11 @@ def send_notifications(event: SQSEvent) -> dict[str, Any]:
 
 def prepare() -> None:
     """What the first email needs, made at init (bootstrap.prepare_at_init):
-    the batch utility before pydantic (jobs/batches.py), then the event
-    module, the templates' environment, and the receipts' and SES clients.
+    the event module, the templates' environment, and the receipts' and SES
+    clients.
     Each event's detail model is made by the first event of its type
     (events.detail_model): building all of them here cost more than the
     rest of the init together (docs/performance.md)."""
-    import chalicelib.jobs.batches  # noqa: F401
     from chalicelib.notify import render, service  # noqa: F401
 
     render.environment()

@@ -27,14 +27,12 @@ def _date(ctx: Any, moment: datetime | str) -> str:
     return formatting.date_time(moment, ctx["locale"], ctx["shop"].timezone)
 
 
-@functools.cache
-def environment() -> Any:
-    # jinja2 is imported on first render, not at cold start: the stream and
-    # API functions share the package and never render an email.
+def environment_over(loader: Any) -> Any:
+    """A Jinja2 environment that renders the emails, over ``loader``."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=loader,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -45,6 +43,27 @@ def environment() -> Any:
     env.filters["money"] = jinja2.pass_context(_money)
     env.filters["datetime"] = jinja2.pass_context(_date)
     return env
+
+
+def source_environment() -> Any:
+    """The environment over the template sources, each compiled on first use."""
+    import jinja2
+
+    return environment_over(jinja2.FileSystemLoader(TEMPLATES))
+
+
+@functools.cache
+def environment() -> Any:
+    """The environment the emails render in: the templates compiled when the
+    package was built where they are up to date (compiled_templates.py), the
+    sources otherwise."""
+    # jinja2 is imported on first render, not at cold start: the stream and
+    # API functions share the package and never render an email.
+    import jinja2
+
+    from chalicelib.notify import compiled_templates
+
+    return environment_over(compiled_templates.loader(jinja2.FileSystemLoader(TEMPLATES)))
 
 
 def render(kind: str, locale: str, values: dict[str, Any]) -> tuple[str, str]:
@@ -63,13 +82,36 @@ def render_string(source: str, locale: str, values: dict[str, Any]) -> str:
 
 @functools.cache
 def _string_template(source: str) -> Any:
-    """Compiled once per warm Lambda: the subjects are a fixed set (emails.py),
-    and compiling one costs more than rendering it."""
-    return environment().overlay(autoescape=False).from_string(source)
+    """Made once per warm Lambda: the subjects are a fixed set (emails.py),
+    compiled with the templates when the package was built, and compiling
+    one costs more than rendering it."""
+    from chalicelib.notify import compiled_templates
+
+    return compiled_templates.from_string(_string_environment(), source)
+
+
+@functools.cache
+def _string_environment() -> Any:
+    return string_environment(environment())
+
+
+def string_environment(env: Any) -> Any:
+    """``env`` for one-line templates such as subjects: never autoescaped."""
+    return env.overlay(autoescape=False)
 
 
 def template_names() -> list[str]:
-    return sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.*"))
+    """Every template, as Jinja2 names it (``de/order_confirmation.html``)."""
+    return sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.*"))
 
 
-__all__ = ["TEMPLATES", "environment", "render", "render_string", "template_names"]
+__all__ = [
+    "TEMPLATES",
+    "environment",
+    "environment_over",
+    "render",
+    "render_string",
+    "source_environment",
+    "string_environment",
+    "template_names",
+]

@@ -23,7 +23,6 @@ from chalicelib.domain.payments import Decision
 from chalicelib.domain.provider_events import PaymentEvent
 from chalicelib.observability import logger, metrics
 from chalicelib.retry import retry_on_conflict
-from chalicelib.services import cancellation, refunds
 from chalicelib.services.context import Context
 from chalicelib.services.ports import OrderRecord
 
@@ -63,6 +62,11 @@ def apply_payment_event(event: PaymentEvent, ctx: Context) -> str:
     )
     metrics.add_metric(name=f"PaymentEvent_{decision.outcome}", unit="Count", value=1)
     if decision.refund is not None:
+        # Imported where a refund is due: the refund path (and with it the
+        # withdrawal and shipment rules) is not the payment consumer's usual
+        # first message, and loading it cost every cold start.
+        from chalicelib.services import refunds
+
         refunds.refund(event.order_id, decision.refund, actor="system", ctx=ctx)
     return decision.outcome
 
@@ -77,6 +81,8 @@ def refund_order(
 
     A held payment (wrong amount) is refunded in full and the order
     cancelled, releasing its stock."""
+    from chalicelib.services import cancellation, refunds
+
     record = ctx.orders.get(order_id)
     if record.order.status is OrderStatus.ON_HOLD:
         return cancellation.cancel_order(

@@ -402,7 +402,7 @@ def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> N
     becomes the functions' code asset (a cold start compiles nothing of ours)."""
     import zipfile
 
-    from infrastructure.bytecode import is_ours, ours_without_bytecode
+    from infrastructure.bytecode import GENERATED, is_ours, ours_without_bytecode
 
     (package,) = [
         path
@@ -418,7 +418,43 @@ def test_the_deployed_package_ships_our_code_compiled(synthesis: Synthesis) -> N
     # runtime: another version's would be ignored (ours) or refused (the
     # libraries').
     compiled = sorted(n for n in names if n.endswith(".pyc"))
-    assert all(".cpython-313." in n for n in compiled if is_ours(n))
+    # Generated modules (the compiled templates) ship as bytecode only.
+    generated = tuple(GENERATED.values())
+    assert all(".cpython-313." in n for n in compiled if is_ours(n) and not n.startswith(generated))
     with zipfile.ZipFile(package) as z:
         magic = {z.read(n)[:4] for n in compiled[:: max(1, len(compiled) // 50)]}
     assert magic == {(3571).to_bytes(2, "little") + b"\r\n"}
+
+
+def test_the_deployed_package_ships_the_email_templates_compiled(
+    syntheses: dict[str, Synthesis],
+) -> None:
+    """The construct's packaging compiles every email template and subject
+    of the project to a module (chalicelib/notify/precompile.py), shipped as
+    bytecode."""
+    import json
+    import zipfile
+    from hashlib import sha1
+
+    if "project" not in syntheses:
+        pytest.skip("app.py does not exist yet")
+    synthesis = syntheses["project"]
+    (package,) = [
+        path
+        for path in synthesis.assembly.glob("asset.*.zip")
+        if "app.py" in zipfile.ZipFile(path).namelist()
+    ]
+    names = set(zipfile.ZipFile(package).namelist())
+    templates = sorted(
+        n.removeprefix("chalicelib/notify/templates/")
+        for n in names
+        if n.startswith("chalicelib/notify/templates/") and not n.endswith("/")
+    )
+    compiled = "chalicelib/notify/templates_compiled/"
+    with zipfile.ZipFile(package) as z:
+        manifest = json.loads(z.read(f"{compiled}manifest.json"))
+
+    assert templates and sorted(manifest["templates"]) == templates
+    assert manifest["strings"]  # the subjects
+    for name in [*templates, *manifest["strings"]]:
+        assert f"{compiled}tmpl_{sha1(name.encode()).hexdigest()}.pyc" in names, name

@@ -25,10 +25,10 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.awsrequest import AWSResponse
 
 from chalicelib import bootstrap
+from chalicelib.jobs.batches import BatchFailed
 from chalicelib.payments import fake
 from local.delivery import sqs_lambda_event
 from tests.conftest import STRIPE_SECRETS, new_key, order_body, table_snapshot
@@ -355,9 +355,9 @@ class PaymentEvents:
         try:
             payload = self.lambdas.invoke("apply_payment_events", event).payload
             failed = [f["itemIdentifier"] for f in payload["batchItemFailures"]]
-        except BatchProcessingError:
-            # powertools raises when every message failed; Lambda then retries
-            # the whole batch, as if each had been reported.
+        except BatchFailed:
+            # Raised when every message failed; Lambda then retries the
+            # whole batch, as if each had been reported.
             failed = [m["MessageId"] for m in messages]
         self.failures.update(failed)
         for message in messages:

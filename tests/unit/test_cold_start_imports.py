@@ -1,18 +1,22 @@
 """What a function's cold start loads, checked in a fresh interpreter: the
-consumers must reach powertools' batch utility before pydantic, or it builds
-parser models we never use (chalicelib/jobs/batches.py)."""
+consumers handle their batches without powertools' batch utility, which
+loads asyncio and every event data class (chalicelib/jobs/batches.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from infrastructure.bytecode import is_loaded_powertools
+
 ROOT = Path(__file__).resolve().parents[2]
 PARSER_MODELS = "aws_lambda_powertools.utilities.parser.models"
+BATCH_UTILITY = "aws_lambda_powertools.utilities.batch"
 
 
 #: One SQS message no consumer can read: it fails without any AWS call.
@@ -58,10 +62,10 @@ def test_a_consumer_module_loads_no_pydantic(module: str) -> None:
     [
         ("chalicelib.jobs.notifications", "process", repr({"batchItemFailures": FAILED})),
         # A FIFO batch that failed whole is raised (the batch is retried).
-        ("chalicelib.jobs.payment_events", "process_batch", "BatchProcessingError"),
+        ("chalicelib.jobs.payment_events", "process_batch", "BatchFailed"),
     ],
 )  # fmt: skip
-def test_a_consumers_first_batch_builds_no_parser_models(
+def test_a_consumers_first_batch_loads_no_batch_utility_asyncio_or_parser_models(
     module: str, process: str, outcome: str
 ) -> None:
     loaded = loaded_after(
@@ -73,15 +77,16 @@ def test_a_consumers_first_batch_builds_no_parser_models(
         f"assert answer == {outcome!r}, answer\n"
     )
 
-    assert "aws_lambda_powertools.utilities.batch" in loaded
-    assert "pydantic" in loaded
+    assert "pydantic" in loaded  # the message was read, and failed
+    assert BATCH_UTILITY not in loaded
+    assert "asyncio" not in loaded
     assert PARSER_MODELS not in loaded
 
 
 def test_the_api_loads_no_batch_utility() -> None:
     loaded = loaded_after("import app")
 
-    assert "aws_lambda_powertools.utilities.batch" not in loaded
+    assert BATCH_UTILITY not in loaded
     assert PARSER_MODELS not in loaded
 
 
@@ -211,7 +216,6 @@ PREPARED_CLIENTS = {
 def imported_as_lambda(handler: str | None, module: str) -> tuple[list[str], set[str]]:
     """(the boto3 clients made, the modules loaded) once ``module`` is
     imported in a new interpreter with Lambda's ``_HANDLER`` set to ``handler``."""
-    import os
 
     probe = (
         "import boto3, json, sys\n"
@@ -249,8 +253,48 @@ def test_in_lambda_each_function_makes_its_own_clients_at_init(handler, clients)
     made, loaded = imported_as_lambda(handler, module)
 
     assert made == clients
-    # The consumers still load the batch utility before pydantic.
     assert PARSER_MODELS not in loaded
+    assert BATCH_UTILITY not in loaded
+
+
+def test_every_part_of_powertools_a_function_loads_ships_in_the_package() -> None:
+    """The package drops the parts of powertools nothing of ours loads
+    (infrastructure/bytecode.py): every function's module, its logging of an
+    invocation, its metrics and the parameters utility load only what ships."""
+    probe = (
+        "import json, sys\n"
+        "import app\n"
+        "from chalicelib.api import auth\n"
+        "from chalicelib.jobs import notifications, outbox, payment_events, schedules\n"
+        "from chalicelib.observability import logger, metrics, per_invocation\n"
+        "from aws_lambda_powertools.utilities.parameters import SSMProvider\n"
+        "class Context:\n"
+        "    function_name = 'f'\n"
+        "    function_version = '1'\n"
+        "    invoked_function_arn = 'arn:aws:lambda:eu-central-1:123456789012:function:f'\n"
+        "    memory_limit_in_mb = 512\n"
+        "    aws_request_id = 'r-1'\n"
+        "class Event:\n"
+        "    context = Context()\n"
+        "@per_invocation\n"
+        "def handler(event):\n"
+        "    logger.info('handled', items=1)\n"
+        "    metrics.add_metric(name='Handled', unit='Count', value=1)\n"
+        "handler(Event())\n"
+        "print(json.dumps({m.__name__: m.__file__ for m in list(sys.modules.values())\n"
+        "                  if m.__name__.startswith('aws_lambda_powertools')}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-central-1", "SHOP_TABLE_NAME": "shop-unit"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    site = Path(loaded["aws_lambda_powertools"]).parents[1]
+    names = {module: Path(file).relative_to(site).as_posix() for module, file in loaded.items()}
+
+    assert "aws_lambda_powertools.utilities.parameters" in names
+    assert {m: n for m, n in names.items() if not is_loaded_powertools(n)} == {}
 
 
 def test_the_api_does_not_load_the_email_validation_at_init():
