@@ -17,13 +17,15 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import bootstrap
+from chalicelib.jobs import batches
+from chalicelib.jobs.batches import QueueMessage
 from chalicelib.observability import per_invocation
 
 invoice_jobs = Blueprint(__name__)
 
 
-def handle_record(record: Any) -> None:
-    """One SQS record (powertools SQSRecord) holding one EventBridge event."""
+def handle_record(record: QueueMessage) -> None:
+    """One SQS message holding one EventBridge event."""
     # Deferred: the invoice domain loads in the invoices function only.
     from chalicelib.services.invoices import issue_documents
 
@@ -32,11 +34,7 @@ def handle_record(record: Any) -> None:
 
 
 def process(event: dict[str, Any]) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import process_partial_response
-
-    from chalicelib.jobs.batches import LoggedBatchProcessor
-
-    return dict(process_partial_response(event, handle_record, LoggedBatchProcessor()))
+    return batches.process(event, handle_record)
 
 
 @invoice_jobs.on_sqs_message(queue="invoices", batch_size=10, name="issue_invoices")
@@ -46,9 +44,8 @@ def issue_invoices(event: SQSEvent) -> dict[str, Any]:
 
 
 def prepare() -> None:
-    """The batch utility before pydantic (jobs/batches.py), then the
-    invoice service and its stores, made at init (bootstrap.prepare_at_init)."""
-    import chalicelib.jobs.batches  # noqa: F401
+    """The invoice service and its stores, made at init
+    (bootstrap.prepare_at_init)."""
     from chalicelib.services import invoices  # noqa: F401
 
     bootstrap.invoicing()

@@ -19,7 +19,7 @@ from chalicelib.notify import compiled_templates, precompile, render
 from chalicelib.notify import emails as catalogue
 from chalicelib.notify.compiled_templates import MANIFEST, CompiledLoader
 from chalicelib.notify.formatting import LOCALES
-from local.email_samples import DETAIL_TYPES, sample
+from local.email_samples import DETAIL_TYPES, sample, secrets
 from tests.unit.test_legal_templates import KINDS as LEGAL_KINDS
 from tests.unit.test_legal_templates import WITHDRAWAL_URL, Seller
 
@@ -58,7 +58,7 @@ def everything_rendered(env: Any, shop: catalogue.Shop, monkeypatch: pytest.Monk
         for locale in LOCALES:
             detail = catalogue.parse(detail_type, sample(detail_type, locale))
             reader = replace(shop, merchant_locale=locale)
-            for email in catalogue.emails_for(detail_type, detail, reader):
+            for email in catalogue.emails_for(detail_type, detail, reader, secrets(detail_type)):
                 key = (detail_type, email.kind, locale)
                 out[key] = (email.subject, email.html, email.text)
     for locale in LOCALES:
