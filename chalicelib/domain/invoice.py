@@ -144,22 +144,10 @@ class PaymentTerms:
     bank: BankDetails | None = None  # bank transfer only
 
 
-@dataclass(frozen=True)
-class Invoice:
-    number: str
-    order_id: str
-    order_number: str
-    issued_at: datetime
-    issue_date: date  # in the shop's timezone
-    delivery_date: date | None  # known when it shipped; else the month below
-    delivery_month: str  # "2026-12": section 14 (4) no. 6 allows the month
-    locale: str
-    currency: str
-    seller: Seller
-    buyer: Buyer
-    lines: tuple[InvoiceLine, ...]
+class _SumsOverRates:
+    """The document's totals: the sums over its amounts per rate."""
+
     rates: tuple[RateAmounts, ...]
-    payment: PaymentTerms
 
     @property
     def gross(self) -> int:
@@ -175,7 +163,25 @@ class Invoice:
 
 
 @dataclass(frozen=True)
-class CreditNote:
+class Invoice(_SumsOverRates):
+    number: str
+    order_id: str
+    order_number: str
+    issued_at: datetime
+    issue_date: date  # in the shop's timezone
+    delivery_date: date | None  # known when it shipped; else the month below
+    delivery_month: str  # "2026-12": section 14 (4) no. 6 allows the month
+    locale: str
+    currency: str
+    seller: Seller
+    buyer: Buyer
+    lines: tuple[InvoiceLine, ...]
+    rates: tuple[RateAmounts, ...]
+    payment: PaymentTerms
+
+
+@dataclass(frozen=True)
+class CreditNote(_SumsOverRates):
     """A correction of an invoice (Rechnungskorrektur; for the whole invoice,
     a Stornorechnung): its own number, the invoice it corrects, and the
     amounts per rate as negative numbers."""
@@ -196,18 +202,6 @@ class CreditNote:
     lines: tuple[InvoiceLine, ...]
     rates: tuple[RateAmounts, ...]  # negative
     payment: PaymentTerms
-
-    @property
-    def gross(self) -> int:
-        return sum(rate.gross for rate in self.rates)
-
-    @property
-    def net(self) -> int:
-        return sum(rate.net for rate in self.rates)
-
-    @property
-    def tax(self) -> int:
-        return sum(rate.tax for rate in self.rates)
 
 
 @dataclass(frozen=True)
