@@ -42,6 +42,8 @@ Auth = Literal[
 
 #: A response body that is an HTML page rather than JSON.
 HTML = "text/html"
+#: A response body that is an XML document (the e-invoice).
+XML = "application/xml"
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ STATUS_BY_ERROR.update(
         domain.ShipmentExceedsOrder: 409,
         domain.TrackingNumberInUse: 409,
         domain.ShipmentNotFound: 404,
+        domain.DocumentNotFound: 404,
         domain.ReturnExceedsShipped: 409,
         domain.RefundExceedsPaid: 409,
         domain.InvalidCursor: 400,

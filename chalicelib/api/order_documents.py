@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.api import wiring
-from chalicelib.api.contract import documented
+from chalicelib.api.contract import XML, documented
 from chalicelib.api.cors import storefront_cors
+from chalicelib.api.errors import RequestError
 from chalicelib.api.http import bearer_token, route
 from chalicelib.api.invoice_schemas import DocumentOut, OrderDocumentsOut, RateAmountsOut
-from chalicelib.domain import errors
-from chalicelib.domain.invoice import CreditNote, Invoice
+from chalicelib.domain import einvoice, errors
+from chalicelib.domain.invoice import DOCUMENT_NUMBER_PATTERN, CreditNote, Invoice
 from chalicelib.services import customer_orders
 
 order_documents = Blueprint(__name__)
@@ -50,3 +52,42 @@ def list_order_documents(order_id: str) -> dict[str, Any]:
     found = customer_orders.order_documents(order_id, token, wiring.context())
     answer = OrderDocumentsOut(order_id=order_id, documents=[document(d) for d in found])
     return answer.model_dump(mode="json")
+
+
+#: RE-2026-00001 (invoice) or GS-2026-00001 (credit note): docs/invoices.md.
+_NUMBER_PATH = {"number": {"type": "string", "pattern": DOCUMENT_NUMBER_PATTERN}}
+
+
+@route(
+    order_documents,
+    "/orders/{order_id}/invoices/{number}/xml",
+    methods=["GET"],
+    cors=storefront_cors(),
+)
+@documented(
+    "One invoice or credit note as an e-invoice: CII XML in the EN 16931 profile",
+    description="The XML Factur-X / ZUGFeRD embed and XRechnung accepts (docs/invoices.md): "
+    "type 380 for an invoice, 381 for a credit note naming its invoice.",
+    ok={200: XML},
+    auth="order_token",
+    path_parameters=_NUMBER_PATH,
+    errors=(errors.OrderNotFound, errors.DocumentNotFound, 422),
+)
+def download_e_invoice(order_id: str, number: str) -> Response:
+    if not re.fullmatch(DOCUMENT_NUMBER_PATTERN, number):
+        raise RequestError(422, "invalid_document_number", "a number such as RE-2026-00001")
+    token = bearer_token(order_documents.current_request)
+    found = customer_orders.order_document(order_id, number, token, wiring.context())
+    xml = (
+        einvoice.credit_note_xml(found)
+        if isinstance(found, CreditNote)
+        else einvoice.invoice_xml(found)
+    )
+    return Response(
+        body=xml.decode(),
+        status_code=200,
+        headers={
+            "Content-Type": "application/xml; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{found.number}.xml"',
+        },
+    )

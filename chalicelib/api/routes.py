@@ -29,7 +29,10 @@ TABLE: dict[str, tuple[str, ...]] = {
     "chalicelib.api.products:products": ("/products/{sku}",),
     "chalicelib.api.storefront:storefront": ("/orders",),
     "chalicelib.api.order_page:order_page": ("/orders/{order_id}", "/orders/{order_id}/cancel"),
-    "chalicelib.api.order_documents:order_documents": ("/orders/{order_id}/invoices",),
+    "chalicelib.api.order_documents:order_documents": (
+        "/orders/{order_id}/invoices",
+        "/orders/{order_id}/invoices/{number}/xml",
+    ),
     "chalicelib.api.admin:admin": ("/admin/products/{sku}", "/admin/stock/{sku}"),
     "chalicelib.api.carts:cart_routes": ("/carts", "/carts/{cart_id}", "/opt-out/{token}"),
     "chalicelib.api.admin_orders:admin_orders": (

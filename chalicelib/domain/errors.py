@@ -122,6 +122,12 @@ class ShipmentNotFound(DomainError):
     code = "shipment_not_found"
 
 
+class DocumentNotFound(DomainError):
+    """The order has no invoice or credit note of that number (yet)."""
+
+    code = "document_not_found"
+
+
 class AlreadyClaimed(DomainError):
     """The claim exists: the event, tracking number or refund was seen before."""
 

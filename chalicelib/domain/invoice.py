@@ -55,6 +55,10 @@ class CreditReason(StrEnum):
     CANCELLATION = "cancellation"
 
 
+#: What document_number makes: a series, the year and five digits.
+DOCUMENT_NUMBER_PATTERN = r"^[A-Z]{2}-[0-9]{4}-[0-9]{5}$"
+
+
 def document_number(series: str, year: int, sequence: int) -> str:
     """``RE-2026-00042``: the series, the year of issue and the place in it."""
     if not 1 <= sequence < 10**NUMBER_DIGITS:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import ids
-from chalicelib.domain.errors import OrderNotFound
+from chalicelib.domain.errors import DocumentNotFound, OrderNotFound
 from chalicelib.domain.order import Visibility
 from chalicelib.services import cancellation
 from chalicelib.services.context import Context
@@ -46,6 +46,14 @@ def order_documents(order_id: str, token: str, ctx: Context) -> list[Invoice | C
     found: list[Invoice | CreditNote] = [] if issued is None else [issued.invoice]
     found.extend(ctx.invoices.credit_notes_of(order_id))
     return found
+
+
+def order_document(order_id: str, number: str, token: str, ctx: Context) -> Invoice | CreditNote:
+    """One of the order's documents by its number."""
+    for found in order_documents(order_id, token, ctx):
+        if found.number == number:
+            return found
+    raise DocumentNotFound("the order has no document of this number", number=number)
 
 
 def cancel_order(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:

@@ -93,6 +93,7 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
     assert r.status_code == 201, r.text
     cart = r.json()
     collected, code = ready_pickup_order(stack, http)
+    invoiced, invoice_number = invoiced_order(stack, http)
     return {
         "order_token": {
             "path": {"order_id": order["id"]},
@@ -106,7 +107,40 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
         "bank_transfer_order": {"path": {"order_id": transfer["id"]}, "headers": ADMIN},
         "spare_order": {"path": {"order_id": spare["id"]}, "headers": ADMIN},
         "pickup_order": {"path": {"order_id": collected}, "headers": ADMIN, "code": code},
+        "invoiced_order": {
+            "path": {"order_id": invoiced["id"], "number": invoice_number},
+            "headers": {"Authorization": f"Bearer {invoiced['token']}"},
+        },
     }
+
+
+def invoiced_order(stack: Any, http: requests.Session) -> tuple[dict[str, Any], str]:
+    """A paid order and the number of the invoice the local stack's invoices
+    queue issues for it (asynchronously: it is waited for)."""
+    r = http.post(
+        f"{stack.api}/orders",
+        json=order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer"),
+        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    paid = http.post(
+        f"{stack.api}/admin/orders/{order['id']}/payments",
+        json={"bank_reference": "SEPA invoiced"},
+        headers=ADMIN,
+        timeout=5,
+    )
+    assert paid.status_code == 200, paid.text
+    auth = {"Authorization": f"Bearer {order['token']}"}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = http.get(f"{stack.api}/orders/{order['id']}/invoices", headers=auth, timeout=5)
+        documents = listed.json()["documents"]
+        if documents:
+            return order, documents[0]["number"]
+        time.sleep(0.2)
+    raise AssertionError("the local stack issued no invoice for a paid order within 30 s")
 
 
 def ready_pickup_order(stack: Any, http: requests.Session) -> tuple[str, str]:
@@ -245,6 +279,13 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
         (
             "GET /orders/{order_id}/invoices",
             {"path_parameters": order["path"], "headers": order["headers"]},
+        ),
+        (
+            "GET /orders/{order_id}/invoices/{number}/xml",
+            {
+                "path_parameters": creds["invoiced_order"]["path"],
+                "headers": creds["invoiced_order"]["headers"],
+            },
         ),
         ("GET /carts/{cart_id}", {"path_parameters": cart["path"], "headers": cart["headers"]}),
         (

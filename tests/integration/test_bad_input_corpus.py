@@ -282,6 +282,11 @@ ROUTES: dict[tuple[str, str], Spec] = {
         headers={"Authorization": W("token_a", "Bearer {}")},
         foreign={"order_id": W("order_b")},
     ),
+    ("GET", "/orders/{order_id}/invoices/{number}/xml"): Spec(
+        path={"order_id": W("order_a"), "number": "RE-2026-00001"},
+        headers={"Authorization": W("token_a", "Bearer {}")},
+        foreign={"order_id": W("order_b")},
+    ),
     ("POST", "/orders/{order_id}/cancel"): Spec(
         path={"order_id": W("order_a")},
         headers={"Authorization": W("token_a", "Bearer {}")},

@@ -4,6 +4,8 @@ its queue consumer issues them)."""
 
 from __future__ import annotations
 
+import json
+
 from chalicelib import bootstrap
 from chalicelib.services.invoices import issue_documents
 from tests.conftest import order_body
@@ -65,3 +67,52 @@ def test_a_wrong_token_answers_like_a_missing_order(api):
     r = documents(api, order, token="not-the-token")
     assert r.status_code == 404
     assert r.json["error"]["code"] == "order_not_found"
+
+
+def e_invoice(api, order, number, token=None):
+    """The download: XML when it is found, the JSON error body otherwise."""
+    auth = {"Authorization": f"Bearer {token or order['token']}"}
+    r = api.http.request("GET", f"/orders/{order['id']}/invoices/{number}/xml", headers=auth)
+    is_json = r.headers.get("Content-Type", "").startswith("application/json")
+    r.json = json.loads(r.body) if is_json else None
+    return r
+
+
+def test_each_document_downloads_as_a_valid_en16931_e_invoice(api):
+    from xml.etree import ElementTree as ET
+
+    import facturx
+
+    from chalicelib.domain.einvoice import NS
+
+    order = paid(api)
+    invoicing = bootstrap.invoicing()
+    (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), invoicing)
+    r = api.admin("POST", f"/admin/orders/{order['id']}/refunds", {"amount": 1000})
+    assert r.status_code == 200, r.json
+    (credit,) = issue_documents(
+        "OrderRefunded", event("OrderRefunded", order, "e2", amount=1000, reference=None), invoicing
+    )
+
+    for wanted, type_code, gross in ((number, "380", "42.80"), (credit, "381", "10.00")):
+        r = e_invoice(api, order, wanted)
+        assert r.status_code == 200, r.body
+        assert r.headers["Content-Type"].startswith("application/xml")
+        assert f'filename="{wanted}.xml"' in r.headers["Content-Disposition"]
+        assert facturx.xml_check_xsd(r.body, flavor="factur-x", level="en16931") is True
+        root = ET.fromstring(r.body)
+        assert root.findtext(".//rsm:ExchangedDocument/ram:ID", namespaces=NS) == wanted
+        assert root.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == type_code
+        assert root.findtext(".//ram:GrandTotalAmount", namespaces=NS) == gross
+
+
+def test_an_unknown_number_a_malformed_one_and_a_wrong_token_are_refused(api):
+    order = paid(api)
+    issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
+    r = e_invoice(api, order, "RE-1999-00001")
+    assert (r.status_code, r.json["error"]["code"]) == (404, "document_not_found")
+    r = e_invoice(api, order, "invoice")
+    assert (r.status_code, r.json["error"]["code"]) == (422, "invalid_document_number")
+    (number,) = [d["number"] for d in documents(api, order).json["documents"]]
+    r = e_invoice(api, order, number, token="x" * 43)
+    assert (r.status_code, r.json["error"]["code"]) == (404, "order_not_found")
