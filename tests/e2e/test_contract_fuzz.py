@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from chalicelib.domain import order_withdrawal
 from tests.conftest import order_body
 from tests.e2e.conftest import ROOT
+from tests.e2e.test_event_flow import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -63,32 +64,36 @@ def checks() -> list[Any]:
     ]
 
 
+def placed(stack: Any, http: requests.Session, body: dict[str, Any]) -> dict[str, Any]:
+    """A real order, placed through the API."""
+    r = http.post(
+        f"{stack.api}/orders",
+        json=body,
+        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def paid(stack: Any, http: requests.Session, order: dict[str, Any], reference: str) -> None:
+    """The merchant records the bank transfer."""
+    r = http.post(
+        f"{stack.api}/admin/orders/{order['id']}/payments",
+        json={"bank_reference": reference},
+        headers=ADMIN,
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+
+
 def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]:
     """A real order and cart, so token routes are fuzzed past the token check."""
-    r = http.post(
-        f"{stack.api}/orders",
-        json=order_body([("MUG-STONE-01", 1)]),
-        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
-        timeout=5,
+    order = placed(stack, http, order_body([("MUG-STONE-01", 1)]))
+    transfer = placed(
+        stack, http, order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer")
     )
-    assert r.status_code == 201, r.text
-    order = r.json()
-    r = http.post(
-        f"{stack.api}/orders",
-        json=order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer"),
-        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
-        timeout=5,
-    )
-    assert r.status_code == 201, r.text
-    transfer = r.json()
-    r = http.post(
-        f"{stack.api}/orders",
-        json=order_body([("MUG-STONE-01", 1)]),
-        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
-        timeout=5,
-    )
-    assert r.status_code == 201, r.text
-    spare = r.json()
+    spare = placed(stack, http, order_body([("MUG-STONE-01", 1)]))
     r = http.post(f"{stack.api}/carts", json={"lines": []}, timeout=5)
     assert r.status_code == 201, r.text
     cart = r.json()
@@ -117,30 +122,13 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
 def invoiced_order(stack: Any, http: requests.Session) -> tuple[dict[str, Any], str]:
     """A paid order and the number of the invoice the local stack's invoices
     queue issues for it (asynchronously: it is waited for)."""
-    r = http.post(
-        f"{stack.api}/orders",
-        json=order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer"),
-        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
-        timeout=5,
-    )
-    assert r.status_code == 201, r.text
-    order = r.json()
-    paid = http.post(
-        f"{stack.api}/admin/orders/{order['id']}/payments",
-        json={"bank_reference": "SEPA invoiced"},
-        headers=ADMIN,
-        timeout=5,
-    )
-    assert paid.status_code == 200, paid.text
+    order = placed(stack, http, order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer"))
+    paid(stack, http, order, "SEPA invoiced")
     auth = {"Authorization": f"Bearer {order['token']}"}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        listed = http.get(f"{stack.api}/orders/{order['id']}/invoices", headers=auth, timeout=5)
-        documents = listed.json()["documents"]
-        if documents:
-            return order, documents[0]["number"]
-        time.sleep(0.2)
-    raise AssertionError("the local stack issued no invoice for a paid order within 30 s")
+    listing = f"{stack.api}/orders/{order['id']}/invoices"
+    documents = eventually(lambda: http.get(listing, headers=auth, timeout=5).json()["documents"])
+    assert documents, "the local stack issued no invoice for a paid order"
+    return order, documents[0]["number"]
 
 
 def ready_pickup_order(stack: Any, http: requests.Session) -> tuple[str, str]:
@@ -151,21 +139,8 @@ def ready_pickup_order(stack: Any, http: requests.Session) -> tuple[str, str]:
     assert r.status_code == 200, r.text
     body = order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer")
     body["billing_address"] = body.pop("shipping_address")
-    r = http.post(
-        f"{stack.api}/orders",
-        json={**body, "pickup_location": "fuzz-store"},
-        headers={"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
-        timeout=5,
-    )
-    assert r.status_code == 201, r.text
-    order = r.json()
-    paid = http.post(
-        f"{stack.api}/admin/orders/{order['id']}/payments",
-        json={"bank_reference": "SEPA pickup"},
-        headers=ADMIN,
-        timeout=5,
-    )
-    assert paid.status_code == 200, paid.text
+    order = placed(stack, http, {**body, "pickup_location": "fuzz-store"})
+    paid(stack, http, order, "SEPA pickup")
     ready = http.post(
         f"{stack.api}/admin/orders/{order['id']}/ready-for-pickup", headers=ADMIN, timeout=5
     )
