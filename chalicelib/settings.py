@@ -218,6 +218,29 @@ class InvoiceSettings(SettingsGroup):
     credit_note_series: str = Field(default="GS", pattern=r"^[A-Z]{1,4}$")
 
 
+#: "19=8400,7=8300": VAT rate = account (or tax key), comma-separated.
+_RATE_MAP = r"^$|^[0-9]{1,2}([.][0-9]{1,2})?=[0-9]{1,9}(,[0-9]{1,2}([.][0-9]{1,2})?=[0-9]{1,9})*$"
+
+
+class TaxExportSettings(SettingsGroup):
+    """The month's export for the tax advisor (docs/invoices.md): the DATEV
+    client the booking batch is for and its accounts. The defaults are
+    neutral samples: the advisor names the real values."""
+
+    datev_consultant_number: int = Field(default=1001, ge=1001, le=9_999_999)  # Beraternummer
+    datev_client_number: int = Field(default=1, ge=1, le=99_999)  # Mandantennummer
+    datev_fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    datev_account_length: int = Field(default=4, ge=4, le=8)  # Sachkontenlänge
+    datev_chart: Literal["SKR03", "SKR04"] = "SKR03"
+    # The customer account every document is booked on (a Sammeldebitor).
+    datev_customer_account: str = Field(default="10000", pattern=r"^[0-9]{4,9}$")
+    # Revenue account per VAT rate, over the chart's automatic accounts
+    # (SKR03 19=8400,7=8300; SKR04 19=4400,7=4300), e.g. "0=8338".
+    datev_revenue_accounts: str = Field(default="", pattern=_RATE_MAP)
+    # BU-Schlüssel per rate, for revenue accounts that are not automatic.
+    datev_tax_keys: str = Field(default="", pattern=_RATE_MAP)
+
+
 class WithdrawalSettings(SettingsGroup):
     """The withdrawal function and its refund reminders (docs/withdrawal.md)."""
 
@@ -240,6 +263,7 @@ class ServiceSettings(
     FulfilmentSettings,
     ShopSettings,
     WithdrawalSettings,
+    TaxExportSettings,
 ):
     """What the use cases read from their Context: the API, the
     payment-events consumer and the schedules."""

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.contract import HTML, XML, Header, Operation, operation_of
+from chalicelib.api.contract import CSV, HTML, XML, Header, Operation, operation_of
 
 OPENAPI_VERSION = "3.1.0"
 INFO = {
@@ -304,7 +304,7 @@ def _success(status: int, model: Any, ref_of: Mapping[Any, Any]) -> dict[str, An
             "description": "the created resource",
             "schema": {"type": "string"},
         }
-    if model in (HTML, XML):
+    if model in (HTML, XML, CSV):
         response["content"] = {model: {"schema": {"type": "string"}}}
     elif model is not None:
         response["content"] = {"application/json": {"schema": ref_of[model]}}

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.invoice import Credited, CreditNote, Invoice
 from chalicelib.domain.order import HistoryEntry, Order
-from chalicelib.services.ports import DocumentExists, IssuedInvoice, NumberRecord, NumberTaken
+from chalicelib.services.ports import (
+    DocumentExists,
+    DocumentPage,
+    IssuedInvoice,
+    NumberRecord,
+    NumberTaken,
+)
+from chalicelib.store import keys
 from tests.fakes import FakeTable
 
 
@@ -80,3 +87,18 @@ class FakeInvoices:
 
     def number(self, number: str) -> NumberRecord | None:
         return self.numbers.get(number)
+
+    def documents_of_month(self, month: str, *, after: str | None, limit: int) -> DocumentPage:
+        listed = sorted(
+            (keys.document_key(kind, doc.number), doc)
+            for kind, doc in [
+                *(("invoice", issued.invoice) for issued in self.invoices.values()),
+                *(("credit_note", note) for note in self.credit_notes.values()),
+            ]
+            if f"{doc.issue_date:%Y-%m}" == month and (after is None or
+                keys.document_key(kind, doc.number) > after)
+        )  # fmt: skip
+        page = listed[:limit]
+        # As DynamoDB: a full page names its end, even when nothing follows.
+        full = len(page) == limit and len(listed) >= limit
+        return DocumentPage(documents=[doc for _, doc in page], after=page[-1][0] if full else None)

@@ -44,6 +44,8 @@ Auth = Literal[
 HTML = "text/html"
 #: A response body that is an XML document (the e-invoice).
 XML = "application/xml"
+#: A response body that is a CSV file (the month's journal).
+CSV = "text/csv"
 
 
 @dataclass(frozen=True)

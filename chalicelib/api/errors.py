@@ -102,6 +102,8 @@ STATUS_BY_ERROR.update(
         domain.ReturnExceedsShipped: 409,
         domain.RefundExceedsPaid: 409,
         domain.InvalidCursor: 400,
+        # The month's export: a VAT rate without a DATEV account is the settings' fault.
+        domain.DatevAccountMissing: 409,
         domain.AlreadyClaimed: 409,
         domain.InvalidCarrierSignature: 401,
         # Click & collect.

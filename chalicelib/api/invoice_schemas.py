@@ -1,13 +1,14 @@
-"""The answer of the order's documents route (docs/invoices.md)."""
+"""The documents' routes: the customer's list of an order's documents and
+the merchant's month (docs/invoices.md)."""
 
 # Pydantic models: no `from __future__ import annotations`, whose string
 # annotations pydantic compiles one by one (docs/performance.md).
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.api.bodies import Answer
+from chalicelib.api.bodies import Answer, Request
 
 
 class RateAmountsOut(Answer):
@@ -39,3 +40,37 @@ class OrderDocumentsOut(Answer):
     documents: list[DocumentOut] = Field(
         description="the invoice first (none before it is issued), then its credit notes"
     )
+
+
+# --- the month's export (the merchant's routes) -------------------------------------
+
+#: A calendar month, as the documents' issue date (services/tax_export.py).
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class MonthQueryIn(Request):
+    month: Month
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Annotated[str, Field(min_length=4, max_length=1000)] | None = None
+
+
+class JournalQueryIn(Request):
+    month: Month
+    format: Literal["csv", "datev"] = Field(
+        default="csv", description="csv: the journal; datev: a DATEV booking batch (EXTF)"
+    )
+
+
+class MonthDocumentOut(DocumentOut):
+    order_id: str
+    order_number: str
+    customer: str = Field(description="the billing company if any, else the billing name")
+    payment_method: str
+
+
+class MonthDocumentsOut(Answer):
+    month: str
+    documents: list[MonthDocumentOut] = Field(
+        description="invoices first, then credit notes, each in number order"
+    )
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")

@@ -71,6 +71,10 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/discount-codes/{code}/deactivate",
     ),
     "chalicelib.api.admin_data_requests:admin_data_requests": ("/admin/data-requests",),
+    "chalicelib.api.admin_invoices:admin_invoices": (
+        "/admin/invoices",
+        "/admin/invoices/journal",
+    ),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
 }
 

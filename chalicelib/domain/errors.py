@@ -369,3 +369,11 @@ class InvoiceMismatch(DomainError):
     is left of the invoice): it is not issued."""
 
     code = "invoice_mismatch"
+
+
+class DatevAccountMissing(DomainError):
+    """The month has documents at a VAT rate for which no DATEV revenue
+    account is configured (SHOP_DATEV_REVENUE_ACCOUNTS): no booking batch
+    is made rather than one that books a rate on the wrong account."""
+
+    code = "datev_account_missing"

@@ -230,6 +230,15 @@ class NumberRecord:
     issued_at: str
 
 
+@dataclass(frozen=True)
+class DocumentPage:
+    """One page of a month's documents, invoices first, each kind in number
+    order; ``after`` is where the next page starts (None: the month is done)."""
+
+    documents: Sequence[Invoice | CreditNote]
+    after: str | None
+
+
 class InvoiceStore(Protocol):
     def last_number(self, series: str) -> int:
         """The last number taken in ``series`` (e.g. "RE-2026"), 0 if none."""
@@ -273,6 +282,12 @@ class InvoiceStore(Protocol):
 
     def number(self, number: str) -> NumberRecord | None:
         """Who holds a document number (the auditor's question)."""
+        ...
+
+    def documents_of_month(self, month: str, *, after: str | None, limit: int) -> DocumentPage:
+        """Up to ``limit`` documents issued in ``month`` ("2026-12", the issue
+        date's month), after the position ``after`` of an earlier page: the
+        by_document_month index, never a Scan."""
         ...
 
 

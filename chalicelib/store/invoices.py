@@ -35,8 +35,14 @@ from chalicelib.domain.invoice import (
     Seller,
 )
 from chalicelib.domain.order import HistoryEntry, Order, PaymentMethod
-from chalicelib.services.ports import DocumentExists, IssuedInvoice, NumberRecord, NumberTaken
-from chalicelib.store import keys
+from chalicelib.services.ports import (
+    DocumentExists,
+    DocumentPage,
+    IssuedInvoice,
+    NumberRecord,
+    NumberTaken,
+)
+from chalicelib.store import keys, schema
 from chalicelib.store.attributes import from_dynamo, to_dynamo
 from chalicelib.store.errors import RETRYABLE_CANCELLATION_CODES, cancellation_reasons
 from chalicelib.store.mapping import history_to_item
@@ -117,6 +123,22 @@ def credit_note_from_plain(value: dict[str, Any]) -> CreditNote:
     )
 
 
+def _month_listing(kind: DocumentKind, document: Invoice | CreditNote) -> dict[str, str]:
+    """The by_document_month index's attributes: the issue date's month
+    (already in the shop's timezone) and the kind's rank with the number."""
+    return {
+        "document_month_key": keys.document_month_key(f"{document.issue_date:%Y-%m}"),
+        "document_key": keys.document_key(kind.value, document.number),
+    }
+
+
+def document_from_item(item: dict[str, Any]) -> Invoice | CreditNote:
+    """An invoice or credit note item (the table's or the index's) as its document."""
+    if item["entity"] == "credit_note":
+        return credit_note_from_plain(item["document"])
+    return invoice_from_plain(item["document"])
+
+
 # --- the adapter ------------------------------------------------------------------------
 
 
@@ -138,6 +160,7 @@ class DynamoInvoices:
             **keys.invoice(order.id),
             "entity": "invoice",
             "number": invoice.number,
+            **_month_listing(DocumentKind.INVOICE, invoice),
             "document": document_to_plain(invoice),
             "credited_gross": {},
             "credited_tax": {},
@@ -168,6 +191,7 @@ class DynamoInvoices:
             **keys.credit_note(order.id, note.source),
             "entity": "credit_note",
             "number": note.number,
+            **_month_listing(DocumentKind.CREDIT_NOTE, note),
             "document": document_to_plain(note),
         }
         self._issue(
@@ -242,6 +266,37 @@ class DynamoInvoices:
         return NumberRecord(
             number=number, kind=item["kind"], order_id=item["order_id"], issued_at=item["issued_at"]
         )
+
+    def documents_of_month(self, month: str, *, after: str | None, limit: int) -> DocumentPage:
+        index = schema.BY_DOCUMENT_MONTH
+        names = {"#month": index.partition_key}
+        values: dict[str, Any] = {":month": keys.document_month_key(month)}
+        condition = "#month = :month"
+        if after is not None:
+            names["#key"] = index.sort_key
+            values[":after"] = after
+            condition += " AND #key > :after"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "Limit": limit,
+        }
+        found: list[Invoice | CreditNote] = []
+        last: str | None = None
+        while len(found) < limit:
+            response = self._client.query(**request)
+            items = [from_dynamo(item) for item in response.get("Items", [])]
+            found.extend(document_from_item(item) for item in items)
+            if items:
+                last = items[-1][index.sort_key]
+            if "LastEvaluatedKey" not in response:
+                return DocumentPage(documents=found, after=None)
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = limit - len(found)
+        return DocumentPage(documents=found, after=last)
 
     # --- the transaction ------------------------------------------------------------
 

@@ -225,3 +225,22 @@ def invoice_series(series: str) -> dict[str, str]:
 
 def document_number(number: str) -> dict[str, str]:
     return {"PK": f"INVOICENO#{number}", "SK": "INVOICENO"}
+
+
+# --- the month's documents (the tax advisor's export) ----------------------------------
+
+#: Invoices sort before credit notes in a month: the advisor reads the
+#: invoices' sequence first, then the corrections.
+_DOCUMENT_RANK = {"invoice": "1", "credit_note": "2"}
+
+
+def document_month_key(month: str) -> str:
+    """The by_document_month index's partition: every document issued in
+    ``month`` ("2026-12", the issue date's month in the shop's timezone)."""
+    return f"DOCMONTH#{month}"
+
+
+def document_key(kind: str, number: str) -> str:
+    """The by_document_month index's sort key: the kind's rank, then the
+    number (zero-padded, so text order is number order within a series)."""
+    return f"{_DOCUMENT_RANK[kind]}#{number}"

@@ -68,6 +68,14 @@ INDEXES = (*INDEXES, BY_WITHDRAWAL)
 #: (docs/gdpr.md). Sort key: the item's PK.
 BY_SUBJECT = Index("by_subject", "subject_key", "subject_item", "gdpr: an address's carts")
 INDEXES = (*INDEXES, BY_SUBJECT)
+#: Invoices and credit notes by the calendar month of their issue date (the
+#: shop's timezone, as printed on the document), invoices first, each kind in
+#: number order (docs/invoices.md, "The month's export"). Key:
+#: DOCMONTH#<yyyy-mm>; only document items carry it. Sort key: <rank>#<number>.
+BY_DOCUMENT_MONTH = Index(
+    "by_document_month", "document_month_key", "document_key", "admin: a month's documents"
+)
+INDEXES = (*INDEXES, BY_DOCUMENT_MONTH)
 
 #: Shards of the sparse sweep indexes. Four shards spread a write peak over
 #: four partitions; the sweeps query each shard, so reads stay proportional
