@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from unittest import mock
 
@@ -108,6 +109,37 @@ def test_credit_notes_add_up_on_their_invoice_once_per_source(store):
     assert issued.credited == Credited.nothing().plus(first).plus(second)
     assert store.credit_notes_of(order.id) == [first, second]
     assert store.last_number("GS-2026") == 2
+
+
+def test_a_months_documents_are_listed_invoices_first_in_number_order_and_paged(store):
+    # Three invoices in December, one in November, two credit notes in
+    # December: the index lists December's only, whatever the partitions' order.
+    for sequence in (1, 2, 3):
+        issue(store, paid_order(order_id=f"o-{sequence}"), sequence=sequence)
+    november = paid_order(order_id="o-nov")
+    early = replace(invoice_of(november, "RE-2026-00004"), issue_date=date(2026, 11, 30))
+    store.issue_invoice(early, series="RE-2026", sequence=4, order=november,
+                        entry=documents.invoice_entry(early, trigger="payment", at=AT))  # fmt: skip
+    credit(store, paid_order(order_id="o-1"), 500, "evt-1", sequence=1, credit_notes=0)
+    credit(store, paid_order(order_id="o-3"), 700, "evt-3", sequence=2, credit_notes=0)
+    numbers, after, pages = [], None, 0
+    while True:
+        page = store.documents_of_month("2026-12", after=after, limit=2)
+        numbers.extend(d.number for d in page.documents)
+        pages += 1
+        if page.after is None:
+            break
+        after = page.after
+    assert numbers == ["RE-2026-00001", "RE-2026-00002", "RE-2026-00003",
+                       "GS-2026-00001", "GS-2026-00002"]  # fmt: skip
+    assert pages in (3, 4)  # a full last page may name an end with nothing after it
+    whole = store.documents_of_month("2026-12", after=None, limit=100)
+    assert whole.after is None and [d.number for d in whole.documents] == numbers
+    assert whole.documents[3] == store.credit_notes_of("o-1")[0]
+    assert whole.documents[0] == store.invoice_of("o-1").invoice
+    assert [d.number for d in store.documents_of_month("2026-11", after=None, limit=9).documents
+            ] == ["RE-2026-00004"]  # fmt: skip
+    assert store.documents_of_month("2027-01", after=None, limit=9).documents == []
 
 
 @pytest.fixture(scope="module")
