@@ -98,7 +98,7 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
     assert r.status_code == 201, r.text
     cart = r.json()
     collected, code = ready_pickup_order(stack, http)
-    invoiced, invoice_number = invoiced_order(stack, http)
+    invoiced, invoice_number, month = invoiced_order(stack, http)
     return {
         "order_token": {
             "path": {"order_id": order["id"]},
@@ -115,20 +115,21 @@ def credentials(stack: Any, http: requests.Session) -> dict[str, dict[str, Any]]
         "invoiced_order": {
             "path": {"order_id": invoiced["id"], "number": invoice_number},
             "headers": {"Authorization": f"Bearer {invoiced['token']}"},
+            "month": month,
         },
     }
 
 
-def invoiced_order(stack: Any, http: requests.Session) -> tuple[dict[str, Any], str]:
-    """A paid order and the number of the invoice the local stack's invoices
-    queue issues for it (asynchronously: it is waited for)."""
+def invoiced_order(stack: Any, http: requests.Session) -> tuple[dict[str, Any], str, str]:
+    """A paid order, the number of the invoice the local stack's invoices
+    queue issues for it (asynchronously: it is waited for) and its month."""
     order = placed(stack, http, order_body([("MUG-STONE-01", 1)], payment_method="bank_transfer"))
     paid(stack, http, order, "SEPA invoiced")
     auth = {"Authorization": f"Bearer {order['token']}"}
     listing = f"{stack.api}/orders/{order['id']}/invoices"
     documents = eventually(lambda: http.get(listing, headers=auth, timeout=5).json()["documents"])
     assert documents, "the local stack issued no invoice for a paid order"
-    return order, documents[0]["number"]
+    return order, documents[0]["number"], documents[0]["issue_date"][:7]
 
 
 def ready_pickup_order(stack: Any, http: requests.Session) -> tuple[str, str]:
@@ -280,6 +281,22 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
         ),
         ("GET /admin/orders/{order_id}", {"path_parameters": transfer["path"], "headers": ADMIN}),
         ("GET /admin/orders", {"headers": ADMIN, "query": {"status": "paid", "limit": 5}}),
+        # The month's export: the invoiced order's month has at least its invoice.
+        (
+            "GET /admin/invoices",
+            {"headers": ADMIN, "query": {"month": creds["invoiced_order"]["month"], "limit": 5}},
+        ),
+        (
+            "GET /admin/invoices/journal",
+            {"headers": ADMIN, "query": {"month": creds["invoiced_order"]["month"]}},
+        ),
+        (
+            "GET /admin/invoices/journal",
+            {
+                "headers": ADMIN,
+                "query": {"month": creds["invoiced_order"]["month"], "format": "datev"},
+            },
+        ),
         (
             "POST /admin/orders/{order_id}/notes",
             {"path_parameters": transfer["path"], "headers": ADMIN, "body": {"note": "fragile"}},

@@ -390,6 +390,10 @@ ROUTES: dict[tuple[str, str], Spec] = {
         headers=ADMIN, body={"email": "anna@example.com", "kind": "export"}
     ),
     ("GET", "/admin/orders"): Spec(headers=ADMIN),
+    # The month's export (docs/invoices.md): the month is a query parameter,
+    # spoiled by month_query_cases.
+    ("GET", "/admin/invoices"): Spec(headers=ADMIN),
+    ("GET", "/admin/invoices/journal"): Spec(headers=ADMIN),
     ("GET", "/admin/orders/{order_id}"): Spec(path={"order_id": W("order_a")}, headers=ADMIN),
     ("POST", "/admin/orders/{order_id}/notes"): Spec(
         path={"order_id": W("order_a")},
@@ -679,6 +683,8 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
         yield from query_cases(case)
     if route.path == "/shipping-options":
         yield from shipping_options_cases(case)
+    if route.path.startswith("/admin/invoices"):
+        yield from month_query_cases(route.path, case)
     if (route.method, route.path) == ("POST", "/orders") and spec.body is not None:
         # Required, with its own code rather than validation_error (docs/legal.md).
         without_terms = {k: v for k, v in spec.body.items() if k != "terms_accepted"}
@@ -950,6 +956,44 @@ def query_cases(case: Callable[..., Case]) -> Iterator[Case]:
         "overlong cursor": "cursor=" + "A" * 5000,
     }.items():
         yield case(f"query {what}", query=query)
+
+
+def month_query_cases(path: str, case: Callable[..., Case]) -> Iterator[Case]:
+    bad = {
+        "no month": ("", 422),
+        "month 13": ("month=2026-13", 422),
+        "month 00": ("month=2026-00", 422),
+        "month as a date": ("month=2026-12-01", 422),
+        "month two digits": ("month=26-12", 422),
+        "month empty": ("month=", 422),
+        "month injection": ("month=" + quote("2026-12' OR 1=1--", safe=""), 422),
+        "month NUL": ("month=2026-12%00", 422),
+        "month overlong": ("month=" + "2" * 3000, 422),
+        "repeated month": ("month=2026-12&month=2026-11", 400),
+        "unknown parameter": ("month=2026-12&status=paid", 422),
+    }
+    if path == "/admin/invoices":
+        forged = '{"v":1,"m":"2026-12","a":"1#RE\' OR 1=1--"}'
+        bad |= {
+            "limit 0": ("month=2026-12&limit=0", 422),
+            "limit over the maximum": ("month=2026-12&limit=101", 422),
+            "limit not a number": ("month=2026-12&limit=ten", 422),
+            "forged cursor": ("month=2026-12&cursor=not-a-cursor", 400),
+            "cursor of JSON we did not issue": (
+                "month=2026-12&cursor=" + base64.urlsafe_b64encode(forged.encode()).decode(),
+                400,
+            ),
+            "the order desk's cursor": ("month=2026-12&cursor={cursor}", 400),
+            "overlong cursor": ("month=2026-12&cursor=" + "A" * 5000, 422),
+        }
+    else:
+        bad |= {
+            "unknown format": ("month=2026-12&format=xlsx", 422),
+            "format upper-case": ("month=2026-12&format=CSV", 422),
+            "repeated format": ("month=2026-12&format=csv&format=datev", 400),
+        }
+    for what, (query, status) in bad.items():
+        yield case(f"query {what}", query=query, statuses=(status,))
 
 
 def all_cases() -> list[Case]:
