@@ -263,3 +263,29 @@ def test_the_delivery_month_follows_the_issue_when_nothing_shipped(table):
     invoice = store.invoice_of("o-1").invoice
     assert invoice.delivery_date is None and invoice.delivery_month == "2026-12"
     assert invoice.issued_at == AT and invoice.issue_date == (AT + timedelta(0)).date()
+
+
+def test_documents_written_before_the_month_index_are_added_to_it_once(table):
+    from local.backfill_document_months import backfill
+
+    client = boto3.client("dynamodb")
+    store = DynamoInvoices(client, table)
+    for sequence in (1, 2):
+        issue(store, paid_order(order_id=f"o-{sequence}"), sequence=sequence)
+    credit(store, paid_order(order_id="o-2"), 300, "evt-2", sequence=1, credit_notes=0)
+    listed = [d.number for d in store.documents_of_month("2026-12", after=None, limit=9).documents]
+    # As they were before the index: without its attributes.
+    for page in client.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            if "document_month_key" in item:
+                client.update_item(
+                    TableName=table,
+                    Key={"PK": item["PK"], "SK": item["SK"]},
+                    UpdateExpression="REMOVE document_month_key, document_key",
+                )
+    assert store.documents_of_month("2026-12", after=None, limit=9).documents == []
+    changed = backfill(client, table, series=["RE", "GS"], years=[2025, 2026])
+    assert changed == {"RE-2025": 0, "RE-2026": 2, "GS-2025": 0, "GS-2026": 1}
+    again = [d.number for d in store.documents_of_month("2026-12", after=None, limit=9).documents]
+    assert again == listed == ["RE-2026-00001", "RE-2026-00002", "GS-2026-00001"]
+    assert backfill(client, table, series=["RE", "GS"], years=[2026]) == {"RE-2026": 0, "GS-2026": 0}
