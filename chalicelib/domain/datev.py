@@ -86,7 +86,7 @@ _DOCUMENT_FIELD_CHARACTERS = frozenset(
 )
 #: Latin letters that Unicode does not decompose into a base letter and an accent.
 _UNDECOMPOSED = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h",
-                               "ı": "i", "Ŧ": "T", "ŧ": "t"})  # fmt: skip
+                               "\u0131": "i", "Ŧ": "T", "ŧ": "t"})  # fmt: skip
 TEXT_LENGTH = 60
 LABEL_LENGTH = 30
 

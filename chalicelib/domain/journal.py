@@ -217,4 +217,3 @@ def journal_csv_bytes(journal: Journal) -> bytes:
 
 def journal_filename(month: str) -> str:
     return f"Rechnungsjournal_{month}.csv"
-

@@ -155,4 +155,3 @@ def month_journal(month: str, *, output: JournalFormat, ctx: Context) -> Journal
         documents=len(month_journal.entries),
         rows=batch.count("\r\n") - 2,
     )
-

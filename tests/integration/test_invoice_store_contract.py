@@ -288,4 +288,7 @@ def test_documents_written_before_the_month_index_are_added_to_it_once(table):
     assert changed == {"RE-2025": 0, "RE-2026": 2, "GS-2025": 0, "GS-2026": 1}
     again = [d.number for d in store.documents_of_month("2026-12", after=None, limit=9).documents]
     assert again == listed == ["RE-2026-00001", "RE-2026-00002", "GS-2026-00001"]
-    assert backfill(client, table, series=["RE", "GS"], years=[2026]) == {"RE-2026": 0, "GS-2026": 0}
+    assert backfill(client, table, series=["RE", "GS"], years=[2026]) == {
+        "RE-2026": 0,
+        "GS-2026": 0,
+    }

@@ -122,8 +122,10 @@ def test_the_journal_as_a_datev_booking_batch(api):
 
 def test_a_bad_month_or_format_is_a_422_with_the_error_body(api):
     for query in ("month=2026-13", "month=26-12", "month=", "", "month=2026-12&format=xlsx"):
-        r = listing(api, query) if "format" not in query else api.admin(
-            "GET", f"/admin/invoices/journal?{query}"
+        r = (
+            listing(api, query)
+            if "format" not in query
+            else api.admin("GET", f"/admin/invoices/journal?{query}")
         )
         assert r.status_code == 422, (query, r.json)
         assert set(r.json["error"]) == {"code", "message", "details", "request_id"}

@@ -66,7 +66,7 @@ def cents(amount: str) -> int:
 
 
 def test_the_csv_has_one_row_per_document_and_rate_as_german_excel_reads_it():
-    month, (first, company, note) = sample_month()
+    month, (_first, _company, _note) = sample_month()
     text = journal.journal_csv(month)
     assert text.startswith("\ufeffBelegnummer;Belegart;Belegdatum;")
     assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
@@ -123,7 +123,7 @@ def test_a_name_that_looks_like_a_formula_is_never_run_by_a_spreadsheet():
     invoice = invoice_of(paid_order())
     tricky = replace(invoice, buyer=Buyer(name='=HYPERLINK("x";"y")', address=()))
     rows = parse(journal.journal_csv(journal.journal_of("2026-12", [tricky])))
-    assert rows[0]["Kunde"] == "'=HYPERLINK(\"x\";\"y\")"
+    assert rows[0]["Kunde"] == '\'=HYPERLINK("x";"y")'
     assert journal.safe_text("Line\none") == "Line one"
 
 
@@ -181,7 +181,7 @@ def test_the_fiscal_year_may_start_in_another_month():
 
 
 def test_one_booking_per_document_and_rate_on_the_charts_revenue_accounts():
-    month, (first, company, note) = sample_month()
+    month, (_first, company, note) = sample_month()
     lines = batch_lines(month)
     assert lines[1].split(";") == list(datev.COLUMNS) and len(datev.COLUMNS) == 125
     assert lines[-1] == ""
@@ -235,7 +235,7 @@ def test_datev_settings_are_checked():
 
 
 def test_text_datev_cannot_hold_is_transliterated_and_the_file_encodes_in_both_charsets():
-    assert datev.datev_text("Łukasz Dvořák \"Ü\"\nzwei", 60) == 'Lukasz Dvorák "Ü" zwei'
+    assert datev.datev_text('Łukasz Dvořák "Ü"\nzwei', 60) == 'Lukasz Dvorák "Ü" zwei'
     assert datev.datev_text("Šárka Nguyễn", 60) == "Šárka Nguyen"
     assert datev.datev_text("王", 60) == "?"
     assert datev.datev_text("x" * 70, 60) == "x" * 60
@@ -245,7 +245,7 @@ def test_text_datev_cannot_hold_is_transliterated_and_the_file_encodes_in_both_c
     ansi = datev.encode(batch, "cp1252")
     assert ansi.decode("cp1252") == batch
     assert '"RE-2026-00001 Zoë ""L"" Ünal"'.encode("cp1252") in ansi
-    assert datev.encode(batch, "utf-8-sig").startswith(b"\xef\xbb\xbf\"EXTF\"")
+    assert datev.encode(batch, "utf-8-sig").startswith(b'\xef\xbb\xbf"EXTF"')
 
 
 # --- the property: the journal adds up, whatever the documents ---------------------------
@@ -338,8 +338,10 @@ def test_the_archive_is_the_same_bytes_for_the_same_files_and_unzips_back():
         ]  # fmt: skip
         assert opened.read("belege/RE-2026-00001.pdf") == b"%PDF-1" * 100
         assert opened.read("Rechnungsjournal_2026-12.csv") == files[0][1]
-        assert opened.read("EXTF_Buchungsstapel_2026-12.csv").decode("cp1252").startswith(
-            '"EXTF";700;21;'
+        assert (
+            opened.read("EXTF_Buchungsstapel_2026-12.csv")
+            .decode("cp1252")
+            .startswith('"EXTF";700;21;')
         )
         assert {info.date_time for info in opened.infolist()} == {(2026, 12, 1, 0, 0, 0)}
     assert export_archive.journal_files(month, None, created_at=CREATED)[0] == files[0]
