@@ -1,26 +1,8 @@
-"""The month's journal as a DATEV booking batch ("DATEV-Format", EXTF,
-Buchungsstapel): the file a tax advisor imports into DATEV Rechnungswesen.
-
-Plain Python, no I/O (docs/invoices.md, "The month's export", which also says
-which parts of the format are verified and which are not). The layout
-follows DATEV's public format description (developer.datev.de, "DATEV-Format"):
-
-- line 1, the header: 31 fields, header version 700, format category 21
-  ("Buchungsstapel"), format version 13;
-- line 2, the column headings, 125 of them (format version 13);
-- then one booking per document and VAT rate: the gross amount (always
-  positive), S (debit the customer: an invoice) or H (credit them: a credit
-  note), the customer account, the revenue account of the rate, its tax key
-  (BU-Schlüssel; empty for DATEV's automatic accounts, which split the tax
-  themselves), the document date as TTMM (the year is the header's), the
-  document number in Belegfeld 1, and a booking text.
-
-Fields separated by semicolons, text fields in double quotes (a quote inside
-doubled), numbers with a decimal comma and no thousands separator, CRLF at
-the end of each line. DATEV reads Windows-1252 unless the file starts with a
-byte order mark; ``encode`` writes either. Text that Windows-1252 cannot
-hold is transliterated (accents dropped) or becomes "?", in both encodings
-alike, so the two files say the same.
+"""The month's journal as a DATEV booking batch (DATEV-Format, EXTF,
+Buchungsstapel, format version 13): a header line of 31 fields, the 125
+column headings, one booking per document and VAT rate. Plain Python, no
+I/O. The fields, the settings, and what is verified and what is not:
+docs/invoices.md, "DATEV (EXTF Buchungsstapel)".
 """
 
 from __future__ import annotations

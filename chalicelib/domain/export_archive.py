@@ -1,17 +1,8 @@
-"""The month's export as one ZIP: the journal files and every document's PDF.
-
-Plain Python, no I/O: the caller hands the files in (name, bytes); this
-module only assembles them (docs/invoices.md, "The month's export"). The
-documents function, which renders and archives the PDFs, is the caller: it
-reads the month's PDFs from its archive, passes ``journal_files`` and the
-PDFs here and stores or sends the bytes.
-
-Deterministic: the same files give the same bytes, whenever and wherever it
-runs. Every entry carries the same timestamp (the first moment of the month,
-which ZIP stores without a timezone), the same permissions and the same
-compression; the journal files come first in the order given, then the PDFs
-under ``belege/`` sorted by name. So an export made twice can be compared by
-its checksum, and a re-sent export is recognisably the same.
+"""The month's export as one ZIP: the journal files at its root, every PDF
+under ``belege/``. Plain Python, no I/O: the documents function, which holds
+the PDFs, calls it (docs/invoices.md, "The ZIP"). Deterministic: the same
+files give the same bytes (one timestamp, the month's first moment; fixed
+permissions, creating system and compression; PDFs sorted by name).
 """
 
 from __future__ import annotations

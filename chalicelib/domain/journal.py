@@ -1,26 +1,8 @@
 """The month's journal for the tax advisor: one entry per invoice or credit
-note, its amounts per VAT rate, and the CSV a German spreadsheet opens.
-
-Plain Python, no I/O (docs/invoices.md, "The month's export"). The journal
-carries each document's own per-rate amounts (the invoice's are the order's
-VAT breakdown; a credit note's are negative), so its sums per rate are the
-documents' sums to the cent: nothing is recomputed here.
-
-The CSV has one row per document and rate, with fixed columns, rather than a
-column group per rate: an import template (DATEV's ASCII import, Excel's
-Power Query, an accounting program's CSV mapping) is set up once for fixed
-columns, and a month with a new rate (a 0 % line, a reduced rate) would move
-every column after it. A spreadsheet's pivot table turns the rows into a
-column per rate in one step; the reverse takes work. Each row repeats the
-document's totals (``Beleg ...``) so a row can be checked on its own; sum the
-per-rate columns, never those.
-
-Format, for German Excel opening the file by a double-click: UTF-8 with a
-byte order mark (without it Excel reads the bytes as Windows-1252 and breaks
-umlauts), semicolons (the German list separator), decimal commas and no
-thousands separator, dates DD.MM.YYYY, CRLF line ends, and quotes only where
-a field needs them. A customer name that starts like a formula (= + - @) is
-prefixed with an apostrophe so a spreadsheet never runs it.
+note with its own amounts per VAT rate (so it adds up to the documents to the
+cent), and its CSV for German Excel: one row per document and rate, UTF-8
+with a BOM, semicolons, decimal commas. Plain Python, no I/O; the choices and
+why: docs/invoices.md, "The month's export".
 """
 
 from __future__ import annotations

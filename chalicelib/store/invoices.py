@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.invoice import (
-    NUMBER_DIGITS,
     BankDetails,
     Buyer,
     Credited,
@@ -298,65 +297,6 @@ class DynamoInvoices:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             request["Limit"] = limit - len(found)
         return DocumentPage(documents=found, after=last)
-
-    def add_to_month_listing(self, series: str) -> int:
-        """One-off, for documents written before the by_document_month index
-        (local/backfill_document_months.py): give every document of one series
-        and year ("RE-2026") the index's attributes. Walks the numbers from 1
-        to the counter's last by key (each number's record names its order), so
-        no Scan; a document that has them already is left alone. Answers how
-        many it changed."""
-        changed = 0
-        for sequence in range(1, self.last_number(series) + 1):
-            record = self.number(f"{series}-{sequence:0{NUMBER_DIGITS}d}")
-            if record is None:
-                continue
-            item = self._document_item(record)
-            if item is None or "document_month_key" in item:
-                continue
-            document = document_from_item(item)
-            listing = _month_listing(DocumentKind(record.kind), document)
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=to_dynamo({"PK": item["PK"], "SK": item["SK"]}),
-                    UpdateExpression="SET document_month_key = :month, document_key = :key",
-                    ConditionExpression=(
-                        "attribute_exists(PK) AND attribute_not_exists(document_month_key)"
-                    ),
-                    ExpressionAttributeValues=to_dynamo(
-                        {":month": listing["document_month_key"], ":key": listing["document_key"]}
-                    ),
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                continue
-            changed += 1
-        return changed
-
-    def _document_item(self, record: NumberRecord) -> dict[str, Any] | None:
-        if record.kind == DocumentKind.INVOICE.value:
-            response = self._client.get_item(
-                TableName=self._table, Key=to_dynamo(keys.invoice(record.order_id))
-            )
-            return from_dynamo(response.get("Item", {})) or None
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": to_dynamo(
-                {":pk": keys.order_partition(record.order_id), ":prefix": keys.CREDIT_NOTE_PREFIX}
-            ),
-        }
-        while True:
-            response = self._client.query(**request)
-            for raw in response.get("Items", []):
-                item = from_dynamo(raw)
-                if item.get("number") == record.number:
-                    return item
-            if "LastEvaluatedKey" not in response:
-                return None
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # --- the transaction ------------------------------------------------------------
 
