@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain import datev, journal
 from chalicelib.domain.errors import InvalidCursor, InvalidRequest
+from chalicelib.observability import logger
 
 if TYPE_CHECKING:
     from chalicelib.domain.invoice import CreditNote, Invoice
@@ -139,19 +140,25 @@ def month_journal(month: str, *, output: JournalFormat, ctx: Context) -> Journal
     """The month's journal as CSV, or as a DATEV booking batch."""
     _check_month(month)
     month_journal = journal.journal_of(month, month_documents(month, _store(ctx)))
-    rows = sum(len(entry.rates) for entry in month_journal.entries)
     if output == "csv":
-        return JournalFile(
+        made = JournalFile(
             filename=journal.journal_filename(month),
             text=journal.journal_csv(month_journal),
             documents=len(month_journal.entries),
-            rows=rows,
+            rows=sum(len(entry.rates) for entry in month_journal.entries),
         )
-    created_at = ctx.clock().astimezone(ZoneInfo(ctx.settings.timezone))
-    batch = datev.booking_batch(month_journal, datev_settings(ctx.settings), created_at=created_at)
-    return JournalFile(
-        filename=datev.batch_filename(month),
-        text="\ufeff" + batch,
-        documents=len(month_journal.entries),
-        rows=batch.count("\r\n") - 2,
+    else:
+        created_at = ctx.clock().astimezone(ZoneInfo(ctx.settings.timezone))
+        batch = datev.booking_batch(
+            month_journal, datev_settings(ctx.settings), created_at=created_at
+        )
+        made = JournalFile(
+            filename=datev.batch_filename(month),
+            text="\ufeff" + batch,
+            documents=len(month_journal.entries),
+            rows=batch.count("\r\n") - 2,
+        )
+    logger.info(
+        "month journal made", month=month, output=output, documents=made.documents, rows=made.rows
     )
+    return made

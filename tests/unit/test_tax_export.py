@@ -7,7 +7,7 @@ import csv
 import io
 import zipfile
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -356,3 +356,72 @@ def test_the_archive_refuses_names_that_are_not_plain_file_names(name):
 def test_the_archive_refuses_a_name_given_twice():
     with pytest.raises(ValueError, match="twice"):
         export_archive.month_archive("2026-12", [("a.csv", b"1")], [("b.pdf", b"")] * 2)
+
+
+# --- the use cases (on the fake invoice store) ------------------------------------------
+
+
+def fake_context(store, **settings):
+    from chalicelib.services.context import Context
+    from chalicelib.settings import ServiceSettings
+
+    return Context(
+        catalog=None, orders=None, payments=None, invoices=store,
+        settings=ServiceSettings(table_name="shop-test", **settings),
+        clock=lambda: datetime(2027, 1, 1, 23, 30, tzinfo=UTC),
+    )  # fmt: skip
+
+
+def issued_store(invoices=5):
+    from chalicelib.domain.invoice import invoice_entry
+    from tests.fake_invoices import FakeInvoices
+    from tests.fakes import FakeTable
+
+    store = FakeInvoices(FakeTable())
+    for i in range(1, invoices + 1):
+        order = paid_order(order_id=f"o-{i}")
+        invoice = invoice_of(order, f"RE-2026-{i:05d}")
+        store.issue_invoice(invoice, series="RE-2026", sequence=i, order=order,
+                            entry=invoice_entry(invoice, trigger="payment", at=AT))  # fmt: skip
+    return store
+
+
+def test_the_listing_pages_by_a_cursor_of_its_own_month(monkeypatch):
+    from chalicelib.domain.errors import InvalidCursor, InvalidRequest
+    from chalicelib.services import tax_export
+
+    ctx = fake_context(issued_store())
+    first = tax_export.list_month_documents("2026-12", page_size=3, cursor=None, ctx=ctx)
+    assert [d.number[-1] for d in first.documents] == ["1", "2", "3"]
+    second = tax_export.list_month_documents("2026-12", page_size=3, cursor=first.cursor, ctx=ctx)
+    assert [d.number[-1] for d in second.documents] == ["4", "5"] and second.cursor is None
+    with pytest.raises(InvalidCursor, match="another month"):
+        tax_export.list_month_documents("2026-11", page_size=3, cursor=first.cursor, ctx=ctx)
+    forged = tax_export.encode_cursor("2026-12", "1#RE' OR 1=1")
+    with pytest.raises(InvalidCursor):
+        tax_export.list_month_documents("2026-12", page_size=3, cursor=forged, ctx=ctx)
+    for month, size in (("2026-13", 3), ("2026-12", 0), ("2026-12", 101)):
+        with pytest.raises(InvalidRequest):
+            tax_export.list_month_documents(month, page_size=size, cursor=None, ctx=ctx)
+
+
+def test_the_journal_reads_every_page_and_dates_the_datev_batch_in_the_shops_time(monkeypatch):
+    from chalicelib.services import tax_export
+
+    monkeypatch.setattr(tax_export, "JOURNAL_PAGE", 2)
+    ctx = fake_context(
+        issued_store(), datev_consultant_number=29098, datev_client_number=55003,
+        datev_revenue_accounts="19=8401", datev_tax_keys="19=3",
+    )  # fmt: skip
+    made = tax_export.month_journal("2026-12", output="csv", ctx=ctx)
+    assert made.filename == "Rechnungsjournal_2026-12.csv"
+    assert (made.documents, made.rows) == (5, 10) and len(parse(made.text)) == 10
+    batch = tax_export.month_journal("2026-12", output="datev", ctx=ctx)
+    assert batch.filename == "EXTF_Buchungsstapel_2026-12.csv" and batch.rows == 10
+    header, _, first, second, *_ = batch.text.lstrip("\ufeff").split("\r\n")
+    # 23:30 UTC on 1 January is 00:30 on 2 January in Berlin.
+    assert fields(header)[5] == "20270102003000000"
+    assert fields(header)[10:12] == ["29098", "55003"]
+    assert (fields(first)[7], fields(second)[7:9]) == ("8300", ["8401", "3"])
+    assert tax_export.rate_map("19=8400, 7=8300") == {"19": "8400", "7": "8300"}
+    assert tax_export.rate_map("") == {}
