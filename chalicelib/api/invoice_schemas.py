@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.bodies import Answer
+from chalicelib.api.bodies import Answer, Request
 
 
 class RateAmountsOut(Answer):
@@ -38,4 +38,12 @@ class OrderDocumentsOut(Answer):
     order_id: str
     documents: list[DocumentOut] = Field(
         description="the invoice first (none before it is issued), then its credit notes"
+    )
+
+
+class EInvoiceQueryIn(Request):
+    flavour: Literal["factur-x", "xrechnung"] = Field(
+        default="factur-x",
+        description="factur-x: EN 16931 as Factur-X / ZUGFeRD embed it; xrechnung: "
+        "XRechnung 3.0 (CII), for German public buyers",
     )

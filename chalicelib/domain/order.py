@@ -359,11 +359,6 @@ class Order:
     buyer_reference: str | None = None
 
     @property
-    def is_business(self) -> bool:
-        """A business buyer: the billing address names a company, or a VAT ID was given."""
-        return bool(self.billing_address.company or self.vat_id)
-
-    @property
     def currency(self) -> str:
         return self.totals.currency
 
