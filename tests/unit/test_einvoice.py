@@ -212,6 +212,10 @@ def test_a_consumers_invoice_names_the_order_number_as_the_reference_and_no_vat_
 @given(order=orders_())
 def test_every_basket_makes_a_valid_xrechnung_credit_note_too(order):
     invoice = invoice_of(order)
+    for flavour in einvoice.Flavour:
+        valid(einvoice.document_xml(invoice, flavour))
+    if invoice.gross == 0:
+        return  # a free order: nothing to credit
     note = invoices.credit_note_for(
         invoice,
         number="GS-2026-00001",
@@ -223,5 +227,4 @@ def test_every_basket_makes_a_valid_xrechnung_credit_note_too(order):
         issue_date=date(2026, 12, 4),
     )
     for flavour in einvoice.Flavour:
-        valid(einvoice.document_xml(invoice, flavour))
         valid(einvoice.document_xml(note, flavour))
