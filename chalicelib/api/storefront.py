@@ -54,6 +54,7 @@ storefront = Blueprint(__name__)
         errors.DiscountMinimumNotReached,
         errors.TermsNotAccepted,
         errors.TermsVersionOutdated,
+        errors.VatIdInvalid,
     ),
 )
 def place_order() -> Response:
