@@ -99,8 +99,9 @@ class Buyer:
     name: str
     address: tuple[str, ...]  # billing address lines, as printed
     company: str | None = None
-    # A business buyer's EU VAT ID (section 14 (4) no. 2 UStG asks for it on
-    # a reverse-charge invoice; the shop charges German VAT, it names it).
+    # A business buyer's EU VAT ID: section 14a UStG requires it on an
+    # intra-EU reverse-charge or exempt invoice, which the shop does not
+    # issue (it charges German VAT); the invoice names it all the same.
     vat_id: str | None = None
     email: str | None = None  # the buyer's electronic address (BT-49)
     reference: str | None = None  # the buyer's reference (BT-10), e.g. a Leitweg-ID
