@@ -2,7 +2,9 @@
 subset), the PDF's size, and what the renderer's dependencies would add,
 zipped, to a Lambda package (measured from the installed wheels: fpdf2,
 fontTools, defusedxml and Pillow, bytecode caches left out) against the 5 MB
-budget the API's package already fills.
+budget the API's package already fills. The same for a business buyer's
+Factur-X PDF (PDF/A-3 with the XML embedded: invoice_pdf/facturx_pdf.py) and
+what factur-x and its dependencies add to the renderer's package.
 
 Prints a table, then one JSON object as the very last line.
 """
@@ -21,12 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chalicelib.domain.einvoice import invoice_xml  # noqa: E402
 from chalicelib.domain.order import PaymentMethod  # noqa: E402  (after the path above)
+from invoice_pdf.facturx_pdf import render_einvoice  # noqa: E402
 from invoice_pdf.render import FONTS, render  # noqa: E402
-from tests.invoice_samples import invoice_of, paid_order  # noqa: E402
+from tests.invoice_samples import business_order, invoice_of, paid_order  # noqa: E402
 
 RUNS = 30
 DEPENDENCIES = ("fpdf2", "fonttools", "defusedxml", "pillow")
+FACTURX_DEPENDENCIES = (
+    "factur-x", "lxml", "pypdf", "python-stdnum", "iso4217",
+    "requests", "urllib3", "certifi", "idna", "charset-normalizer",
+)  # fmt: skip
 
 
 def zipped_mb(files: list[tuple[Path, str]]) -> float:
@@ -57,7 +65,18 @@ def main() -> None:
         started = time.perf_counter()
         pdf = render(invoice)
         times.append((time.perf_counter() - started) * 1000)
+    business = invoice_of(business_order(method=PaymentMethod.BANK_TRANSFER))
+    xml = invoice_xml(business)
+    render_einvoice(business, xml)
+    facturx_times = []
+    for _ in range(RUNS // 3):
+        started = time.perf_counter()
+        facturx_pdf = render_einvoice(business, xml)
+        facturx_times.append((time.perf_counter() - started) * 1000)
     dependencies = {name: zipped_mb(distribution_files(name)) for name in DEPENDENCIES}
+    facturx_dependencies = {
+        name: zipped_mb(distribution_files(name)) for name in FACTURX_DEPENDENCIES
+    }
     fonts = zipped_mb([(f, f.name) for f in sorted(FONTS.glob("*.ttf"))])
     figures = {
         "invoice_pdf_first_ms": round(first_ms, 1),
@@ -70,6 +89,10 @@ def main() -> None:
         "renderer_without_pillow_mb": round(
             sum(v for k, v in dependencies.items() if k != "pillow") + fonts, 2
         ),
+        "facturx_pdf_warm_p50_ms": round(statistics.median(facturx_times), 1),
+        "facturx_pdf_kb": round(len(facturx_pdf) / 1000, 1),
+        "facturx_dependencies_mb": facturx_dependencies,
+        "facturx_dependencies_total_mb": round(sum(facturx_dependencies.values()), 2),
     }
     print(f"{'invoice PDF':40}{'value':>10}")
     for name, value in figures.items():

@@ -216,6 +216,9 @@ class InvoiceSettings(SettingsGroup):
     # The number series: <series>-<year>-<5 digits>, counted from 1 every year.
     invoice_series: str = Field(default="RE", pattern=r"^[A-Z]{1,4}$")
     credit_note_series: str = Field(default="GS", pattern=r"^[A-Z]{1,4}$")
+    # The seller's contact point the e-invoice names (BT-41; XRechnung requires
+    # one): a person or a department. Its phone and email are the shop's.
+    invoice_contact: str = Field(default="Buchhaltung", min_length=1, max_length=100)
 
 
 #: "19=8400,7=8300": VAT rate = account (or tax key), comma-separated.

@@ -39,6 +39,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "delivery_date": "Lieferdatum",
         "delivery_month": "Leistungszeitraum",
         "order": "Bestellnummer",
+        "buyer_reference": "Ihre Referenz",
         "buyer": "Rechnungsempfänger",
         "vat_id": "USt-IdNr.",
         "tax_number": "Steuernummer",
@@ -78,6 +79,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "delivery_date": "Delivery date",
         "delivery_month": "Delivery period",
         "order": "Order number",
+        "buyer_reference": "Your reference",
         "buyer": "Billed to",
         "vat_id": "VAT ID",
         "tax_number": "Tax number",
@@ -136,8 +138,10 @@ def _month(month: str, locale: str) -> str:
 
 
 class _Page(FPDF):
-    def __init__(self) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+    def __init__(self, compliance: str | None = None) -> None:
+        super().__init__(
+            orientation="portrait", unit="mm", format="A4", enforce_compliance=compliance
+        )
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(auto=True, margin=20)
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
@@ -158,10 +162,17 @@ class _Page(FPDF):
 
 def render(document: Invoice | CreditNote) -> bytes:
     """The document as a PDF; the same document gives the same bytes."""
+    return render_as(document)
+
+
+def render_as(document: Invoice | CreditNote, compliance: str | None = None) -> bytes:
+    """The document as a PDF that fpdf2 keeps to ``compliance`` (e.g.
+    ``PDFA_3B``: every font embedded, an sRGB output intent, PDF 1.7), or to
+    nothing in particular (``render``)."""
     credit = isinstance(document, CreditNote)
     locale = "de" if document.locale == "de" else "en"
     words = LABELS[locale]
-    pdf = _Page()
+    pdf = _Page(compliance)
     title = words["credit_note" if credit else "invoice"]
     pdf.set_title(f"{title} {document.number}")
     pdf.set_author(document.seller.legal_name)
@@ -179,6 +190,8 @@ def render(document: Invoice | CreditNote) -> bytes:
     for line in (buyer.company, buyer.name, *buyer.address):
         if line:
             pdf.text_line(line, size=10)
+    if buyer.vat_id:
+        pdf.text_line(f"{words['vat_id']} {buyer.vat_id}", size=9)
     pdf.ln(6)
 
     pdf.text_line(f"{title} {document.number}", size=15, bold=True, height=8)
@@ -220,18 +233,26 @@ def _facts(
             ),
             (words["refund_reason"], REASONS[locale][document.reason.value]),
             (words["order"], document.order_number),
+            *(
+                [(words["buyer_reference"], document.buyer.reference)]
+                if document.buyer.reference
+                else []
+            ),
         ]
     delivery = (
         (words["delivery_date"], _date(document.delivery_date, locale))
         if document.delivery_date is not None
         else (words["delivery_month"], _month(document.delivery_month, locale))
     )
-    return [
+    facts = [
         (words["number"], document.number),
         (words["issue_date"], _date(document.issue_date, locale)),
         delivery,
         (words["order"], document.order_number),
     ]
+    if document.buyer.reference:
+        facts.append((words["buyer_reference"], document.buyer.reference))
+    return facts
 
 
 def _lines(

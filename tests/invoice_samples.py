@@ -35,6 +35,8 @@ SELLER = invoices.Seller(
     register="Amtsgericht Berlin-Charlottenburg, HRB 123456",
     email="support@example.com",
     managing_directors="Erika Beispiel",
+    contact="Buchhaltung",
+    phone="+49 30 1234567",
 )
 BANK = invoices.BankDetails(
     account_holder="Beispiel Tee GmbH", iban="DE89370400440532013000", bic="COBADEFFXXX",
@@ -51,6 +53,9 @@ def paid_order(
     locale: str = "de",
     order_id: str = "o-1",
     products: dict[str, Product] | None = None,
+    company: str | None = None,
+    vat_id: str | None = None,
+    buyer_reference: str | None = None,
 ) -> orders.Order:
     products = products or PRODUCTS
     placement = orders.place(
@@ -63,13 +68,15 @@ def paid_order(
         products=products,
         customer=CUSTOMER,
         shipping_address=ADDRESS,
-        billing_address=ADDRESS,
+        billing_address=replace(ADDRESS, company=company),
         payment_method=method,
         locale=locale,
         now=AT,
         payment_window=timedelta(minutes=30),
         shipping=Delivery(method=DHL, country="DE") if shipping else None,
         discount=discount,
+        vat_id=vat_id,
+        buyer_reference=buyer_reference,
     )
     order = placement.order
     payment = orders.Payment(
@@ -83,6 +90,12 @@ def paid_order(
         payments=(payment,),
         version=2,
     )
+
+
+def business_order(**changes: object) -> orders.Order:
+    """A company's order with its VAT ID, as a business buyer checks out."""
+    fields: dict[str, object] = {"company": "Beispiel Handel GmbH", "vat_id": "DE136695976"}
+    return paid_order(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 def invoice_of(order: orders.Order, number: str = "RE-2026-00001") -> invoices.Invoice:

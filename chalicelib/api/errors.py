@@ -79,6 +79,7 @@ STATUS_BY_ERROR.update(
         domain.DiscountCodeRefused: 422,
         domain.TermsNotAccepted: 422,
         domain.TermsVersionOutdated: 422,
+        domain.VatIdInvalid: 422,
     }
 )
 

@@ -74,3 +74,11 @@ class MonthDocumentsOut(Answer):
         description="invoices first, then credit notes, each in number order"
     )
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class EInvoiceQueryIn(Request):
+    flavour: Literal["factur-x", "xrechnung"] = Field(
+        default="factur-x",
+        description="factur-x: EN 16931 as Factur-X / ZUGFeRD embed it; xrechnung: "
+        "XRechnung 3.0 (CII), for German public buyers",
+    )

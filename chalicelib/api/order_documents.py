@@ -11,8 +11,13 @@ from chalicelib.api import wiring
 from chalicelib.api.contract import XML, documented
 from chalicelib.api.cors import storefront_cors
 from chalicelib.api.errors import RequestError
-from chalicelib.api.http import bearer_token, route
-from chalicelib.api.invoice_schemas import DocumentOut, OrderDocumentsOut, RateAmountsOut
+from chalicelib.api.http import bearer_token, parse_query, route
+from chalicelib.api.invoice_schemas import (
+    DocumentOut,
+    EInvoiceQueryIn,
+    OrderDocumentsOut,
+    RateAmountsOut,
+)
 from chalicelib.domain import einvoice, errors
 from chalicelib.domain.invoice import DOCUMENT_NUMBER_PATTERN, CreditNote, Invoice
 from chalicelib.services import customer_orders
@@ -66,28 +71,29 @@ _NUMBER_PATH = {"number": {"type": "string", "pattern": DOCUMENT_NUMBER_PATTERN}
 )
 @documented(
     "One invoice or credit note as an e-invoice: CII XML in the EN 16931 profile",
-    description="The XML Factur-X / ZUGFeRD embed and XRechnung accepts (docs/invoices.md): "
-    "type 380 for an invoice, 381 for a credit note naming its invoice.",
+    description="The XML Factur-X / ZUGFeRD embed (`flavour=factur-x`, the default) or an "
+    "XRechnung 3.0 (`flavour=xrechnung`), from the same content (docs/invoices.md): type "
+    "380 for an invoice, 381 for a credit note naming its invoice.",
     ok={200: XML},
     auth="order_token",
+    query=EInvoiceQueryIn,
     path_parameters=_NUMBER_PATH,
     errors=(errors.OrderNotFound, errors.DocumentNotFound, 422),
 )
 def download_e_invoice(order_id: str, number: str) -> Response:
     if not re.fullmatch(DOCUMENT_NUMBER_PATTERN, number):
         raise RequestError(422, "invalid_document_number", "a number such as RE-2026-00001")
-    token = bearer_token(order_documents.current_request)
-    found = customer_orders.order_document(order_id, number, token, wiring.context())
-    xml = (
-        einvoice.credit_note_xml(found)
-        if isinstance(found, CreditNote)
-        else einvoice.invoice_xml(found)
+    request = order_documents.current_request
+    flavour = einvoice.Flavour(parse_query(request, EInvoiceQueryIn).flavour)
+    found = customer_orders.order_document(
+        order_id, number, bearer_token(request), wiring.context()
     )
+    suffix = "-xrechnung" if flavour is einvoice.Flavour.XRECHNUNG else ""
     return Response(
-        body=xml.decode(),
+        body=einvoice.document_xml(found, flavour).decode(),
         status_code=200,
         headers={
             "Content-Type": "application/xml; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{found.number}.xml"',
+            "Content-Disposition": f'attachment; filename="{found.number}{suffix}.xml"',
         },
     )

@@ -48,6 +48,10 @@ LocationId = Annotated[str, Field(pattern=LOCATION_ID_PATTERN)]
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
 CodeText = Annotated[str, Field(pattern=CODE_PATTERN)]
 PaymentMethodName = Literal["card", "paypal", "bank_transfer"]
+#: A VAT ID as typed: its bounds here, its rules in domain/vat_id.py.
+VatIdText = Annotated[str, Field(pattern=r"^[A-Za-z]{2}[A-Za-z0-9 .+*/-]{1,18}$")]
+#: An invoice's buyer reference (BT-10), e.g. the Leitweg-ID 04011000-1234512345-06.
+BuyerReference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/:-]{0,59}$")]
 
 
 # --- orders ---------------------------------------------------------------------
@@ -126,6 +130,17 @@ class PlaceOrderIn(Request):
         default=None,
         description="click & collect: a location of GET /shipping-options, instead of "
         "`shipping_method`; then no `shipping_address` is needed",
+    )
+    vat_id: VatIdText | None = Field(
+        default=None,
+        description="a business buyer's EU VAT ID (USt-IdNr.), e.g. DE136695976; its format "
+        "and check digits are checked (422 `vat_id_invalid`), not its registration. The "
+        "company is the billing address's `company`",
+    )
+    buyer_reference: BuyerReference | None = Field(
+        default=None,
+        description="what the invoice names as the buyer's reference (BT-10): a public "
+        "buyer's Leitweg-ID; default the order number",
     )
 
     @model_validator(mode="after")
@@ -250,6 +265,8 @@ class OrderOut(Answer):
         default=None, description="the terms the customer accepted (none on older orders)"
     )
     terms_accepted_at: datetime | None = None
+    vat_id: str | None = Field(default=None, description="the business buyer's VAT ID, compact")
+    buyer_reference: str | None = None
 
 
 class PlacedOrderOut(OrderOut):

@@ -54,6 +54,7 @@ storefront = Blueprint(__name__)
         errors.DiscountMinimumNotReached,
         errors.TermsNotAccepted,
         errors.TermsVersionOutdated,
+        errors.VatIdInvalid,
     ),
 )
 def place_order() -> Response:
@@ -94,4 +95,6 @@ def to_command(body: PlaceOrderIn) -> placement.PlaceOrder:
         discount_code=body.discount_code,
         terms_version=body.terms_accepted.version if body.terms_accepted else None,
         pickup_location=body.pickup_location,
+        vat_id=body.vat_id,
+        buyer_reference=body.buyer_reference,
     )

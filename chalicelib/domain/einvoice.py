@@ -15,6 +15,20 @@ The discount lines become document-level allowances and the shipping lines
 document-level charges, each at its rate. A credit note is document type
 381 with positive amounts and names the invoice it corrects.
 
+Two flavours from one writer (``Flavour``): Factur-X / ZUGFeRD in the EN
+16931 profile, and XRechnung 3.0, the German CIUS (guideline
+``...#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0``, the Peppol billing
+process). Both carry the same content: XRechnung's extra rules (a seller
+contact, both parties' electronic addresses, a buyer reference, payment
+instructions) are met by every document, so the two differ in the context's
+identifiers only.
+
+Parties. The buyer reference (BT-10) is the one given at checkout (a public
+buyer's Leitweg-ID), else the order number. The seller's electronic address
+(BT-34) and the buyer's (BT-49) are their email addresses (scheme EM); the
+seller's contact point (BT-41..43) is the configured contact, phone and email;
+a business buyer's VAT ID is BT-48.
+
 Addresses. The seller's address is one configured line ("Musterstr. 1,
 10115 Berlin"): its parts are read as street, "postcode city" and an
 optional two-letter country (Germany when absent).
@@ -28,8 +42,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
 
-from chalicelib.domain.invoice import CreditNote, Invoice, InvoiceLine, LineKind, RateAmounts
+from chalicelib.domain.invoice import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    RateAmounts,
+    Seller,
+)
 from chalicelib.domain.order import PaymentMethod
 
 NS = {
@@ -39,8 +61,28 @@ NS = {
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
 EN16931 = "urn:cen.eu:en16931:2017"
+XRECHNUNG_3 = f"{EN16931}#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 INVOICE, CREDIT_NOTE = "380", "381"  # UNTDID 1001
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461
+#: How the customer paid (UNTDID 4461): a bank card, an online payment
+#: service (PayPal), a transfer; "1" (not defined) for a transfer to no
+#: configured account, which EN 16931 would require an IBAN for.
+PAYMENT_MEANS = {
+    PaymentMethod.CARD: "48",
+    PaymentMethod.PAYPAL: "68",
+    PaymentMethod.BANK_TRANSFER: SEPA_CREDIT_TRANSFER,
+}
+UNDEFINED_MEANS = "1"
+
+
+class Flavour(StrEnum):
+    """Which specification the document declares it follows."""
+
+    FACTUR_X = "factur-x"  # Factur-X / ZUGFeRD, profile EN 16931
+    XRECHNUNG = "xrechnung"  # XRechnung 3.0 (CII syntax)
+
+
 PIECE = "H87"  # UN/ECE recommendation 20: one piece
 _POSTCODE_CITY = re.compile(r"^(\d{4,5})\s+(.+)$")
 
@@ -71,19 +113,31 @@ def net_lines(lines: Sequence[InvoiceLine], rates: Sequence[RateAmounts]) -> lis
     return out
 
 
-def invoice_xml(invoice: Invoice) -> bytes:
-    return _document(invoice, INVOICE, sign=1)
+def invoice_xml(invoice: Invoice, flavour: Flavour = Flavour.FACTUR_X) -> bytes:
+    return _document(invoice, INVOICE, flavour, sign=1)
 
 
-def credit_note_xml(note: CreditNote) -> bytes:
+def credit_note_xml(note: CreditNote, flavour: Flavour = Flavour.FACTUR_X) -> bytes:
     """A credit note states positive amounts; its type says they go back."""
-    return _document(note, CREDIT_NOTE, sign=-1)
+    return _document(note, CREDIT_NOTE, flavour, sign=-1)
 
 
-def _document(doc: Invoice | CreditNote, type_code: str, *, sign: int) -> bytes:
+def document_xml(doc: Invoice | CreditNote, flavour: Flavour = Flavour.FACTUR_X) -> bytes:
+    """Either document's XML."""
+    if isinstance(doc, Invoice):
+        return invoice_xml(doc, flavour)
+    return credit_note_xml(doc, flavour)
+
+
+def _document(doc: Invoice | CreditNote, type_code: str, flavour: Flavour, *, sign: int) -> bytes:
     root = ET.Element(_q("rsm", "CrossIndustryInvoice"))
     context = _sub(root, "rsm", "ExchangedDocumentContext")
-    _sub(_sub(context, "ram", "GuidelineSpecifiedDocumentContextParameter"), "ram", "ID", EN16931)
+    guideline = EN16931
+    if flavour is Flavour.XRECHNUNG:
+        process = _sub(context, "ram", "BusinessProcessSpecifiedDocumentContextParameter")
+        _sub(process, "ram", "ID", PEPPOL_BILLING)
+        guideline = XRECHNUNG_3
+    _sub(_sub(context, "ram", "GuidelineSpecifiedDocumentContextParameter"), "ram", "ID", guideline)
     header = _sub(root, "rsm", "ExchangedDocument")
     _sub(header, "ram", "ID", doc.number)
     _sub(header, "ram", "TypeCode", type_code)
@@ -128,21 +182,48 @@ def _line_item(parent: ET.Element, number: int, item: NetLine, sign: int) -> Non
 
 def _agreement(parent: ET.Element, doc: Invoice | CreditNote) -> None:
     agreement = _sub(parent, "ram", "ApplicableHeaderTradeAgreement")
-    _sub(agreement, "ram", "BuyerReference", doc.order_number)
+    _sub(agreement, "ram", "BuyerReference", doc.buyer.reference or doc.order_number)
     seller = _sub(agreement, "ram", "SellerTradeParty")
     _sub(seller, "ram", "Name", doc.seller.legal_name)
+    _contact(seller, doc.seller)
     _address(seller, doc.seller.address)
-    if doc.seller.email:
-        mail = _sub(seller, "ram", "URIUniversalCommunication")
-        _sub(mail, "ram", "URIID", doc.seller.email, schemeID="EM")
-    for scheme, value in (("VA", doc.seller.vat_id), ("FC", doc.seller.tax_number)):
-        if value:
-            _sub(
-                _sub(seller, "ram", "SpecifiedTaxRegistration"), "ram", "ID", value, schemeID=scheme
-            )
+    _electronic_address(seller, doc.seller.email)
+    _tax_registrations(seller, (("VA", doc.seller.vat_id), ("FC", doc.seller.tax_number)))
     buyer = _sub(agreement, "ram", "BuyerTradeParty")
     _sub(buyer, "ram", "Name", doc.buyer.company or doc.buyer.name)
     _address(buyer, doc.buyer.address)
+    _electronic_address(buyer, doc.buyer.email)
+    _tax_registrations(buyer, (("VA", doc.buyer.vat_id),))
+
+
+def _contact(party: ET.Element, seller: Seller) -> None:
+    """The seller's contact point: a name, a phone number, an email address."""
+    if not (seller.contact or seller.phone):
+        return
+    contact = _sub(party, "ram", "DefinedTradeContact")
+    if seller.contact:
+        _sub(contact, "ram", "PersonName", seller.contact)
+    if seller.phone:
+        _sub(
+            _sub(contact, "ram", "TelephoneUniversalCommunication"),
+            "ram",
+            "CompleteNumber",
+            seller.phone,
+        )
+    if seller.email:
+        _sub(_sub(contact, "ram", "EmailURIUniversalCommunication"), "ram", "URIID", seller.email)
+
+
+def _electronic_address(party: ET.Element, email: str | None) -> None:
+    if email:
+        _sub(_sub(party, "ram", "URIUniversalCommunication"), "ram", "URIID", email, schemeID="EM")
+
+
+def _tax_registrations(party: ET.Element, ids: Sequence[tuple[str, str | None]]) -> None:
+    for scheme, value in ids:
+        if value:
+            registration = _sub(party, "ram", "SpecifiedTaxRegistration")
+            _sub(registration, "ram", "ID", value, schemeID=scheme)
 
 
 def _settlement(
@@ -158,9 +239,12 @@ def _settlement(
     if bank is not None:
         _sub(settlement, "ram", "PaymentReference", bank.reference)
     _sub(settlement, "ram", "InvoiceCurrencyCode", doc.currency)
+    means = _sub(settlement, "ram", "SpecifiedTradeSettlementPaymentMeans")
+    if doc.payment.method is PaymentMethod.BANK_TRANSFER and bank is None:
+        _sub(means, "ram", "TypeCode", UNDEFINED_MEANS)
+    else:
+        _sub(means, "ram", "TypeCode", PAYMENT_MEANS[doc.payment.method])
     if bank is not None and doc.payment.method is PaymentMethod.BANK_TRANSFER:
-        means = _sub(settlement, "ram", "SpecifiedTradeSettlementPaymentMeans")
-        _sub(means, "ram", "TypeCode", SEPA_CREDIT_TRANSFER)
         account = _sub(means, "ram", "PayeePartyCreditorFinancialAccount")
         _sub(account, "ram", "IBANID", bank.iban.replace(" ", ""))
     for rate in doc.rates:

@@ -243,6 +243,13 @@ class TermsVersionOutdated(DomainError):
     code = "terms_version_outdated"
 
 
+class VatIdInvalid(DomainError):
+    """The buyer's VAT ID is no EU VAT identification number: an unknown
+    member state, the wrong format for its state, or wrong check digits."""
+
+    code = "vat_id_invalid"
+
+
 class PickupLocationUnknown(DomainError):
     """No such pickup location, or it is closed (inactive)."""
 

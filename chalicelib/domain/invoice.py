@@ -84,6 +84,10 @@ class Seller:
     # A company's business letters name its managing directors (section 35a
     # GmbHG, section 80 AktG); an invoice is one. Empty for a sole trader.
     managing_directors: str = ""
+    # The seller's contact point (EN 16931 BT-41..43; XRechnung requires it):
+    # a person or department, a phone number, and ``email``.
+    contact: str = ""
+    phone: str = ""
 
     def __post_init__(self) -> None:
         if not (self.vat_id or self.tax_number):
@@ -95,6 +99,17 @@ class Buyer:
     name: str
     address: tuple[str, ...]  # billing address lines, as printed
     company: str | None = None
+    # A business buyer's EU VAT ID: section 14a UStG requires it on an
+    # intra-EU reverse-charge or exempt invoice, which the shop does not
+    # issue (it charges German VAT); the invoice names it all the same.
+    vat_id: str | None = None
+    email: str | None = None  # the buyer's electronic address (BT-49)
+    reference: str | None = None  # the buyer's reference (BT-10), e.g. a Leitweg-ID
+
+    @property
+    def is_business(self) -> bool:
+        """A company or a VAT ID: who gets the Factur-X PDF (docs/invoices.md)."""
+        return bool(self.company or self.vat_id)
 
 
 @dataclass(frozen=True)
@@ -238,13 +253,17 @@ class Credited:
 
 
 def buyer_of(order: Order) -> Buyer:
-    """The buyer as the billing address names them."""
+    """The buyer as the billing address names them, with the order's VAT ID,
+    buyer reference and the customer's email."""
     billing = order.billing_address
     lines = (billing.line1, billing.line2, f"{billing.postal_code} {billing.city}", billing.country)
     return Buyer(
         name=billing.name,
         company=billing.company,
         address=tuple(line for line in lines if line),
+        vat_id=order.vat_id,
+        email=order.customer.email,
+        reference=order.buyer_reference,
     )
 
 

@@ -34,6 +34,7 @@ from chalicelib.domain.pricing import (
     normalise_email,
     price_basket,
 )
+from chalicelib.domain.vat_id import checked_vat_id
 
 if TYPE_CHECKING:
     from chalicelib.domain.shipment import Claim, Shipment
@@ -351,6 +352,11 @@ class Order:
     #: Orders placed before checkout recorded them have none.
     terms_version: str | None = None
     terms_accepted_at: datetime | None = None
+    #: A business buyer's EU VAT ID, checked and compact (domain/vat_id.py),
+    #: and the reference it asked the invoice to carry (a public buyer's
+    #: Leitweg-ID): both go on the invoice (docs/invoices.md).
+    vat_id: str | None = None
+    buyer_reference: str | None = None
 
     @property
     def currency(self) -> str:
@@ -673,6 +679,8 @@ def place(
     shipping: Delivery | Pickup | None = None,
     discount: DiscountCode | None = None,
     terms_version: str | None = None,
+    vat_id: str | None = None,
+    buyer_reference: str | None = None,
 ) -> Placement:
     """A new order awaiting payment, with the reservations for every line,
     the shipping terms its transaction re-checks and the code use it claims.
@@ -681,7 +689,9 @@ def place(
     checks that), and the order ships free as before. A ``Pickup`` costs
     nothing and keeps no shipping address. ``discount`` must have passed
     ``pricing.check_code``; ``terms_version`` ``check_terms``, and the
-    order records it as accepted ``now``."""
+    order records it as accepted ``now``. ``vat_id`` must be a valid EU VAT
+    ID (``VatIdInvalid`` otherwise); the order keeps its compact form."""
+    vat_id = checked_vat_id(vat_id) if vat_id is not None else None
     lines, totals, pricing = price_order(requested, products, shipping, discount, locale)
     shipping_line = pickup_line = None
     if isinstance(shipping, Pickup):
@@ -759,6 +769,8 @@ def place(
         ),
         terms_version=terms_version,
         terms_accepted_at=now if terms_version is not None else None,
+        vat_id=vat_id,
+        buyer_reference=buyer_reference,
     )
     terms: dict[str, Any] = {}
     if terms_version is not None:

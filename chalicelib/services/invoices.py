@@ -58,6 +58,8 @@ def seller(settings: InvoicingSettings) -> documents.Seller:
         register=register,
         email=settings.support_email,
         managing_directors=settings.managing_directors,
+        contact=settings.invoice_contact,
+        phone=settings.phone,
     )
 
 

@@ -56,12 +56,21 @@ class PlaceOrder:
     #: The terms version the customer accepted; None is refused (docs/legal.md).
     terms_version: str | None = None
     pickup_location: str | None = None  # a pickup location's id, instead of a method
+    vat_id: str | None = None  # a business buyer's EU VAT ID, as typed
+    buyer_reference: str | None = None  # for the invoice (BT-10): a Leitweg-ID
 
     def fingerprint(self) -> str:
         """Identifies the request's content, to tell a retry from a reuse."""
         content = asdict(self)
         # Fingerprints from before shipping methods, codes, terms and pickup stay valid.
-        for name in ("shipping_method", "discount_code", "terms_version", "pickup_location"):
+        for name in (
+            "shipping_method",
+            "discount_code",
+            "terms_version",
+            "pickup_location",
+            "vat_id",
+            "buyer_reference",
+        ):
             if content[name] is None:
                 del content[name]
         if content.get("discount_code") is not None:
@@ -146,6 +155,8 @@ def place_order(command: PlaceOrder, idempotency_key: str, ctx: Context) -> Plac
             shipping=delivery,
             discount=discount,
             terms_version=terms_version,
+            vat_id=command.vat_id,
+            buyer_reference=command.buyer_reference,
         )
         record = IdempotencyRecord(
             key_hash=key_hash,

@@ -139,6 +139,9 @@ def order_to_item(order: Order) -> dict[str, Any]:
     if order.terms_version is not None:
         item["terms_version"] = order.terms_version
         item["terms_accepted_at"] = _iso(order.terms_accepted_at)
+    for name in ("vat_id", "buyer_reference"):
+        if getattr(order, name) is not None:
+            item[name] = getattr(order, name)
     if order.withdrawals:
         item["withdrawals"] = [withdrawal_to_item(w) for w in order.withdrawals]
     if any(w.refunded_at is None for w in order.withdrawals):
@@ -194,6 +197,8 @@ def order_from_item(item: dict[str, Any]) -> Order:
         processing_restricted_at=_parse_iso(item.get("processing_restricted_at")),
         terms_version=item.get("terms_version"),
         terms_accepted_at=_parse_iso(item.get("terms_accepted_at")),
+        vat_id=item.get("vat_id"),
+        buyer_reference=item.get("buyer_reference"),
     )
 
 

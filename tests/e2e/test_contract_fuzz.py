@@ -26,7 +26,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from chalicelib.domain import order_withdrawal
-from tests.conftest import order_body
+from tests.conftest import address, order_body
 from tests.e2e.conftest import ROOT
 from tests.e2e.test_event_flow import eventually
 
@@ -228,6 +228,19 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
                 "headers": {"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
             },
         ),
+        (
+            "POST /orders",
+            {
+                # A business buyer: the company, its VAT ID, a Leitweg-ID.
+                "body": order_body(
+                    [("MUG-STONE-01", 1)],
+                    billing_address={**address(), "company": "Beispiel Handel GmbH"},
+                    vat_id="DE136695976",
+                    buyer_reference="04011000-1234512345-06",
+                ),
+                "headers": {"Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
+            },
+        ),
         ("POST /carts", {"body": {"lines": [{"sku": "MUG-STONE-01", "quantity": 2}]}}),
         (
             "PUT /carts/{cart_id}",
@@ -261,6 +274,14 @@ def happy_paths(creds: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
             {
                 "path_parameters": creds["invoiced_order"]["path"],
                 "headers": creds["invoiced_order"]["headers"],
+            },
+        ),
+        (
+            "GET /orders/{order_id}/invoices/{number}/xml",
+            {
+                "path_parameters": creds["invoiced_order"]["path"],
+                "headers": creds["invoiced_order"]["headers"],
+                "query": {"flavour": "xrechnung"},
             },
         ),
         ("GET /carts/{cart_id}", {"path_parameters": cart["path"], "headers": cart["headers"]}),

@@ -268,6 +268,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
             "billing_address": address(company="ACME", line2="Hinterhaus"),
             "shipping_method": "dhl-de",
             "discount_code": "corpus10",
+            "vat_id": "DE136695976",
+            "buyer_reference": "04011000-1234512345-06",
         },
         headers={"Idempotency-Key": W("idempotency_key")},
         text=ORDER_TEXT,
@@ -566,6 +568,8 @@ WRONG_TYPES: dict[str, Any] = {"array": [], "object": {}, "null": None, "bool": 
 #: Optional fields for which null means "not given" (a valid request).
 NULLABLE = {
     "company",
+    "vat_id",
+    "buyer_reference",
     "line2",
     "tracking_url",
     "amount",
@@ -708,6 +712,25 @@ def route_cases(route: RouteInfo) -> Iterator[Case]:
         for c in field_cases(pickup, case):
             if c.id.split(": ", 1)[1].startswith("pickup_location "):
                 yield replace(c, id=c.id.replace(": ", ": collected, ", 1))
+    if route.path.endswith("/invoices/{number}/xml"):
+        for what, query in {
+            "unknown flavour": "flavour=ubl",
+            "flavour in capitals": "flavour=XRECHNUNG",
+            "flavour NUL": "flavour=xrechnung%00",
+            "flavour empty": "flavour=",
+            "repeated flavour": "flavour=factur-x&flavour=xrechnung",
+            "unknown parameter": "format=pdf",
+        }.items():
+            yield case(f"query {what}", query=query)
+    if (route.method, route.path) == ("POST", "/orders") and spec.body is not None:
+        # A VAT ID of the right shape whose check digits are wrong: its own code.
+        for what, vat_id in {
+            "VAT ID check digits": "DE136695975",
+            "VAT ID of no member state": "CH123456789",
+            "VAT ID format": "ATU1234",
+        }.items():
+            bad = {**spec.body, "vat_id": vat_id}
+            yield case(what, body=bad, statuses=(422,), code="vat_id_invalid")
     if route.path.endswith("/packing-slip"):
         for what, query in {
             "unknown shipment": "shipment_id=shp_0000000000000000",

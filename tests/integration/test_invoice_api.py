@@ -8,7 +8,7 @@ import json
 
 from chalicelib import bootstrap
 from chalicelib.services.invoices import issue_documents
-from tests.conftest import order_body
+from tests.conftest import address, order_body
 
 
 def paid(api):
@@ -69,10 +69,11 @@ def test_a_wrong_token_answers_like_a_missing_order(api):
     assert r.json["error"]["code"] == "order_not_found"
 
 
-def e_invoice(api, order, number, token=None):
+def e_invoice(api, order, number, token=None, query=""):
     """The download: XML when it is found, the JSON error body otherwise."""
     auth = {"Authorization": f"Bearer {token or order['token']}"}
-    r = api.http.request("GET", f"/orders/{order['id']}/invoices/{number}/xml", headers=auth)
+    path = f"/orders/{order['id']}/invoices/{number}/xml{query}"
+    r = api.http.request("GET", path, headers=auth)
     is_json = r.headers.get("Content-Type", "").startswith("application/json")
     r.json = json.loads(r.body) if is_json else None
     return r
@@ -116,3 +117,57 @@ def test_an_unknown_number_a_malformed_one_and_a_wrong_token_are_refused(api):
     (number,) = [d["number"] for d in documents(api, order).json["documents"]]
     r = e_invoice(api, order, number, token="x" * 43)
     assert (r.status_code, r.json["error"]["code"]) == (404, "order_not_found")
+
+
+def test_a_business_buyers_invoice_downloads_as_xrechnung_with_its_vat_id(api):
+    from xml.etree import ElementTree as ET
+
+    import facturx
+
+    from chalicelib.domain.einvoice import NS, XRECHNUNG_3
+
+    api.add_product("tea", available=10, price=1190, tax_rate="7")
+    billing = {**address(), "company": "Stadtverwaltung Musterstadt"}
+    body = order_body(
+        [("tea", 1)],
+        payment_method="bank_transfer",
+        billing_address=billing,
+        vat_id="DE136695976",
+        buyer_reference="04011000-1234512345-06",
+    )
+    r = api.place(body)
+    assert r.status_code == 201, r.json
+    order = r.json
+    r = api.admin("POST", f"/admin/orders/{order['id']}/payments", {"bank_reference": "TX-1"})
+    assert r.status_code == 200, r.json
+    (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
+
+    r = e_invoice(api, order, number, query="?flavour=xrechnung")
+    assert r.status_code == 200, r.body
+    assert f'filename="{number}-xrechnung.xml"' in r.headers["Content-Disposition"]
+    assert facturx.xml_check_xsd(r.body, flavor="factur-x", level="en16931") is True
+    root = ET.fromstring(r.body)
+    assert root.findtext(
+        ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", namespaces=NS
+    ) == (XRECHNUNG_3)
+    assert root.findtext(".//ram:BuyerReference", namespaces=NS) == "04011000-1234512345-06"
+    buyer = ".//ram:BuyerTradeParty/"
+    assert root.findtext(buyer + "ram:Name", namespaces=NS) == "Stadtverwaltung Musterstadt"
+    assert root.findtext(buyer + "ram:SpecifiedTaxRegistration/ram:ID", namespaces=NS) == (
+        "DE136695976"
+    )
+    # The default flavour is Factur-X's EN 16931, from the same stored document.
+    r = e_invoice(api, order, number)
+    assert (
+        ET.fromstring(r.body).findtext(
+            ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", namespaces=NS
+        )
+        == "urn:cen.eu:en16931:2017"
+    )
+
+
+def test_an_unknown_flavour_is_a_validation_error(api):
+    order = paid(api)
+    (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
+    r = e_invoice(api, order, number, query="?flavour=ubl")
+    assert (r.status_code, r.json["error"]["code"]) == (422, "validation_error")
