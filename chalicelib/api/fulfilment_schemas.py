@@ -105,6 +105,13 @@ class ShipmentIn(Request):
     lines: list[ShipmentLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 
 
+class ParcelIn(Request):
+    """One order's parcel in the back office's bulk shipment: all its lines."""
+
+    carrier: Annotated[str, Field(min_length=2, max_length=40)]
+    tracking_number: TrackingNumber
+
+
 class ReturnLineIn(Request):
     sku: Sku
     quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)

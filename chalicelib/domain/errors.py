@@ -369,3 +369,31 @@ class InvoiceMismatch(DomainError):
     is left of the invoice): it is not issued."""
 
     code = "invoice_mismatch"
+
+
+# --- the back office (docs/back-office.md) -------------------------------------------
+
+
+class SignInFailed(DomainError):
+    """The address and password were not accepted, or the user has no back-office
+    role: the message says no more than that, whichever it was."""
+
+    code = "sign_in_failed"
+
+
+class NotSignedIn(DomainError):
+    """No session, an unknown one, or one past its idle or absolute expiry."""
+
+    code = "not_signed_in"
+
+
+class NotPermitted(DomainError):
+    """The signed-in user's role does not allow this page or action."""
+
+    code = "not_permitted"
+
+
+class CsrfTokenInvalid(DomainError):
+    """A form was posted without the session's CSRF token, or with another."""
+
+    code = "csrf_token_invalid"

@@ -225,3 +225,8 @@ def invoice_series(series: str) -> dict[str, str]:
 
 def document_number(number: str) -> dict[str, str]:
     return {"PK": f"INVOICENO#{number}", "SK": "INVOICENO"}
+
+
+def staff_session(id_hash: str) -> dict[str, str]:
+    """A back-office session by the SHA-256 of its id (docs/back-office.md)."""
+    return {"PK": f"SESSION#{id_hash}", "SK": "SESSION"}
