@@ -117,6 +117,7 @@ class StaffSession:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime  # the absolute expiry
+    email: str = ""  # the user's own address, shown as who is signed in
 
     def idle_until(self, rules: SessionRules) -> datetime:
         return min(self.last_seen_at + rules.idle, self.expires_at)
@@ -155,6 +156,7 @@ def new_session(
     role: Role,
     now: datetime,
     rules: SessionRules,
+    email: str = "",
 ) -> StaffSession:
     return StaffSession(
         id_hash=session_id_hash(session_id),
@@ -165,4 +167,5 @@ def new_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + rules.absolute,
+        email=email,
     )

@@ -80,6 +80,7 @@ class CognitoStaff:
             subject=str(claims["sub"]),
             username=str(claims.get("cognito:username") or username),
             groups=tuple(str(g) for g in groups),
+            email=str(claims.get("email") or username),
         )
 
     def sign_out_everywhere(self, username: str) -> None:

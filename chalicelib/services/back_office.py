@@ -63,6 +63,7 @@ def sign_in(username: str, password: str, ctx: Context) -> NewSession:
         subject=signed_in.subject,
         username=signed_in.username,
         role=role,
+        email=signed_in.email,
         now=ctx.clock(),
         rules=session_rules(ctx),
     )

@@ -406,8 +406,9 @@ class SignedIn:
     """Who the identity provider signed in: its subject id, user name and groups."""
 
     subject: str
-    username: str
+    username: str  # what the provider's admin calls take (Cognito: may be a UUID)
     groups: tuple[str, ...]
+    email: str = ""  # what the pages show
 
 
 class StaffDirectory(Protocol):

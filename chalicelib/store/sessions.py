@@ -30,6 +30,7 @@ class DynamoStaffSessions:
             "entity": "staff_session",
             "subject": session.subject,
             "username": session.username,
+            "email": session.email,
             "role": session.role.value,
             "csrf_token": session.csrf_token,
             "created_at": session.created_at.isoformat(),
@@ -60,6 +61,7 @@ class DynamoStaffSessions:
             created_at=datetime.fromisoformat(item["created_at"]),
             last_seen_at=datetime.fromisoformat(item["last_seen_at"]),
             expires_at=datetime.fromisoformat(item["session_expires_at"]),
+            email=item.get("email", ""),
         )
 
     def touch(self, id_hash: str, at: datetime) -> None:
