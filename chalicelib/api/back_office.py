@@ -83,7 +83,7 @@ def html_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(*args, **kwargs)
         except errors.NotSignedIn:
             if request.method == "GET":
-                target = quote(pages.safe_next(request.context.get("resourcePath")), safe="/")
+                target = quote(pages.safe_next(pages.page_path(request)), safe="/-")
                 return pages.redirect(request, f"/backoffice/sign-in?next={target}")
             return _problem(401, t.signed_out)
         except errors.NotPermitted:

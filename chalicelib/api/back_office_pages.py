@@ -307,6 +307,12 @@ def back_office_prefix(request: Request) -> str:
     return f"/{stage}" if stage and path.startswith(f"/{stage}/") else ""
 
 
+def page_path(request: Request) -> str:
+    """The path asked for, without the stage's prefix (where to come back to)."""
+    path = str((request.context or {}).get("path", ""))
+    return path.removeprefix(back_office_prefix(request))
+
+
 def safe_next(target: str | None) -> str:
     """A path inside the back office to go back to (never another site)."""
     if target and target.startswith("/backoffice") and "//" not in target and "\\" not in target:
@@ -365,7 +371,7 @@ def page(
             url=lambda path, **query: (
                 prefix + path + (f"?{urlencode(query, doseq=True)}" if query else "")
             ),
-            here=request.context.get("path", "") if request.context else "",
+            here=page_path(request),
             **values,
         )
     )

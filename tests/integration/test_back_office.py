@@ -116,11 +116,17 @@ def session_items(table: str) -> list[dict[str, Any]]:
 # --- signing in -------------------------------------------------------------------------
 
 
-def test_a_page_without_a_session_sends_the_browser_to_the_sign_in(office):
-    answer = office.get("/backoffice/orders")
+def test_a_page_without_a_session_sends_the_browser_to_the_sign_in_and_back(office):
+    answer = office.get("/backoffice/orders/o-123")
 
     assert answer.status == 303
-    assert answer.headers["Location"] == "/backoffice/sign-in?next=/backoffice/orders"
+    assert answer.headers["Location"] == "/backoffice/sign-in?next=/backoffice/orders/o-123"
+    email, password = PASSWORDS["staff"]
+    signed_in = office.post(
+        "/backoffice/sign-in",
+        {"email": email, "password": password, "next": "/backoffice/orders/o-123"},
+    )
+    assert signed_in.headers["Location"] == "/backoffice/orders/o-123"
     assert "<form" in office.get("/backoffice/sign-in").html
 
 
