@@ -197,19 +197,16 @@ def _desk_query(
     }
     if "email" in given and not may(session.role, Permission.SEE_CUSTOMER_EMAIL):
         raise errors.NotPermitted("your role does not allow this")
-    name = given.get("name")
-    if name is not None and len(name) > 100:
-        raise RequestError(422, "invalid_name", "a name of at most 100 characters")
     checked = DeskQueryIn.model_validate(
         {
-            **{k: v for k, v in given.items() if k not in ("from", "to", "name")},
+            **{k: v for k, v in given.items() if k not in ("from", "to")},
             "created_from": pages.day_start(given.get("from"), timezone),
             # The "until" day counts in full.
             "created_to": pages.day_start(given.get("to"), timezone, days=1),
         }
     )
     filters = checked.model_dump(exclude={"limit", "cursor"})
-    return DeskQuery(**filters, name=name), given
+    return DeskQuery(**filters), given
 
 
 @page_route("/backoffice/orders", methods=["GET"])

@@ -464,3 +464,13 @@ def test_the_admin_key_still_answers_the_desk_for_scripts(office):
     office.order()
 
     assert office.api.admin("GET", "/admin/orders").status_code == 200
+
+
+def test_the_admin_api_filters_by_part_of_the_name_too(office):
+    order = office.order()
+
+    hit = office.api.admin("GET", "/admin/orders?name=Kundin")
+    miss = office.api.admin("GET", "/admin/orders?name=kundin")  # as written: case-sensitive
+
+    assert [o["id"] for o in hit.json["orders"]] == [order["id"]]
+    assert miss.json["orders"] == []
