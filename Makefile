@@ -32,13 +32,19 @@ test: setup browser imports
 	$(PY) -m pytest -n 2 tests $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
 
-# Debian's Chromium for the dev page's browser test. Needs root (CI and this
-# project's machines are); where it cannot be installed, that one test skips
-# and says why.
+# Debian's Chromium for the browser tests (the dev page, the back office).
+# Needs root (CI and this project's machines are); where it cannot be
+# installed, those tests skip and say why. axe-core (pinned) checks the back
+# office's accessibility; it goes into the git-ignored .browser/.
+AXE_CORE_VERSION = 4.14.1
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "could not install chromium: the browser test will be skipped"; }
+	@test -f .browser/node_modules/axe-core/axe.min.js \
+	  && grep -q '"version": "$(AXE_CORE_VERSION)"' .browser/node_modules/axe-core/package.json \
+	  || npm install --prefix .browser --no-save --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION) \
+	  || echo "could not install axe-core: the accessibility checks will be skipped"
 
 # Lint, types and the fast unit tests: seconds, no AWS.
 check: lint imports typecheck unit

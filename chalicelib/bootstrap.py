@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         PaymentProvider,
         PaymentRecords,
         ShippingAndCodes,
+        StaffDirectory,
+        StaffSessions,
         SuppressionList,
         SweepIndex,
     )
@@ -237,6 +239,20 @@ def context() -> Context:
 
         return DynamoInvoices(aws_client("dynamodb"), table)
 
+    def staff() -> StaffDirectory:
+        from chalicelib.identity.cognito import CognitoStaff
+
+        return CognitoStaff(
+            aws_client("cognito-idp"),
+            user_pool_id=settings.staff_user_pool_id,
+            client_id=settings.staff_user_pool_client_id,
+        )
+
+    def sessions() -> StaffSessions:
+        from chalicelib.store.sessions import DynamoStaffSessions
+
+        return DynamoStaffSessions(aws_client("dynamodb"), table)
+
     return Context(
         catalog=_deferred(catalog),
         orders=_deferred(orders),
@@ -251,6 +267,8 @@ def context() -> Context:
         terms=_deferred(terms),
         customer_data=_deferred(customer_data),
         invoices=_deferred(invoices),
+        staff=_deferred(staff),
+        sessions=_deferred(sessions),
     )
 
 

@@ -255,6 +255,18 @@ class WithdrawalSettings(SettingsGroup):
     withdrawal_reminder_lead_hours: int = Field(default=72, ge=1)
 
 
+class BackOfficeSettings(SettingsGroup):
+    """The merchant's back office (docs/back-office.md): its Cognito user pool and sessions."""
+
+    # The user pool whose groups (owner, staff, warehouse) grant the roles, and
+    # the app client the server signs in with (USER_PASSWORD_AUTH, no secret).
+    staff_user_pool_id: str = "eu-central-1_unset"
+    staff_user_pool_client_id: str = "unset"
+    # A session ends this long after the sign-in, or after this long without a request.
+    back_office_session_hours: float = Field(default=10, gt=0, le=24)
+    back_office_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
+
+
 # --- per function ----------------------------------------------------------------
 
 
@@ -267,6 +279,7 @@ class ServiceSettings(
     ShopSettings,
     WithdrawalSettings,
     TaxExportSettings,
+    BackOfficeSettings,
 ):
     """What the use cases read from their Context: the API, the
     payment-events consumer and the schedules."""

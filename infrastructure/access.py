@@ -30,6 +30,9 @@ class Access:
     consume_queues: tuple[str, ...] = ()  # Queue.name
     send_to_queues: tuple[str, ...] = ()  # Queue.name
     read_secrets: tuple[str, ...] = ()  # Parameter.env
+    # The back office's sign-out ends the user's tokens at Cognito
+    # (AdminUserGlobalSignOut); the sign-in itself needs no IAM grant.
+    sign_out_staff: bool = False
 
 
 def _consumed_by(handler: str) -> tuple[str, ...]:
@@ -52,6 +55,7 @@ FUNCTIONS: dict[str, Access] = {
             # Signed tracking callbacks from carriers.
             definitions.CARRIER_WEBHOOK_SECRETS.env,
         ),
+        sign_out_staff=True,
     ),
     # Reads nothing but the admin key hashes.
     "admin_key_authorizer": Access(read_secrets=(definitions.ADMIN_KEY_HASHES.env,)),

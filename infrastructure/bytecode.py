@@ -18,6 +18,11 @@ What ``add_bytecode`` does to a deployment.zip, after chalice has built it:
   sourceless module). Shipping both would take the package over its 5 MB
   target; the price is that a traceback through library code shows file and
   line but not the line's text.
+- The back office's modules (``SOURCE_ONLY``): source only. They serve the
+  merchant's pages, never the storefront's or a callback's cold start, and
+  their bytecode would take the package over its target (about 38 kB of
+  the zip); the first back-office request of an instance compiles them
+  instead (about 35 ms on a full core, docs/back-office.md).
 - Library code we never load stays source only (e.g. pydantic.v1): a
   missing .pyc only ever costs time.
 - Dropped, because nothing we run can load it (``NEVER_LOADED``):
@@ -101,6 +106,16 @@ POWERTOOLS_COMPILED = (
 #: Inside COMPILED, left as source: parts of pydantic nothing of ours imports.
 LEFT_AS_SOURCE = ("pydantic/v1/", "pydantic/deprecated/", "pydantic/experimental/")
 
+#: Modules of ours shipped as source only (see the module docstring).
+SOURCE_ONLY = (
+    "chalicelib/api/back_office.py",
+    "chalicelib/api/back_office_pages.py",
+    "chalicelib/domain/staff.py",
+    "chalicelib/identity/",
+    "chalicelib/services/back_office.py",
+    "chalicelib/store/sessions.py",
+)
+
 #: Nothing we run can load these (see the module docstring).
 NEVER_LOADED = ("dns/",)
 
@@ -124,8 +139,9 @@ def runtime_of_this_python() -> str:
 
 
 def is_ours(name: str) -> bool:
-    """Our code: shipped as source plus unchecked bytecode in __pycache__."""
-    return name == "app.py" or name.startswith("chalicelib/")
+    """Our code: shipped as source plus unchecked bytecode in __pycache__
+    (but ``SOURCE_ONLY``)."""
+    return (name == "app.py" or name.startswith("chalicelib/")) and not name.startswith(SOURCE_ONLY)
 
 
 def ours_without_bytecode(names: set[str]) -> list[str]:

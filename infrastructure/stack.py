@@ -29,6 +29,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -150,6 +151,7 @@ class OrdersStack(Stack):
         self.config_set, self.sender_identity_arn = self._email()
         self.secrets = self._secrets()
         self.alarm_topic = self._alarm_topic()
+        self.staff_pool, self.staff_client = self._staff_pool()
 
         self.chalice = ChaliceApp(
             self,
@@ -169,6 +171,7 @@ class OrdersStack(Stack):
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        CfnOutput(self, "StaffUserPoolId", value=self.staff_pool.user_pool_id)
 
     # --- data, messaging, email, secrets -----------------------------------
 
@@ -321,6 +324,67 @@ class OrdersStack(Stack):
             )
         return secrets
 
+    def _staff_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        """The back office's users (docs/back-office.md): no self sign-up (the
+        owner adds people), a group per role, and the app client the API
+        function signs them in with, server to server (USER_PASSWORD_AUTH)."""
+        from chalicelib.domain.staff import Role
+
+        pool = cognito.UserPool(
+            self,
+            "StaffUserPool",
+            user_pool_name=f"{self.prefix}-staff",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            # Threat protection: compromised-credential checks and adaptive
+            # blocking of suspicious sign-ins (a few staff users: cents a month).
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            removal_policy=self.removal_policy,
+        )
+        Validations.of(pool).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-COG2",
+                reason=(
+                    "MFA is the back office's next step: its server-side sign-in does not "
+                    "answer Cognito's challenges yet (docs/back-office.md). Until then the "
+                    "few staff users have 12-character passwords under the Plus plan's "
+                    "threat protection, and sessions end after 30 idle minutes."
+                ),
+            )
+        )
+        for role in Role:
+            cognito.CfnUserPoolGroup(
+                self,
+                f"StaffGroup{role.value.capitalize()}",
+                user_pool_id=pool.user_pool_id,
+                group_name=role.value,
+                description=f"back office role: {role.value} (chalicelib/domain/staff.py)",
+            )
+        client = pool.add_client(
+            "BackOfficeClient",
+            user_pool_client_name=f"{self.prefix}-back-office",
+            auth_flows=cognito.AuthFlow(user_password=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            # Our session outlives nothing of Cognito's: the tokens are read
+            # once at sign-in and not kept.
+            id_token_validity=Duration.minutes(5),
+            access_token_validity=Duration.minutes(5),
+            refresh_token_validity=Duration.minutes(60),
+        )
+        return pool, client
+
     def _secret_name(self, parameter: definitions.Parameter) -> str:
         return parameter.name.format(stage=self.stage.name).lstrip("/")
 
@@ -360,6 +424,8 @@ class OrdersStack(Stack):
             "SHOP_EMAIL_SENDER": f"{self.stage.shop_name} <{self.stage.sender_email}>",
             "SHOP_DISPLAY_NAME": self.stage.shop_name,
             "SHOP_SES_CONFIGURATION_SET": self.config_set.configuration_set_name,
+            "SHOP_STAFF_USER_POOL_ID": self.staff_pool.user_pool_id,
+            "SHOP_STAFF_USER_POOL_CLIENT_ID": self.staff_client.user_pool_client_id,
         }
         for spec in definitions.QUEUES:
             key = f"SHOP_{spec.name.upper().replace('-', '_')}_QUEUE_URL"
@@ -591,6 +657,13 @@ class OrdersStack(Stack):
                     actions=["ses:SendEmail", "ses:SendRawEmail"],
                     resources=[self.sender_identity_arn, config_set_arn],
                     conditions={"StringEquals": {"ses:FromAddress": self.stage.sender_email}},
+                )
+            )
+        if access.sign_out_staff:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminUserGlobalSignOut"],
+                    resources=[self.staff_pool.user_pool_arn],
                 )
             )
         parameters = {p.env: p for p in definitions.PARAMETERS}

@@ -154,8 +154,13 @@ class RouteInfo:
 
 
 def routes(app: Any) -> Iterator[RouteInfo]:
-    """Every HTTP route of a Chalice app with its declared operation."""
+    """Every HTTP route of a Chalice app with its declared operation; the
+    back office's pages (docs/back-office.md) are not operations of the API."""
+    from chalicelib.api.routes import PAGES_PREFIX
+
     for path, methods in sorted(app.routes.items()):
+        if path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/"):
+            continue
         for method, entry in sorted(methods.items()):
             yield RouteInfo(
                 path=path,

@@ -104,6 +104,54 @@ def create_parameters(ssm: Any, overrides: dict[str, str]) -> dict[str, str]:
     return names
 
 
+#: The local back office's users (docs/back-office.md, README): address,
+#: password, group. Fixed and documented, like every other local secret.
+LOCAL_STAFF = (
+    ("owner@shop.local", "Local-Owner-2026!", "owner"),
+    ("staff@shop.local", "Local-Staff-2026!", "staff"),
+    ("warehouse@shop.local", "Local-Warehouse-2026!", "warehouse"),
+)
+
+
+@dataclass(frozen=True)
+class StaffPool:
+    user_pool_id: str
+    client_id: str
+
+
+def create_staff_pool(cognito: Any, name: str = "shop-staff-local") -> StaffPool:
+    """The back office's user pool: its app client (USER_PASSWORD_AUTH, no
+    secret), one group per role, and the local users with permanent passwords."""
+    from chalicelib.domain.staff import Role
+
+    pool = cognito.create_user_pool(
+        PoolName=name, UsernameAttributes=["email"], AutoVerifiedAttributes=["email"]
+    )["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="back-office",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for role in Role:
+        cognito.create_group(UserPoolId=pool, GroupName=role.value)
+    for email, password, group in LOCAL_STAFF:
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username=email, Password=password, Permanent=True
+        )
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
+    return StaffPool(user_pool_id=pool, client_id=client)
+
+
 def provision(clients: Any, table_name: str, parameter_overrides: dict[str, str]) -> Provisioned:
     """Create everything; ``clients(service)`` returns a boto3 client."""
     provisioned = Provisioned(table_name=table_name, bus_name=definitions.EVENT_BUS)

@@ -159,7 +159,7 @@ def provision(seed: bool) -> Provisioned:
 
     from chalicelib import bootstrap
     from infrastructure.definitions import ADMIN_KEY_HASHES
-    from local.resources import create_email_identity
+    from local.resources import create_email_identity, create_staff_pool
     from local.resources import provision as create_resources
     from local.seed import seed_catalog
 
@@ -187,6 +187,15 @@ def provision(seed: bool) -> Provisioned:
     create_email_identity(
         bootstrap.aws_client("sesv2"), settings.email_sender, settings.ses_configuration_set
     )
+    # The back office's users (docs/back-office.md): Cognito on the embedded AWS.
+    staff = create_staff_pool(bootstrap.aws_client("cognito-idp"))
+    os.environ.update(
+        {
+            "SHOP_STAFF_USER_POOL_ID": staff.user_pool_id,
+            "SHOP_STAFF_USER_POOL_CLIENT_ID": staff.client_id,
+        }
+    )
+    bootstrap.reset()
     if seed:
         seed_catalog(bootstrap.context())
     return created
@@ -374,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  HTTP API      {stack.api_url}\n"
         f"  dev page      {stack.dev_url}   <- open this in a browser\n"
         f"  embedded AWS  {stack.aws.url if stack.aws else ''}  (moto: in memory, gone on exit)\n"
+        f"  back office   {stack.api_url}/backoffice  (owner@shop.local, see README)\n"
         f"  admin key     {os.environ['SHOP_LOCAL_ADMIN_KEY']}\n"
         f"  delivering    {', '.join(w.name for w in stack.workers) or 'nothing'}\n"
         + (

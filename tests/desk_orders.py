@@ -63,6 +63,7 @@ def varied_orders(count: int, seed: int = 7, customers: int = 15, days: int = 42
             tax_amount=80,
             catalog_version=1,
         )
+        who = rng.randrange(customers)
         orders.append(
             Order(
                 id=ids.new_order_id(),
@@ -74,7 +75,7 @@ def varied_orders(count: int, seed: int = 7, customers: int = 15, days: int = 42
                 locale="de",
                 lines=(line,),
                 totals=Totals("EUR", 500, 0, 80, 500),
-                customer=Customer(customer_email(rng.randrange(customers)), "C"),
+                customer=Customer(customer_email(who), f"Kundin Nr. {who:02d}"),
                 shipping_address=ADDRESS,
                 billing_address=ADDRESS,
                 created_at=created,

@@ -239,6 +239,8 @@ def normalise_error_body(response: Response) -> Response:
     """Rewrite an error answer Chalice produced itself into our shape."""
     if response.status_code < 400:
         return response
+    if str(response.headers.get("Content-Type", "")).startswith("text/html"):
+        return response  # a page of ours for a person (the back office's refusals)
     body = response.body
     if isinstance(body, (str, bytes)):
         try:

@@ -73,6 +73,11 @@ class DeskQueryIn(Request):
     withdrawal: Literal["open"] | None = Field(
         default=None, description="open: a withdrawal whose refund is not made yet"
     )
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="part of the customer's name, as written (case-sensitive); "
+        "filters what the other filters' key reads, never a key itself",
+    )
     limit: int = Field(default=50, ge=1, le=100)
     cursor: Annotated[str, Field(min_length=4, max_length=1000)] | None = None
 
@@ -103,6 +108,13 @@ class ShipmentIn(Request):
         default=None, description="required for a carrier without a built-in template"
     )
     lines: list[ShipmentLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class ParcelIn(Request):
+    """One order's parcel in the back office's bulk shipment: all its lines."""
+
+    carrier: Annotated[str, Field(min_length=2, max_length=40)]
+    tracking_number: TrackingNumber
 
 
 class ReturnLineIn(Request):

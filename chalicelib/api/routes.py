@@ -76,7 +76,26 @@ TABLE: dict[str, tuple[str, ...]] = {
         "/admin/invoices/journal",
     ),
     "chalicelib.api.docs:api_docs": ("/openapi.json",),
+    # The merchant's back office: HTML pages, not part of the JSON API's contract.
+    "chalicelib.api.back_office:back_office": (
+        "/backoffice",
+        "/backoffice/sign-in",
+        "/backoffice/sign-out",
+        "/backoffice/language",
+        "/backoffice/orders",
+        "/backoffice/orders/bulk",
+        "/backoffice/orders/{order_id}",
+        "/backoffice/orders/{order_id}/notes",
+        "/backoffice/orders/{order_id}/shipments",
+        "/backoffice/orders/{order_id}/cancel",
+        "/backoffice/orders/{order_id}/refunds",
+        "/backoffice/orders/{order_id}/returns",
+    ),
 }
+
+#: Paths of pages for people (the back office), not operations of the JSON
+#: API: the OpenAPI document and its contract tests leave them out.
+PAGES_PREFIX = "/backoffice"
 
 #: A route entry by method (chalice.app.RouteEntry).
 Methods = dict[str, Any]

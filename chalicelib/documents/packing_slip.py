@@ -12,6 +12,7 @@ a gift; asked for, it lists the totals, the discount code and the VAT per rate.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,28 @@ def render(
 ) -> str:
     """The slip of the whole order, or of one shipment's lines; with
     ``amounts``, the order's totals, discount code and VAT per rate too."""
+    return _render([_slip(record, settings, shipment_id, amounts=amounts)])
+
+
+def render_many(records: Sequence[OrderRecord], settings: ShopSettings) -> str:
+    """The slips of several whole orders as one document, a page each (the
+    back office's bulk print), each in its order's language."""
+    if not records:
+        raise InvalidRequest("choose at least one order")
+    return _render([_slip(record, settings) for record in records])
+
+
+def _render(slips: list[dict[str, Any]]) -> str:
+    return str(_environment().get_template("packing_slip.html").render(slips=slips))
+
+
+def _slip(
+    record: OrderRecord,
+    settings: ShopSettings,
+    shipment_id: str | None = None,
+    *,
+    amounts: bool = False,
+) -> dict[str, Any]:
     order = record.order
     names = {line.sku: line.name for line in order.lines}
     if shipment_id is not None:
@@ -112,20 +135,16 @@ def render(
 
         return formatted(amount, order.currency, locale)
 
-    return str(
-        _environment()
-        .get_template("packing_slip.html")
-        .render(
-            order=order,
-            shipment=shipment,
-            rows=rows,
-            address=order.shipping_address,
-            # A pickup order has no shipping address: the customer collects it.
-            collector=order.billing_address,
-            amounts=amounts,
-            money=money,
-            shop={"name": settings.display_name, "address": settings.postal_address},
-            t=LABELS[locale],
-            locale=locale,
-        )
-    )
+    return {
+        "order": order,
+        "shipment": shipment,
+        "rows": rows,
+        "address": order.shipping_address,
+        # A pickup order has no shipping address: the customer collects it.
+        "collector": order.billing_address,
+        "amounts": amounts,
+        "money": money,
+        "shop": {"name": settings.display_name, "address": settings.postal_address},
+        "t": LABELS[locale],
+        "locale": locale,
+    }

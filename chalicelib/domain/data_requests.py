@@ -140,6 +140,14 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
         "a count per hashed client, not linked to any address",
     ),
     RecordKind(
+        "staff_session",
+        False,
+        OnErasure.NOT_PERSONAL,
+        "deleted when its user signs out or it expires (at most the session's absolute "
+        "lifetime, then TTL)",
+        "a back-office user's session: the staff member's own address, never a customer's",
+    ),
+    RecordKind(
         "invoice",
         True,
         OnErasure.KEEP,

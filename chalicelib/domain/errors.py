@@ -384,3 +384,31 @@ class DatevAccountMissing(DomainError):
     is made rather than one that books a rate on the wrong account."""
 
     code = "datev_account_missing"
+
+
+# --- the back office (docs/back-office.md) -------------------------------------------
+
+
+class SignInFailed(DomainError):
+    """The address and password were not accepted, or the user has no back-office
+    role: the message says no more than that, whichever it was."""
+
+    code = "sign_in_failed"
+
+
+class NotSignedIn(DomainError):
+    """No session, an unknown one, or one past its idle or absolute expiry."""
+
+    code = "not_signed_in"
+
+
+class NotPermitted(DomainError):
+    """The signed-in user's role does not allow this page or action."""
+
+    code = "not_permitted"
+
+
+class CsrfTokenInvalid(DomainError):
+    """A form was posted without the session's CSRF token, or with another."""
+
+    code = "csrf_token_invalid"

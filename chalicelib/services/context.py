@@ -27,6 +27,8 @@ if TYPE_CHECKING:
         OrderStore,
         PaymentPorts,
         ShippingAndCodes,
+        StaffDirectory,
+        StaffSessions,
         SuppressionList,
         SweepIndex,
     )
@@ -60,3 +62,6 @@ class Context:
     customer_data: CustomerData | None = None
     # Invoices and credit notes (docs/invoices.md): the customer's listing.
     invoices: InvoiceStore | None = None
+    # The back office (docs/back-office.md): sign-in and the sessions.
+    staff: StaffDirectory | None = None
+    sessions: StaffSessions | None = None

@@ -13,7 +13,7 @@ Refunds go through the payment provider that took the money
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,7 +22,9 @@ from chalicelib.domain import fulfilment as domain
 from chalicelib.domain import order_withdrawal
 from chalicelib.domain.errors import (
     AlreadyClaimed,
+    DomainError,
     InvalidCarrierSignature,
+    InvalidRequest,
     RefundExceedsPaid,
     ShipmentNotFound,
 )
@@ -88,6 +90,60 @@ def ship(order_id: str, command: ShipLines, *, actor: str, ctx: Context) -> Ship
     )
     metrics.add_metric(name="ShipmentsCreated", unit="Count", value=1)
     return shipment
+
+
+def ship_remaining(
+    order_id: str,
+    carrier: str,
+    tracking_number: str,
+    *,
+    actor: str,
+    ctx: Context,
+    tracking_url: str | None = None,
+) -> Shipment:
+    """Ship everything of the order not shipped yet, in one parcel."""
+    lines = tuple(
+        ShipmentLine(line.sku, line.unshipped_quantity)
+        for line in ctx.orders.get(order_id).order.lines
+        if line.unshipped_quantity > 0
+    )
+    if not lines:
+        raise InvalidRequest("nothing of this order is left to ship")
+    command = ShipLines(carrier, tracking_number, lines, tracking_url)
+    return ship(order_id, command, actor=actor, ctx=ctx)
+
+
+@dataclass(frozen=True)
+class ParcelSent:
+    """One order of a bulk shipment: its parcel's carrier and tracking number."""
+
+    order_id: str
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True)
+class ShipResult:
+    order_id: str
+    outcome: str  # "shipped", or the refusal's error code
+    shipment_id: str | None = None
+
+
+def ship_many(parcels: Sequence[ParcelSent], *, actor: str, ctx: Context) -> list[ShipResult]:
+    """Ship each order's remaining lines; one result per order, and one
+    order's refusal (not paid, already shipped, a used tracking number) does
+    not stop the others."""
+    results = []
+    for parcel in parcels:
+        try:
+            shipment = ship_remaining(
+                parcel.order_id, parcel.carrier, parcel.tracking_number, actor=actor, ctx=ctx
+            )
+        except DomainError as refused:
+            results.append(ShipResult(parcel.order_id, refused.code))
+            continue
+        results.append(ShipResult(parcel.order_id, "shipped", shipment.id))
+    return results
 
 
 # --- tracking --------------------------------------------------------------------------

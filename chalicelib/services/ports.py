@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.pricing import DiscountCode, PickupLocation, ShippingMethod
     from chalicelib.domain.provider_events import PaymentEvent
     from chalicelib.domain.shipment import Shipment
+    from chalicelib.domain.staff import StaffSession
 
 T = TypeVar("T")
 
@@ -412,6 +413,47 @@ class CustomerData(Protocol):
         ...
 
 
+# --- the back office: sign-in and sessions (docs/back-office.md) ----------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the identity provider signed in: its subject id, user name and groups."""
+
+    subject: str
+    username: str  # what the provider's admin calls take (Cognito: may be a UUID)
+    groups: tuple[str, ...]
+    email: str = ""  # what the pages show
+
+
+class StaffDirectory(Protocol):
+    """The merchant's users (Cognito in production and locally on moto)."""
+
+    def sign_in(self, username: str, password: str) -> SignedIn:
+        """Check the password; raises SignInFailed (no detail of why)."""
+        ...
+
+    def sign_out_everywhere(self, username: str) -> None:
+        """End every token the provider issued the user (global sign-out)."""
+        ...
+
+
+class StaffSessions(Protocol):
+    """Back-office sessions, kept by the hash of their id (TTL at the absolute expiry)."""
+
+    def create(self, session: StaffSession) -> None: ...
+
+    def get(self, id_hash: str) -> StaffSession | None:
+        """The session, or None if there is none (or the TTL has not yet removed it)."""
+        ...
+
+    def touch(self, id_hash: str, at: datetime) -> None:
+        """Record a request (the idle expiry counts from it); a deleted session stays deleted."""
+        ...
+
+    def delete(self, id_hash: str) -> None: ...
+
+
 # --- the order desk (fulfilment) -------------------------------------------------------
 
 
@@ -428,6 +470,8 @@ class DeskQuery:
     email: str | None = None
     number: str | None = None
     withdrawal: str | None = None  # "open": a withdrawal's refund is not made yet
+    # Part of the customer's name, as written (a filter on the page read, not a key).
+    name: str | None = None
 
 
 @dataclass(frozen=True)

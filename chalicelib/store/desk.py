@@ -110,12 +110,17 @@ class DynamoOrderDesk:
             "KeyConditionExpression": condition,
             "ScanIndexForward": False,  # newest first
         }
-        if filters:
-            parts = []
-            for i, (attribute, value) in enumerate(sorted(filters.items())):
-                names[f"#f{i}"] = attribute
-                values[f":f{i}"] = value
-                parts.append(f"#f{i} = :f{i}")
+        parts = []
+        for i, (attribute, value) in enumerate(sorted(filters.items())):
+            names[f"#f{i}"] = attribute
+            values[f":f{i}"] = value
+            parts.append(f"#f{i} = :f{i}")
+        if query.name:
+            # Part of the name as written: a filter on what the key read, never a key.
+            names["#customer"], names["#name"] = "customer", "name"
+            values[":name"] = query.name
+            parts.append("contains(#customer.#name, :name)")
+        if parts:
             request["FilterExpression"] = " AND ".join(parts)
         request["ExpressionAttributeNames"] = names
         request["ExpressionAttributeValues"] = to_dynamo(values)
@@ -195,6 +200,7 @@ def matches(order: Any, query: DeskQuery) -> bool:
         and (query.created_from is None or order.created_at >= query.created_from)
         and (query.created_to is None or order.created_at < query.created_to)
         and (query.number is None or order.number == query.number)
+        and (not query.name or query.name in order.customer.name)
         and (
             query.withdrawal is None
             or any(w.refunded_at is None for w in getattr(order, "withdrawals", ()))

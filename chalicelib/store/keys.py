@@ -244,3 +244,8 @@ def document_key(kind: str, number: str) -> str:
     """The by_document_month index's sort key: the kind's rank, then the
     number (zero-padded, so text order is number order within a series)."""
     return f"{_DOCUMENT_RANK[kind]}#{number}"
+
+
+def staff_session(id_hash: str) -> dict[str, str]:
+    """A back-office session by the SHA-256 of its id (docs/back-office.md)."""
+    return {"PK": f"SESSION#{id_hash}", "SK": "SESSION"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +121,34 @@ def stack() -> Iterator[RunningStack]:
     yield running
     if running.process.poll() is None:
         stop_stack(running)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without these flags Chromium keeps trying Google's hosts on a closed network.
+# Playwright adds --headless and a fresh profile directory itself.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (the dev page's and the back office's tests)."""
+    if CHROMIUM is None:
+        pytest.skip(
+            "no Chromium on this machine: `make test` installs Debian's chromium; run it as root "
+            "or `apt-get install chromium`"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (make setup)"
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,42 +1,12 @@
 """The dev page in a real headless Chromium: add to cart, check out, pay on
-the fake provider's page, see the order turn paid and its emails listed."""
+the fake provider's page, see the order turn paid and its emails listed.
+The browser fixture (Debian's Chromium, its flags) is in conftest.py."""
 
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Without these flags Chromium keeps trying Google's hosts on a closed network.
-# Playwright adds --headless and a fresh profile directory itself.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip(
-            "no Chromium on this machine: `make test` installs Debian's chromium; run it as root "
-            "or `apt-get install chromium`"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (make setup)"
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_checkout_and_pay_in_the_browser(browser, stack, tmp_path):

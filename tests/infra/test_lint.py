@@ -62,4 +62,8 @@ def test_every_acknowledged_finding_has_a_reason(synthesis: Synthesis) -> None:
 
 def test_only_the_documented_rules_are_acknowledged(synthesis: Synthesis) -> None:
     rules = {rule for found in acknowledgements(synthesis).values() for rule in found}
-    assert rules == {"AwsSolutions::AwsSolutions-SMG4", "AwsSolutions::AwsSolutions-SQS3"}
+    assert rules == {
+        "AwsSolutions::AwsSolutions-SMG4",
+        "AwsSolutions::AwsSolutions-SQS3",
+        "AwsSolutions::AwsSolutions-COG2",
+    }

@@ -19,7 +19,7 @@ from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.infra
 
-DATA_SERVICES = ("dynamodb", "sqs", "ses", "events", "secretsmanager", "ssm")
+DATA_SERVICES = ("dynamodb", "sqs", "ses", "events", "secretsmanager", "ssm", "cognito-idp")
 
 
 def only(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -207,6 +207,23 @@ def test_every_parameter_is_a_secret_the_functions_are_told_about(synthesis: Syn
                 assert variables[parameter.env] == f"/aws/reference/secretsmanager/{name}"
 
 
+def test_the_back_office_has_a_user_pool_with_a_group_per_role(synthesis: Synthesis) -> None:
+    from chalicelib.domain.staff import Role
+
+    for stage in synthesis.templates:
+        pool_id, pool = only(synthesis.resources(stage, "AWS::Cognito::UserPool"))
+        assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+        assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+        groups = synthesis.resources(stage, "AWS::Cognito::UserPoolGroup").values()
+        assert {g["Properties"]["GroupName"] for g in groups} == {r.value for r in Role}
+        client_id, client = only(synthesis.resources(stage, "AWS::Cognito::UserPoolClient"))
+        assert client["Properties"]["GenerateSecret"] is False
+        assert "ALLOW_USER_PASSWORD_AUTH" in client["Properties"]["ExplicitAuthFlows"]
+        api = functions_by_handler(synthesis, stage)[API_HANDLER]["Environment"]["Variables"]
+        assert api["SHOP_STAFF_USER_POOL_ID"] == {"Ref": pool_id}
+        assert api["SHOP_STAFF_USER_POOL_CLIENT_ID"] == {"Ref": client_id}
+
+
 def test_every_function_runs_on_python_3_13(synthesis: Synthesis) -> None:
     # chalice takes the runtime from the Python that packages the app, and the
     # package's bytecode is that Python's (the test below): both are 3.13.
@@ -373,6 +390,12 @@ def test_roles_hold_only_what_their_function_uses(synthesis: Synthesis) -> None:
             }
         if "send_notifications" in present:
             assert "ses:SendEmail" in actions_of(synthesis, stage, "send_notifications")
+        # Only the API signs the back office's users out at Cognito.
+        for handler in present:
+            signs_out = "cognito-idp:AdminUserGlobalSignOut" in actions_of(
+                synthesis, stage, handler
+            )
+            assert signs_out == (handler == API_HANDLER), handler
         for handler in ("expire_unpaid_orders", API_HANDLER):
             if handler in present:
                 actions = actions_of(synthesis, stage, handler)

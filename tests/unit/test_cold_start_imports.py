@@ -329,3 +329,22 @@ def test_outside_lambda_nothing_is_made_at_import(module):
     made, _ = imported_as_lambda(None, module)
 
     assert made == []
+
+
+def test_the_storefronts_cold_start_loads_no_back_office() -> None:
+    """The back office's pages (docs/back-office.md) load with its first
+    request: a product page's cold start loads neither its views, nor
+    Jinja2, nor the Cognito adapter or the session store."""
+    loaded = loaded_after("import app\nimport chalicelib.api.products")
+
+    for module in (
+        "chalicelib.api.back_office",
+        "chalicelib.api.back_office_pages",
+        "chalicelib.services.back_office",
+        "chalicelib.domain.staff",
+        "chalicelib.identity.cognito",
+        "chalicelib.store.sessions",
+        "jinja2",
+    ):
+        assert module not in loaded, module
+    assert "chalicelib.services.back_office" in loaded_after("import chalicelib.api.back_office")

@@ -72,6 +72,25 @@ def test_our_code_keeps_its_source_and_gains_unchecked_bytecode(package: Path) -
     assert report.ours_compiled == 3
 
 
+def test_the_back_offices_modules_ship_as_source_only(tmp_path: Path) -> None:
+    """Off every hot path, and their bytecode would not fit the package's
+    budget: the first back-office request compiles them (docs/back-office.md)."""
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("chalicelib/api/back_office.py", "PAGES = 1\n")
+        z.writestr("chalicelib/identity/cognito.py", "POOL = 1\n")
+        z.writestr("chalicelib/api/back_office_presenters.py", "NOT_LISTED = 1\n")
+
+    add_bytecode(archive, runtime_of_this_python())
+
+    shipped = names(archive)
+    assert {"chalicelib/api/back_office.py", "chalicelib/identity/cognito.py"} <= shipped
+    assert not any(n.endswith(".pyc") and ("back_office." in n or "cognito" in n) for n in shipped)
+    # Only the modules listed: another module of ours keeps its bytecode.
+    assert importlib.util.cache_from_source("chalicelib/api/back_office_presenters.py") in shipped
+    assert ours_without_bytecode(shipped) == []
+
+
 def test_loaded_libraries_ship_as_bytecode_only_and_the_rest_as_source(package: Path) -> None:
     report = add_bytecode(package, runtime_of_this_python())
 

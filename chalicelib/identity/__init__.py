@@ -1,0 +1,1 @@
+"""The back office's identity provider: Cognito (docs/back-office.md)."""
