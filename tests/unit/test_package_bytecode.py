@@ -267,3 +267,38 @@ def test_a_template_that_does_not_compile_fails_the_packaging(email_package: Pat
         add_bytecode(email_package, runtime_of_this_python())
 
     assert email_package.read_bytes() == before
+
+
+def test_library_metadata_keeps_what_importlib_metadata_reads(tmp_path: Path) -> None:
+    metadata = (
+        "Metadata-Version: 2.4\nName: some-lib\nVersion: 1.2.3\nLicense-Expression: MIT\n"
+        "Requires-Dist: other>=1\n\n# some-lib\n\nA long README that nothing at run time reads.\n"
+    )
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("app.py", "")
+        z.writestr("some_lib/__init__.py", "")
+        z.writestr("some_lib-1.2.3.dist-info/METADATA", metadata)
+        z.writestr("some_lib-1.2.3.dist-info/RECORD", "some_lib/__init__.py,sha256=x,0\n")
+        z.writestr("some_lib-1.2.3.dist-info/sboms/some_lib.cyclonedx.json", "{}")
+        z.writestr("some_lib-1.2.3.dist-info/licenses/LICENSE", "MIT licence text")
+        z.writestr("chalicelib/RECORD", "ours: a file that happens to be called RECORD")
+
+    add_bytecode(archive, runtime_of_this_python())
+
+    shipped = names(archive)
+    assert "some_lib-1.2.3.dist-info/RECORD" not in shipped
+    assert "some_lib-1.2.3.dist-info/sboms/some_lib.cyclonedx.json" not in shipped
+    assert "some_lib-1.2.3.dist-info/licenses/LICENSE" in shipped
+    assert "chalicelib/RECORD" in shipped
+    unpacked = tmp_path / "task"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(unpacked)
+        trimmed = z.read("some_lib-1.2.3.dist-info/METADATA").decode()
+    assert "README" not in trimmed and "License-Expression: MIT" in trimmed
+    found = subprocess.run(
+        [sys.executable, "-c", "import importlib.metadata as m; "
+         "d = m.distribution('some-lib'); print(d.version, d.requires)"],
+        cwd=unpacked, env={"PYTHONPATH": str(unpacked)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert found.stdout.strip() == "1.2.3 ['other>=1']"
