@@ -34,7 +34,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
@@ -44,10 +47,12 @@ from chalice.cdk import Chalice
 from chalice.package import to_cfn_resource_name
 from constructs import Construct
 
+from chalicelib.domain.archive import RETENTION_YEARS
 from chalicelib.store import schema
 from infrastructure import definitions
 from infrastructure.access import API_HANDLER, FUNCTIONS, Access, access_of
 from infrastructure.bytecode import add_bytecode, package_runtime
+from infrastructure.documents_package import build_package
 
 #: Chalice needs some role ARN when it does not manage roles; every function's
 #: Role is replaced by its own role below, so this never reaches AWS.
@@ -146,6 +151,7 @@ class OrdersStack(Stack):
             enforce_ssl=True,
         )
         self.queues, self.dlqs = self._queues()
+        self.documents_bucket = self._documents_bucket()
         self._rules()
         self.config_set, self.sender_identity_arn = self._email()
         self.secrets = self._secrets()
@@ -163,12 +169,14 @@ class OrdersStack(Stack):
         )
         self.functions = self._functions()
         self._bind_functions()
+        self.own_functions = self._own_functions(source_dir)
         self._alarms()
         self._suppressions()
 
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        CfnOutput(self, "InvoiceBucketName", value=self.documents_bucket.bucket_name)
 
     # --- data, messaging, email, secrets -----------------------------------
 
@@ -231,6 +239,51 @@ class OrdersStack(Stack):
             )
             dlqs[spec.name] = dlq
         return queues, dlqs
+
+    def _documents_bucket(self) -> s3.Bucket:
+        """The invoices bucket: every invoice's and credit note's PDF, kept
+        unchangeable for section 147 AO's eight years (docs/invoices.md).
+
+        Versioned with Object Lock in compliance mode: no one, the root user
+        included, can overwrite, delete or shorten the lock of an object
+        version before its retention ends. Each PDF is put with its own
+        retain-until date (the end of its period, chalicelib/domain/archive.py);
+        the default retention of eight years from the upload is the floor for
+        any object put without one. Retained whatever the stage's removal
+        policy: locked objects cannot be deleted, so neither can the bucket.
+        Access is logged to a bucket of its own (who read which invoice).
+        """
+        logs_bucket = s3.Bucket(
+            self,
+            "InvoicesAccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
+            removal_policy=self.removal_policy,
+        )
+        Validations.of(logs_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-S1",
+                reason="This bucket holds the invoices bucket's server access logs itself.",
+            )
+        )
+        return s3.Bucket(
+            self,
+            "InvoicesBucket",
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                Duration.days(365 * RETENTION_YEARS + RETENTION_YEARS // 4 + 1)
+            ),
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="invoices/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
     def _rules(self) -> None:
         specs = {q.name: q for q in definitions.QUEUES}
@@ -360,6 +413,7 @@ class OrdersStack(Stack):
             "SHOP_EMAIL_SENDER": f"{self.stage.shop_name} <{self.stage.sender_email}>",
             "SHOP_DISPLAY_NAME": self.stage.shop_name,
             "SHOP_SES_CONFIGURATION_SET": self.config_set.configuration_set_name,
+            "SHOP_INVOICE_BUCKET": self.documents_bucket.bucket_name,
         }
         for spec in definitions.QUEUES:
             key = f"SHOP_{spec.name.upper().replace('-', '_')}_QUEUE_URL"
@@ -422,7 +476,7 @@ class OrdersStack(Stack):
                     self._bind_schedule(function, cfn, path)
 
         registered = {f.handler for f in self.functions}
-        expected = {q.consumer for q in definitions.QUEUES if q.consumer}
+        expected = {q.consumer for q in definitions.QUEUES if q.consumer and q.in_chalice_app}
         expected |= {s.handler for s in definitions.SCHEDULES}
         for missing in sorted(expected - registered):
             # app.py grows handler by handler; a missing one is worth a
@@ -438,6 +492,72 @@ class OrdersStack(Stack):
         if len(name) > 64:
             raise BindingError(f"function name {name!r} exceeds Lambda's 64 characters")
         return name
+
+    def _own_functions(self, source_dir: str) -> list[lambda_.Function]:
+        """The functions outside the Chalice app (definitions.OWN_FUNCTIONS),
+        each with the package built for it at synth (documents_package.py),
+        its own role and log group, and its queue's event source."""
+        config = chalice_config(source_dir)
+        environment = {
+            **config.get("environment_variables", {}),
+            **config["stages"][self.stage.name].get("environment_variables", {}),
+            **self._environment(),
+        }
+        packages = Path(self.chalice._sam_package_dir).parent / "own-functions"
+        created = []
+        for spec in definitions.OWN_FUNCTIONS:
+            queue = next(q for q in definitions.QUEUES if q.consumer == spec.name)
+            cid = construct_id(spec.name)
+            name = self.function_name(spec.name)
+            log_group = logs.LogGroup(
+                self,
+                f"{cid}Logs",
+                log_group_name=f"/aws/lambda/{name}",
+                retention=_retention(self.stage.log_retention_days),
+                removal_policy=self.removal_policy,
+            )
+            role = self._own_role(spec.name, cid, log_group)
+            function = lambda_.Function(
+                self,
+                f"{cid}Function",
+                function_name=name,
+                runtime=lambda_.Runtime.PYTHON_3_13,
+                architecture=lambda_.Architecture.X86_64,
+                handler=spec.handler,
+                code=lambda_.Code.from_asset(str(build_package(spec, Path(source_dir), packages))),
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(queue.consumer_timeout),
+                role=role,
+                environment=environment,
+                log_group=log_group,
+            )
+            function.node.add_dependency(role.node.find_child("DefaultPolicy"))
+            function.add_event_source(
+                event_sources.SqsEventSource(
+                    self.queues[queue.name],
+                    batch_size=queue.batch_size,
+                    report_batch_item_failures=True,
+                )
+            )
+            created.append(function)
+        return created
+
+    def _own_role(self, handler: str, cid: str, log_group: logs.LogGroup) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{cid}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{self.prefix} {handler}: only what this function uses",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        for statement in self._statements(access_of(handler)):
+            role.add_to_policy(statement)
+        return role
 
     def _bind_queue(
         self, function: Function, cfn: Any, path: str, properties: dict[str, Any]
@@ -593,6 +713,27 @@ class OrdersStack(Stack):
                     conditions={"StringEquals": {"ses:FromAddress": self.stage.sender_email}},
                 )
             )
+        documents = self.documents_bucket.arn_for_objects("*")
+        if access.write_documents:
+            statements.append(
+                iam.PolicyStatement(
+                    # The put carries its own retention (PutObjectRetention);
+                    # reading back is the repeat's check of the stored bytes.
+                    actions=[
+                        "s3:PutObject",
+                        "s3:PutObjectRetention",
+                        "s3:GetObject",
+                        "s3:GetObjectVersion",
+                    ],
+                    resources=[documents],
+                )
+            )
+        elif access.read_documents:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[documents]
+                )
+            )
         parameters = {p.env: p for p in definitions.PARAMETERS}
         for env in access.read_secrets:
             secret = self.secrets[env]
@@ -648,12 +789,14 @@ class OrdersStack(Stack):
                 ),
             )
 
-        for function in self.functions:
-            dimensions = {"FunctionName": self.function_name(function.handler)}
+        alarmed = [(f.logical_id, f.handler) for f in self.functions]
+        alarmed += [(f"{construct_id(s.name)}Function", s.name) for s in definitions.OWN_FUNCTIONS]
+        for logical_id, handler in alarmed:
+            dimensions = {"FunctionName": self.function_name(handler)}
             for metric_name in ("Errors", "Throttles"):
                 alarm(
-                    f"{function.logical_id}{metric_name}",
-                    f"{function.handler}: {metric_name.lower()} in the last five minutes",
+                    f"{logical_id}{metric_name}",
+                    f"{handler}: {metric_name.lower()} in the last five minutes",
                     cloudwatch.Metric(
                         namespace="AWS/Lambda",
                         metric_name=metric_name,

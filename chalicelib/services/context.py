@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         CartStore,
         CatalogStore,
         CustomerData,
+        DocumentArchive,
         InvoiceStore,
         OrderDesk,
         OrderStore,
@@ -60,3 +61,5 @@ class Context:
     customer_data: CustomerData | None = None
     # Invoices and credit notes (docs/invoices.md): the customer's listing.
     invoices: InvoiceStore | None = None
+    # The invoices bucket: the downloads' links to the archived PDFs.
+    archive: DocumentArchive | None = None
