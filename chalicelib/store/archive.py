@@ -42,7 +42,9 @@ class S3DocumentArchive:
                 Key=key,
                 Body=pdf,
                 ContentType="application/pdf",
-                # S3 checks the bytes against it, and keeps it for HEAD.
+                # S3 checks the bytes against it, and keeps it for HEAD; Object
+                # Lock requires the algorithm's header on a put with retention.
+                ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=_checksum(sha256),
                 IfNoneMatch="*",
                 ObjectLockMode="COMPLIANCE",
