@@ -4,6 +4,13 @@ zipped, to a Lambda package (measured from the installed wheels: fpdf2,
 fontTools, defusedxml and Pillow, bytecode caches left out) against the 5 MB
 budget the API's package already fills.
 
+Beside it, the two packages as they ship: the documents function's
+(infrastructure/documents_package.py builds it as the synth does: its
+requirements installed for Lambda's platform, Pillow left out, invoice_pdf/
+and chalicelib/), zipped; and the API's (bench/package.py's deployment.zip).
+The first builds the installed requirements once into build/own-functions/
+(pip, from the package index) and reuses them after.
+
 Prints a table, then one JSON object as the very last line.
 """
 
@@ -12,7 +19,9 @@ from __future__ import annotations
 import io
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from importlib import metadata
@@ -22,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.domain.order import PaymentMethod  # noqa: E402  (after the path above)
+from infrastructure.definitions import DOCUMENTS_FUNCTION  # noqa: E402
+from infrastructure.documents_package import build_package, zipped_size  # noqa: E402
 from invoice_pdf.render import FONTS, render  # noqa: E402
 from tests.invoice_samples import invoice_of, paid_order  # noqa: E402
 
@@ -47,6 +58,25 @@ def distribution_files(name: str) -> list[tuple[Path, str]]:
     ]
 
 
+def documents_package_mb() -> float:
+    """The documents function's package, built as the synth builds it, zipped."""
+    with tempfile.TemporaryDirectory() as out:
+        cache = ROOT / "build" / "own-functions"
+        package = build_package(DOCUMENTS_FUNCTION, ROOT, Path(out), cache)
+        return round(zipped_size(package) / 1e6, 2)
+
+
+def api_package_mb() -> float:
+    """The API's deployment.zip (bench/package.py)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "package.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["package_mb"])
+
+
 def main() -> None:
     invoice = invoice_of(paid_order(method=PaymentMethod.BANK_TRANSFER))
     started = time.perf_counter()
@@ -70,6 +100,8 @@ def main() -> None:
         "renderer_without_pillow_mb": round(
             sum(v for k, v in dependencies.items() if k != "pillow") + fonts, 2
         ),
+        "documents_package_mb": documents_package_mb(),
+        "api_package_mb": api_package_mb(),
     }
     print(f"{'invoice PDF':40}{'value':>10}")
     for name, value in figures.items():

@@ -81,7 +81,8 @@ def installed_requirements(function: OwnFunction, source_dir: Path, cache: Path)
     target = cache / f"{function.name}-requirements-{requirements_digest(requirements)}"
     if (target / ".complete").exists():
         return target
-    partial = target.with_name(target.name + ".partial")
+    # Two synths at once (the infra tests run two) each install into their own.
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     subprocess.run(  # noqa: S603 (our own interpreter's pip, on our requirements file)
@@ -107,14 +108,20 @@ def installed_requirements(function: OwnFunction, source_dir: Path, cache: Path)
     for unused in ("bin", "share"):
         shutil.rmtree(partial / unused, ignore_errors=True)
     (partial / ".complete").touch()
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(partial, target)
+    try:
+        os.replace(partial, target)
+    except OSError:  # another synth finished the same install first
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (target / ".complete").exists():
+            raise
     return target
 
 
-def build_package(function: OwnFunction, source_dir: Path, outdir: Path) -> Path:
-    """The function's package as a directory (CDK zips it as the asset)."""
-    requirements = installed_requirements(function, source_dir, outdir / "requirements")
+def build_package(function: OwnFunction, source_dir: Path, outdir: Path, cache: Path) -> Path:
+    """The function's package as a directory (CDK zips it as the asset):
+    its requirements (installed into ``cache`` once per digest) and the
+    packages of ours from ``source_dir``, in ``outdir``."""
+    requirements = installed_requirements(function, source_dir, cache)
     package = outdir / function.name
     shutil.rmtree(package, ignore_errors=True)
     shutil.copytree(requirements, package, ignore=shutil.ignore_patterns(".complete"))
