@@ -170,6 +170,7 @@ def test_the_package_carries_the_renderer_without_pillow_and_renders_an_invoice(
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(package), "PYTHONNOUSERSITE": "1"},
+        cwd=package,  # "-c" puts the working directory first on the path
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
