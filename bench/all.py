@@ -82,6 +82,7 @@ def main() -> None:
         "openapi_first_request_ms": openapi["first_openapi_request_ms"],
         "invoice_pdf_warm_p50_ms": invoice_pdf["invoice_pdf_warm_p50_ms"],
         "renderer_package_mb": invoice_pdf["renderer_without_pillow_mb"],
+        "documents_package_mb": invoice_pdf["documents_package_mb"],
         "load_orders_accepted": load["orders_accepted"],
         "load_units": load["units"],
         "load_five_xx": load["five_xx"],

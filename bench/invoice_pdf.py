@@ -6,6 +6,13 @@ budget the API's package already fills. The same for a business buyer's
 Factur-X PDF (PDF/A-3 with the XML embedded: invoice_pdf/facturx_pdf.py) and
 what factur-x and its dependencies add to the renderer's package.
 
+Beside it, the two packages as they ship: the documents function's
+(infrastructure/documents_package.py builds it as the synth does: its
+requirements installed for Lambda's platform, Pillow left out, invoice_pdf/
+and chalicelib/), zipped; and the API's (bench/package.py's deployment.zip).
+The first builds the installed requirements once into build/own-functions/
+(pip, from the package index) and reuses them after.
+
 Prints a table, then one JSON object as the very last line.
 """
 
@@ -14,7 +21,9 @@ from __future__ import annotations
 import io
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from importlib import metadata
@@ -25,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from chalicelib.domain.einvoice import invoice_xml  # noqa: E402
 from chalicelib.domain.order import PaymentMethod  # noqa: E402  (after the path above)
+from infrastructure.definitions import DOCUMENTS_FUNCTION  # noqa: E402
+from infrastructure.documents_package import build_package, zipped_size  # noqa: E402
 from invoice_pdf.facturx_pdf import render_einvoice  # noqa: E402
 from invoice_pdf.render import FONTS, render  # noqa: E402
 from tests.invoice_samples import business_order, invoice_of, paid_order  # noqa: E402
@@ -53,6 +64,25 @@ def distribution_files(name: str) -> list[tuple[Path, str]]:
         for f in dist.files or []
         if "__pycache__" not in str(f) and not str(f).endswith(".pyc")
     ]
+
+
+def documents_package_mb() -> float:
+    """The documents function's package, built as the synth builds it, zipped."""
+    with tempfile.TemporaryDirectory() as out:
+        cache = ROOT / "build" / "own-functions"
+        package = build_package(DOCUMENTS_FUNCTION, ROOT, Path(out), cache)
+        return round(zipped_size(package) / 1e6, 2)
+
+
+def api_package_mb() -> float:
+    """The API's deployment.zip (bench/package.py)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "package.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["package_mb"])
 
 
 def main() -> None:
@@ -93,6 +123,8 @@ def main() -> None:
         "facturx_pdf_kb": round(len(facturx_pdf) / 1000, 1),
         "facturx_dependencies_mb": facturx_dependencies,
         "facturx_dependencies_total_mb": round(sum(facturx_dependencies.values()), 2),
+        "documents_package_mb": documents_package_mb(),
+        "api_package_mb": api_package_mb(),
     }
     print(f"{'invoice PDF':40}{'value':>10}")
     for name, value in figures.items():

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.notify.service import Notifier
     from chalicelib.payments.fake import FakeStripe
     from chalicelib.payments.stripe_api import StripeApi
+    from chalicelib.services.archive import Archiving
     from chalicelib.services.context import Context
     from chalicelib.services.invoices import Invoicing
     from chalicelib.services.ports import (
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         CartStore,
         CatalogStore,
         CustomerData,
+        DocumentArchive,
         InvoiceStore,
         OrderDesk,
         OrderStore,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
         PaymentPorts,
         PaymentProvider,
         PaymentRecords,
+        PdfRenderer,
         ShippingAndCodes,
         StaffDirectory,
         StaffSessions,
@@ -269,6 +272,7 @@ def context() -> Context:
         invoices=_deferred(invoices),
         staff=_deferred(staff),
         sessions=_deferred(sessions),
+        archive=_deferred(lambda: document_archive(settings.invoice_bucket)),
     )
 
 
@@ -294,6 +298,34 @@ def notifier() -> Notifier:
         settings=settings,
         suppressions=DynamoSuppressions(aws_client("dynamodb"), settings.table_name),
         pickup_codes=DynamoPickupCodes(aws_client("dynamodb"), settings.table_name),
+        archive=_deferred(lambda: document_archive(settings.invoice_bucket)),
+    )
+
+
+@functools.cache
+def document_archive(bucket: str) -> DocumentArchive:
+    """The invoices bucket (docs/invoices.md)."""
+    from chalicelib.store.archive import S3DocumentArchive
+
+    return S3DocumentArchive(aws_client("s3"), bucket)
+
+
+@functools.cache
+def archiving(render: PdfRenderer) -> Archiving:
+    """The documents function's: the documents, the bucket and the renderer
+    its entry point hands in (invoice_pdf/, which chalicelib never imports)."""
+    from chalicelib.config import document_settings
+    from chalicelib.services.archive import Archiving
+    from chalicelib.store.invoices import DynamoInvoices
+    from chalicelib.store.orders import DynamoOrders
+
+    settings = document_settings()
+    client = aws_client("dynamodb")
+    return Archiving(
+        orders=DynamoOrders(client, settings.table_name),
+        invoices=DynamoInvoices(client, settings.table_name),
+        archive=document_archive(settings.invoice_bucket),
+        render=render,
     )
 
 
@@ -435,6 +467,8 @@ def reset() -> None:
     context.cache_clear()
     notifier.cache_clear()
     invoicing.cache_clear()
+    archiving.cache_clear()
+    document_archive.cache_clear()
     payment_ports.cache_clear()
     carrier_callbacks.cache_clear()
     fake_stripe.cache_clear()

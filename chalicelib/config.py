@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.settings import (
         ApiSettings,
         CommonSettings,
+        DocumentSettings,
         InvoicingSettings,
         NotificationSettings,
         OutboxSettings,
@@ -119,6 +120,13 @@ def invoicing_settings() -> InvoicingSettings:
     from chalicelib.settings import InvoicingSettings
 
     return settings_of(InvoicingSettings)
+
+
+def document_settings() -> DocumentSettings:
+    """The documents function's settings (docs/invoices.md)."""
+    from chalicelib.settings import DocumentSettings
+
+    return settings_of(DocumentSettings)
 
 
 def get_settings() -> Settings:

@@ -66,3 +66,28 @@ def per_invocation(handler: Callable[[Event], Result]) -> Callable[[Event], Resu
             publish_metrics()
 
     return invoke
+
+
+def per_lambda_invocation(
+    handler: Callable[[dict[str, Any], Any], Result],
+) -> Callable[[dict[str, Any], Any], Result]:
+    """``per_invocation`` for a plain Lambda handler (``handler(event,
+    context)``), one that is not part of the Chalice app (the documents
+    function): a clean logger with the Lambda context, metrics published
+    when it ends, raised or not."""
+
+    @logger.inject_lambda_context(clear_state=True, log_event=False)
+    def with_context(event: dict[str, Any], lambda_context: Any) -> Result:
+        return handler(event, lambda_context)
+
+    @functools.wraps(handler)
+    def invoke(event: dict[str, Any], lambda_context: Any) -> Result:
+        try:
+            if lambda_context is None:  # called directly (tests)
+                logger.clear_state()
+                return handler(event, lambda_context)
+            return with_context(event, lambda_context)
+        finally:
+            publish_metrics()
+
+    return invoke

@@ -244,6 +244,15 @@ class TaxExportSettings(SettingsGroup):
     datev_tax_keys: str = Field(default="", pattern=_RATE_MAP)
 
 
+class ArchiveSettings(SettingsGroup):
+    """The invoices bucket: the PDFs of every invoice and credit note (docs/invoices.md)."""
+
+    # Versioned, with Object Lock (compliance mode, eight years: section 147 AO).
+    invoice_bucket: str = Field(default="shop-invoices", min_length=3, max_length=63)
+    # A download answers a presigned link to the archived PDF, valid this long.
+    document_link_seconds: int = Field(default=60, ge=10, le=3600)
+
+
 class WithdrawalSettings(SettingsGroup):
     """The withdrawal function and its refund reminders (docs/withdrawal.md)."""
 
@@ -280,13 +289,16 @@ class ServiceSettings(
     WithdrawalSettings,
     TaxExportSettings,
     BackOfficeSettings,
+    ArchiveSettings,
 ):
     """What the use cases read from their Context: the API, the
     payment-events consumer and the schedules."""
 
 
-class NotificationSettings(CommonSettings, BankSettings, ShopSettings, EmailSettings):
-    """The notifications function's."""
+class NotificationSettings(
+    CommonSettings, BankSettings, ShopSettings, EmailSettings, ArchiveSettings
+):
+    """The notifications function's (it attaches the archived PDFs)."""
 
 
 class OutboxSettings(CommonSettings, EventSettings):
@@ -295,6 +307,10 @@ class OutboxSettings(CommonSettings, EventSettings):
 
 class InvoicingSettings(CommonSettings, BankSettings, ShopSettings, InvoiceSettings):
     """The invoices function's: the seller, the bank account, the series."""
+
+
+class DocumentSettings(CommonSettings, ArchiveSettings):
+    """The documents function's: the table and the bucket."""
 
 
 class Settings(

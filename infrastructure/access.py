@@ -33,6 +33,11 @@ class Access:
     # The back office's sign-out ends the user's tokens at Cognito
     # (AdminUserGlobalSignOut); the sign-in itself needs no IAM grant.
     sign_out_staff: bool = False
+    #: The invoices bucket: read the archived PDFs (the downloads' presigned
+    #: links are signed with the API's role; the emails attach them).
+    read_documents: bool = False
+    #: Put new PDFs (only new keys: the put is conditional) and read them back.
+    write_documents: bool = False
 
 
 def _consumed_by(handler: str) -> tuple[str, ...]:
@@ -46,6 +51,7 @@ FUNCTIONS: dict[str, Access] = {
     # the webhook secrets and handed to the payment-events queue.
     API_HANDLER: Access(
         **TABLE_READ_WRITE,
+        read_documents=True,
         send_to_queues=(PAYMENT_EVENTS,),
         read_secrets=(
             definitions.STRIPE_WEBHOOK_SECRETS.env,
@@ -71,10 +77,18 @@ FUNCTIONS: dict[str, Access] = {
     "send_notifications": Access(
         **TABLE_READ_WRITE,
         send_email=True,
+        read_documents=True,
         consume_queues=_consumed_by("send_notifications"),
     ),
     # Reads the order, writes its invoice, credit notes and number series.
     "issue_invoices": Access(**TABLE_READ_WRITE, consume_queues=_consumed_by("issue_invoices")),
+    # Reads the documents and the order, renders the PDF, puts it into the
+    # invoices bucket and records it on the document (definitions.OWN_FUNCTIONS).
+    "render_documents": Access(
+        **TABLE_READ_WRITE,
+        write_documents=True,
+        consume_queues=_consumed_by("render_documents"),
+    ),
     # The sweeps change orders and carts; the emails they cause travel as
     # events through the outbox, so they need no SES rights of their own.
     "expire_unpaid_orders": Access(**TABLE_READ_WRITE),

@@ -50,7 +50,12 @@ def build(
     """
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    app = cdk.App(outdir=str(outdir))
+    app = cdk.App(
+        outdir=str(outdir),
+        # Server access logs are delivered by a bucket policy for the logging
+        # service, not the deprecated LogDeliveryWrite ACL (the invoices bucket's logs).
+        context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True},
+    )
     # Any unacknowledged finding stops app.synth(); every acknowledgement in
     # stack.py carries its reason.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -36,6 +36,9 @@ class Queue:
     consumer_timeout: int = 30
     max_receive_count: int = 5
     batch_size: int = 10
+    #: False: the consumer is a function of its own, outside the Chalice app
+    #: (``OWN_FUNCTIONS``), which the stack builds and binds itself.
+    in_chalice_app: bool = True
 
     @property
     def visibility_timeout(self) -> int:
@@ -90,6 +93,9 @@ QUEUES: tuple[Queue, ...] = (
     Queue("notifications", consumer="send_notifications"),
     # Invoices and credit notes (docs/invoices.md).
     Queue("invoices", consumer="issue_invoices"),
+    # The invoices' and credit notes' PDFs into the archive (docs/invoices.md):
+    # rendering takes seconds on a cold start, so the timeout is longer.
+    Queue("documents", consumer="render_documents", consumer_timeout=60, in_chalice_app=False),
     # The warehouse hand-off; consumed by the warehouse, not by us.
     Queue("fulfilment", consumer=""),
 )
@@ -104,7 +110,37 @@ RULES: tuple[Rule, ...] = (
         queue="invoices",
         detail_types=("OrderPaid", "OrderShipped", "OrderRefunded"),
     ),
+    # Each issued document is rendered and archived; chalicelib/services/archive.py
+    # ARCHIVE_EVENTS.
+    Rule(
+        "archive-invoice-documents",
+        queue="documents",
+        detail_types=("InvoiceIssued", "CreditNoteIssued"),
+    ),
 )
+
+
+@dataclass(frozen=True)
+class OwnFunction:
+    """A function outside the Chalice app, with a package of its own
+    (infrastructure/documents_package.py builds it at synth)."""
+
+    name: str  # as a Chalice handler's: the Lambda function is <app>-<stage>-<name>
+    handler: str  # module.function inside the package
+    requirements: str  # its runtime, installed for Lambda's platform
+    sources: tuple[str, ...]  # the packages (directories) of ours it ships
+    memory_mb: int = 1024
+
+
+#: The documents renderer: fpdf2 and fontTools would break the API's 5 MB
+#: budget (invoice_pdf/README.md).
+DOCUMENTS_FUNCTION = OwnFunction(
+    name="render_documents",
+    handler="invoice_pdf.handler.render_documents",
+    requirements="invoice_pdf/requirements.txt",
+    sources=("invoice_pdf", "chalicelib"),
+)
+OWN_FUNCTIONS: tuple[OwnFunction, ...] = (DOCUMENTS_FUNCTION,)
 
 SCHEDULES: tuple[Schedule, ...] = tuple(
     Schedule(handler, every_minutes=minutes) for handler, minutes in SCHEDULE_MINUTES.items()

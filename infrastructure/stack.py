@@ -35,7 +35,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
@@ -45,14 +48,22 @@ from chalice.cdk import Chalice
 from chalice.package import to_cfn_resource_name
 from constructs import Construct
 
+from chalicelib.domain.archive import RETENTION_YEARS
 from chalicelib.store import schema
 from infrastructure import definitions
 from infrastructure.access import API_HANDLER, FUNCTIONS, Access, access_of
 from infrastructure.bytecode import add_bytecode, package_runtime
+from infrastructure.documents_package import build_package
 
 #: Chalice needs some role ARN when it does not manage roles; every function's
 #: Role is replaced by its own role below, so this never reaches AWS.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/replaced-by-cdk"
+
+#: The repository: the functions outside the Chalice app are built from it
+#: (their code and requirements), whichever Chalice project is packaged.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Where their installed requirements are kept between synths (by digest).
+REQUIREMENTS_CACHE = REPO_ROOT / "build" / "own-functions"
 
 #: API 5xx answers above this share of requests (5 minute average) alarm.
 API_5XX_RATE_THRESHOLD = 0.05
@@ -147,6 +158,7 @@ class OrdersStack(Stack):
             enforce_ssl=True,
         )
         self.queues, self.dlqs = self._queues()
+        self.documents_bucket = self._documents_bucket()
         self._rules()
         self.config_set, self.sender_identity_arn = self._email()
         self.secrets = self._secrets()
@@ -165,6 +177,7 @@ class OrdersStack(Stack):
         )
         self.functions = self._functions()
         self._bind_functions()
+        self.own_functions = self._own_functions(source_dir)
         self._alarms()
         self._suppressions()
 
@@ -172,6 +185,7 @@ class OrdersStack(Stack):
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
         CfnOutput(self, "StaffUserPoolId", value=self.staff_pool.user_pool_id)
+        CfnOutput(self, "InvoiceBucketName", value=self.documents_bucket.bucket_name)
 
     # --- data, messaging, email, secrets -----------------------------------
 
@@ -234,6 +248,54 @@ class OrdersStack(Stack):
             )
             dlqs[spec.name] = dlq
         return queues, dlqs
+
+    def _documents_bucket(self) -> s3.Bucket:
+        """The invoices bucket: every invoice's and credit note's PDF, kept
+        unchangeable for section 147 AO's eight years (docs/invoices.md).
+
+        Versioned with Object Lock in compliance mode: no one, the root user
+        included, can overwrite, delete or shorten the lock of an object
+        version before its retention ends. Each PDF is put with its own
+        retain-until date (the end of its period, chalicelib/domain/archive.py);
+        the default retention of eight years from the upload is the floor for
+        any object put without one. Retained whatever the stage's removal
+        policy: locked objects cannot be deleted, so neither can the bucket.
+        Access is logged to a bucket of its own (who read which invoice).
+        """
+        logs_bucket = s3.Bucket(
+            self,
+            "InvoicesAccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
+            removal_policy=self.removal_policy,
+        )
+        Validations.of(logs_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-S1",
+                reason=(
+                    "This bucket is itself the destination of the invoices bucket's "
+                    "server access logs; logging it again would log the logging."
+                ),
+            )
+        )
+        return s3.Bucket(
+            self,
+            "InvoicesBucket",
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                Duration.days(365 * RETENTION_YEARS + RETENTION_YEARS // 4 + 1)
+            ),
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="invoices/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
     def _rules(self) -> None:
         specs = {q.name: q for q in definitions.QUEUES}
@@ -426,6 +488,7 @@ class OrdersStack(Stack):
             "SHOP_SES_CONFIGURATION_SET": self.config_set.configuration_set_name,
             "SHOP_STAFF_USER_POOL_ID": self.staff_pool.user_pool_id,
             "SHOP_STAFF_USER_POOL_CLIENT_ID": self.staff_client.user_pool_client_id,
+            "SHOP_INVOICE_BUCKET": self.documents_bucket.bucket_name,
         }
         for spec in definitions.QUEUES:
             key = f"SHOP_{spec.name.upper().replace('-', '_')}_QUEUE_URL"
@@ -488,7 +551,7 @@ class OrdersStack(Stack):
                     self._bind_schedule(function, cfn, path)
 
         registered = {f.handler for f in self.functions}
-        expected = {q.consumer for q in definitions.QUEUES if q.consumer}
+        expected = {q.consumer for q in definitions.QUEUES if q.consumer and q.in_chalice_app}
         expected |= {s.handler for s in definitions.SCHEDULES}
         for missing in sorted(expected - registered):
             # app.py grows handler by handler; a missing one is worth a
@@ -504,6 +567,96 @@ class OrdersStack(Stack):
         if len(name) > 64:
             raise BindingError(f"function name {name!r} exceeds Lambda's 64 characters")
         return name
+
+    def _own_functions(self, source_dir: str) -> list[lambda_.Function]:
+        """The functions outside the Chalice app (definitions.OWN_FUNCTIONS),
+        each with the package built for it at synth (documents_package.py),
+        its own role and log group, and its queue's event source."""
+        config = chalice_config(source_dir)
+        environment = {
+            **config.get("environment_variables", {}),
+            **config["stages"][self.stage.name].get("environment_variables", {}),
+            **self._environment(),
+        }
+        packages = Path(self.chalice._sam_package_dir).parent / "own-functions"
+        created = []
+        for spec in definitions.OWN_FUNCTIONS:
+            queue = next(q for q in definitions.QUEUES if q.consumer == spec.name)
+            cid = construct_id(spec.name)
+            name = self.function_name(spec.name)
+            log_group = logs.LogGroup(
+                self,
+                f"{cid}Logs",
+                log_group_name=f"/aws/lambda/{name}",
+                retention=_retention(self.stage.log_retention_days),
+                removal_policy=self.removal_policy,
+            )
+            role = self._own_role(spec.name, cid, log_group)
+            function = lambda_.Function(
+                self,
+                f"{cid}Function",
+                function_name=name,
+                runtime=lambda_.Runtime.PYTHON_3_13,
+                architecture=lambda_.Architecture.X86_64,
+                handler=spec.handler,
+                code=lambda_.Code.from_asset(
+                    str(build_package(spec, REPO_ROOT, packages, REQUIREMENTS_CACHE))
+                ),
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(queue.consumer_timeout),
+                role=role,
+                environment=environment,
+                log_group=log_group,
+            )
+            # CDK makes the function depend on its role and the role's policy;
+            # the role is already a dependency through the Role attribute
+            # (cfn-lint W3005), the policy must stay one (the mapping checks it).
+            cfn_function: Any = function.node.default_child
+            policy: Any = role.node.find_child("DefaultPolicy").node.default_child
+            cfn_function.add_override("DependsOn", [self.get_logical_id(policy)])
+            function.add_event_source(
+                event_sources.SqsEventSource(
+                    self.queues[queue.name],
+                    batch_size=queue.batch_size,
+                    report_batch_item_failures=True,
+                )
+            )
+            created.append(function)
+        return created
+
+    def _own_role(self, handler: str, cid: str, log_group: logs.LogGroup) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{cid}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{self.prefix} {handler}: only what this function uses",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        for statement in self._statements(access_of(handler)):
+            role.add_to_policy(statement)
+        self._acknowledge_documents(role, access_of(handler))
+        return role
+
+    def _acknowledge_documents(self, role: iam.Role, access: Access) -> None:
+        """The one wildcard of a role's policy: the invoices bucket's objects."""
+        if not (access.read_documents or access.write_documents):
+            return
+        bucket = self.get_logical_id(self.documents_bucket.node.default_child)  # type: ignore[arg-type]
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
+                reason=(
+                    "The objects of the invoices bucket, one per document number: the keys "
+                    "are made of numbers issued at run time, so no fixed ARN can name them. "
+                    "The bucket holds nothing else, and the actions only read and put objects."
+                ),
+            )
+        )
 
     def _bind_queue(
         self, function: Function, cfn: Any, path: str, properties: dict[str, Any]
@@ -570,6 +723,7 @@ class OrdersStack(Stack):
         )
         for statement in self._statements(access_of(function.handler)):
             role.add_to_policy(statement)
+        self._acknowledge_documents(role, access_of(function.handler))
         if any(e["Type"] == "DynamoDB" for e in function.properties.get("Events", {}).values()):
             # The stream mapping's on-failure destination sends as this role.
             role.add_to_policy(
@@ -666,6 +820,27 @@ class OrdersStack(Stack):
                     resources=[self.staff_pool.user_pool_arn],
                 )
             )
+        documents = self.documents_bucket.arn_for_objects("*")
+        if access.write_documents:
+            statements.append(
+                iam.PolicyStatement(
+                    # The put carries its own retention (PutObjectRetention);
+                    # reading back is the repeat's check of the stored bytes.
+                    actions=[
+                        "s3:PutObject",
+                        "s3:PutObjectRetention",
+                        "s3:GetObject",
+                        "s3:GetObjectVersion",
+                    ],
+                    resources=[documents],
+                )
+            )
+        elif access.read_documents:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[documents]
+                )
+            )
         parameters = {p.env: p for p in definitions.PARAMETERS}
         for env in access.read_secrets:
             secret = self.secrets[env]
@@ -721,12 +896,14 @@ class OrdersStack(Stack):
                 ),
             )
 
-        for function in self.functions:
-            dimensions = {"FunctionName": self.function_name(function.handler)}
+        alarmed = [(f.logical_id, f.handler) for f in self.functions]
+        alarmed += [(f"{construct_id(s.name)}Function", s.name) for s in definitions.OWN_FUNCTIONS]
+        for logical_id, handler in alarmed:
+            dimensions = {"FunctionName": self.function_name(handler)}
             for metric_name in ("Errors", "Throttles"):
                 alarm(
-                    f"{function.logical_id}{metric_name}",
-                    f"{function.handler}: {metric_name.lower()} in the last five minutes",
+                    f"{logical_id}{metric_name}",
+                    f"{handler}: {metric_name.lower()} in the last five minutes",
                     cloudwatch.Metric(
                         namespace="AWS/Lambda",
                         metric_name=metric_name,
@@ -822,6 +999,17 @@ class OrdersStack(Stack):
                         "issued by the payment provider and rotated in its dashboard, and "
                         "the admin key hashes are rotated by editing the list "
                         "(infrastructure/README.md)."
+                    ),
+                )
+            )
+        for function in self.own_functions:
+            Validations.of(function).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-L1",
+                    reason=(
+                        "Every function runs on python3.13, the runtime the project is "
+                        "built, tested and packaged on (Makefile; the wheels are installed "
+                        "for it); moving to a newer runtime is one change for all of them."
                     ),
                 )
             )

@@ -85,6 +85,17 @@ _DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "total_refunded": 2380,
         },
     ),
+    "DocumentArchived": (
+        {"status": "paid", "payment_status": "paid"},
+        {
+            "kind": "invoice",
+            "number": "RE-2026-00042",
+            "key": "invoices/2026/RE-2026-00042.pdf",
+            "version_id": "v1",
+            "sha256": "0" * 64,
+            "size": 12345,
+        },
+    ),
     "OrderReadyForPickup": (
         {
             "status": "ready_for_pickup",

@@ -121,6 +121,7 @@ _REASONS = {
     201: "Created",
     202: "Accepted",
     204: "No Content",
+    302: "Found",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -307,6 +308,11 @@ def _success(status: int, model: Any, ref_of: Mapping[Any, Any]) -> dict[str, An
     if status == 201:
         response["headers"]["Location"] = {
             "description": "the created resource",
+            "schema": {"type": "string"},
+        }
+    if status == 302:
+        response["headers"]["Location"] = {
+            "description": "where the answer is: a presigned link, valid briefly",
             "schema": {"type": "string"},
         }
     if model in (HTML, XML, CSV):

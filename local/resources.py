@@ -14,6 +14,8 @@ from chalicelib.store import schema
 from infrastructure import definitions
 
 LOCAL_STAGE = "local"
+#: The invoices bucket of a local run (SHOP_INVOICE_BUCKET).
+LOCAL_INVOICE_BUCKET = "shop-invoices-local"
 
 
 def create_table(dynamodb: Any, table_name: str) -> None:
@@ -39,6 +41,7 @@ class Provisioned:
     queue_arns: dict[str, str] = field(default_factory=dict)
     dlq_urls: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)  # env setting -> parameter name
+    invoice_bucket: str = LOCAL_INVOICE_BUCKET
 
 
 def create_queues(sqs: Any, provisioned: Provisioned) -> None:
@@ -67,6 +70,26 @@ def create_queues(sqs: Any, provisioned: Provisioned) -> None:
         provisioned.queue_urls[queue.name] = url
         provisioned.queue_arns[queue.name] = arn
         provisioned.dlq_urls[queue.name] = dlq_url
+
+
+def create_invoice_bucket(s3: Any, name: str) -> None:
+    """The invoices bucket as deployed (infrastructure/stack.py): versioned,
+    with Object Lock in compliance mode, so a second put of a key would add a
+    version here too and the conditional put is tested against the real rules."""
+    from chalicelib.domain.archive import RETENTION_YEARS
+
+    region = s3.meta.region_name
+    location = {} if region == "us-east-1" else {"LocationConstraint": region}
+    s3.create_bucket(
+        Bucket=name, ObjectLockEnabledForBucket=True, CreateBucketConfiguration=location
+    )
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": RETENTION_YEARS}},
+        },
+    )
 
 
 def create_bus_and_rules(events: Any, provisioned: Provisioned) -> None:
@@ -158,6 +181,7 @@ def provision(clients: Any, table_name: str, parameter_overrides: dict[str, str]
     create_table(clients("dynamodb"), table_name)
     create_queues(clients("sqs"), provisioned)
     create_bus_and_rules(clients("events"), provisioned)
+    create_invoice_bucket(clients("s3"), provisioned.invoice_bucket)
     provisioned.parameters = create_parameters(clients("ssm"), parameter_overrides)
     return provisioned
 

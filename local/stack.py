@@ -175,6 +175,7 @@ def provision(seed: bool) -> Provisioned:
         {
             "SHOP_TABLE_STREAM_ARN": table["LatestStreamArn"],
             "SHOP_EVENT_BUS_NAME": created.bus_name,
+            "SHOP_INVOICE_BUCKET": created.invoice_bucket,
             **created.parameters,
             **{
                 f"SHOP_{name.upper().replace('-', '_')}_QUEUE_URL": url
@@ -260,13 +261,27 @@ def api_server(host: str, port: int) -> Any:
     return LocalDevServer(app, config, host, port, handler_cls=Handler, server_cls=Server)
 
 
+def own_functions() -> dict[str, Any]:
+    """The functions outside the Chalice app (definitions.OWN_FUNCTIONS), by
+    name: their handlers, imported as Lambda would from their packages."""
+    import importlib
+
+    from infrastructure import definitions
+
+    found = {}
+    for spec in definitions.OWN_FUNCTIONS:
+        module, _, name = spec.handler.rpartition(".")
+        found[spec.name] = getattr(importlib.import_module(module), name)
+    return found
+
+
 def delivery_workers(resources: Provisioned, speed: float) -> list[Worker]:
     """Stream pump, queue pollers and schedules for every handler the app has."""
     from app import app
     from chalicelib import bootstrap
     from infrastructure import definitions
 
-    handlers = app.handler_map
+    handlers = {**app.handler_map, **own_functions()}
     workers: list[Worker] = []
     if "publish_order_events" in handlers:
         workers.append(

@@ -128,6 +128,23 @@ def open_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     dynamodb.delete_table(TableName=name)
 
 
+@pytest.fixture
+def invoice_bucket(table: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh invoices bucket as deployed (versioned, Object Lock in
+    compliance mode) for this test; the moto mock keeps it for the session
+    (locked objects cannot be deleted, on moto as on S3)."""
+    import boto3
+
+    from chalicelib import bootstrap
+    from local.resources import create_invoice_bucket
+
+    name = f"invoices-{uuid.uuid4().hex[:12]}"
+    create_invoice_bucket(boto3.client("s3"), name)
+    monkeypatch.setenv("SHOP_INVOICE_BUCKET", name)
+    bootstrap.reset()
+    return name
+
+
 STRIPE_SECRETS = ["whsec_test_old", "whsec_test_new"]  # two active: a rotation
 HMAC_SECRETS = ["hmac_test"]
 

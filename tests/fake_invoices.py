@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from chalicelib.domain.archive import ArchivedPdf
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.invoice import Credited, CreditNote, Invoice
 from chalicelib.domain.order import HistoryEntry, Order
@@ -15,6 +16,7 @@ from chalicelib.services.ports import (
     IssuedInvoice,
     NumberRecord,
     NumberTaken,
+    PdfRecorded,
 )
 from chalicelib.store import keys
 from tests.fakes import FakeTable
@@ -27,6 +29,7 @@ class FakeInvoices:
     invoices: dict[str, IssuedInvoice] = field(default_factory=dict)
     credit_notes: dict[tuple[str, str], CreditNote] = field(default_factory=dict)
     numbers: dict[str, NumberRecord] = field(default_factory=dict)
+    pdfs: dict[str, ArchivedPdf] = field(default_factory=dict)  # number -> stored PDF
     #: Called before anything is written: raise in it to stand for a crash.
     before_write: Callable[[], None] | None = None
 
@@ -102,3 +105,26 @@ class FakeInvoices:
         # As DynamoDB: a full page names its end, even when nothing follows.
         full = len(page) == limit and len(listed) >= limit
         return DocumentPage(documents=[doc for _, doc in page], after=page[-1][0] if full else None)
+
+    def archived_pdf(self, order_id: str, number: str) -> ArchivedPdf | None:
+        record = self.numbers.get(number)
+        if record is None or record.order_id != order_id:
+            return None
+        return self.pdfs.get(number)
+
+    def record_pdf(
+        self,
+        document: Invoice | CreditNote,
+        pdf: ArchivedPdf,
+        *,
+        order: Order,
+        entry: HistoryEntry,
+        entry_index: int,
+    ) -> None:
+        with self.table.lock:
+            if document.number not in self.numbers:
+                raise PdfRecorded(document.number)  # as the store: the condition fails
+            if document.number in self.pdfs:
+                raise PdfRecorded(document.number)
+            self.pdfs[document.number] = pdf
+            self.table.history.setdefault(order.id, []).append(entry)

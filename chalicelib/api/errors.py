@@ -100,6 +100,7 @@ STATUS_BY_ERROR.update(
         domain.TrackingNumberInUse: 409,
         domain.ShipmentNotFound: 404,
         domain.DocumentNotFound: 404,
+        domain.DocumentNotArchived: 404,
         domain.ReturnExceedsShipped: 409,
         domain.RefundExceedsPaid: 409,
         domain.InvalidCursor: 400,

@@ -21,6 +21,7 @@ from chalicelib.api.invoice_schemas import (
 from chalicelib.domain import einvoice, errors
 from chalicelib.domain.invoice import DOCUMENT_NUMBER_PATTERN, CreditNote, Invoice
 from chalicelib.services import customer_orders
+from chalicelib.services.archive import PDF_LINK_DESCRIPTION
 
 order_documents = Blueprint(__name__)
 
@@ -96,4 +97,33 @@ def download_e_invoice(order_id: str, number: str) -> Response:
             "Content-Type": "application/xml; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{found.number}{suffix}.xml"',
         },
+    )
+
+
+@route(
+    order_documents,
+    "/orders/{order_id}/invoices/{number}/pdf",
+    methods=["GET"],
+    cors=storefront_cors(),
+)
+@documented(
+    "One invoice or credit note as its archived PDF: a redirect to a short-lived link",
+    description=PDF_LINK_DESCRIPTION,
+    ok={302: None},
+    auth="order_token",
+    path_parameters=_NUMBER_PATH,
+    errors=(errors.OrderNotFound, errors.DocumentNotFound, errors.DocumentNotArchived, 422),
+)
+def download_document_pdf(order_id: str, number: str) -> Response:
+    if not re.fullmatch(DOCUMENT_NUMBER_PATTERN, number):
+        raise RequestError(422, "invalid_document_number", "a number such as RE-2026-00001")
+    token = bearer_token(order_documents.current_request)
+    link = customer_orders.document_pdf_link(order_id, number, token, wiring.context())
+    return redirect_to(link)
+
+
+def redirect_to(link: str) -> Response:
+    """302 to the archive's presigned link; never cached (it expires)."""
+    return Response(
+        body="", status_code=302, headers={"Location": link, "Cache-Control": "no-store"}
     )

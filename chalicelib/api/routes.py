@@ -32,6 +32,10 @@ TABLE: dict[str, tuple[str, ...]] = {
     "chalicelib.api.order_documents:order_documents": (
         "/orders/{order_id}/invoices",
         "/orders/{order_id}/invoices/{number}/xml",
+        "/orders/{order_id}/invoices/{number}/pdf",
+    ),
+    "chalicelib.api.admin_documents:admin_documents": (
+        "/admin/orders/{order_id}/invoices/{number}/pdf",
     ),
     "chalicelib.api.admin:admin": ("/admin/products/{sku}", "/admin/stock/{sku}"),
     "chalicelib.api.carts:cart_routes": ("/carts", "/carts/{cart_id}", "/opt-out/{token}"),

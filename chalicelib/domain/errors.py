@@ -128,6 +128,13 @@ class DocumentNotFound(DomainError):
     code = "document_not_found"
 
 
+class DocumentNotArchived(DomainError):
+    """The document is issued, but its PDF is not in the archive yet (the
+    documents function renders it moments after the issue)."""
+
+    code = "document_not_archived"
+
+
 class AlreadyClaimed(DomainError):
     """The claim exists: the event, tracking number or refund was seen before."""
 

@@ -441,6 +441,17 @@ class CreditNoteIssuedData(EventData):
     reason: Literal["refund", "return", "cancellation"]
 
 
+class DocumentArchivedData(EventData):
+    event: ClassVar[str] = "DocumentArchived"
+
+    kind: Literal["invoice", "credit_note"]
+    number: str = Field(description="the document's number (RE-... or GS-...)")
+    key: str = Field(description="the PDF's object key in the invoices bucket")
+    version_id: str = Field(description="the object's version: the archived bytes, locked")
+    sha256: str = Field(description="hex digest of the PDF's bytes")
+    size: int = Field(description="the PDF's size in bytes")
+
+
 # --- carts ------------------------------------------------------------------------------
 
 
@@ -513,6 +524,7 @@ EVENT_DATA: dict[str, type[EventData]] = {
         WithdrawalRefundReminderData,
         InvoiceIssuedData,
         CreditNoteIssuedData,
+        DocumentArchivedData,
     )
 }
 
@@ -607,6 +619,8 @@ _ORDER_EVENTS: dict[type[EventData], str] = {
     WithdrawalRefundReminderData: "A withdrawal's refund deadline is near or passed (internal).",
     InvoiceIssuedData: "The order's invoice was issued (once per order).",
     CreditNoteIssuedData: "A credit note corrected the order's invoice (a refund after it).",
+    DocumentArchivedData: "An invoice's or credit note's PDF was stored in the archive (once "
+    "per document); the customer is mailed it.",
 }
 
 

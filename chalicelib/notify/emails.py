@@ -109,6 +109,16 @@ KINDS: dict[str, Kind] = {
             },
         ),
         Kind(
+            "invoice_document",
+            "customer",
+            {
+                "de": "{% if data.kind == 'credit_note' %}Ihre Rechnungskorrektur{% else %}Ihre"
+                " Rechnung{% endif %} {{ data.number }} zu Bestellung {{ order.number }}",
+                "en": "{% if data.kind == 'credit_note' %}Your credit note{% else %}Your"
+                " invoice{% endif %} {{ data.number }} for order {{ order.number }}",
+            },
+        ),
+        Kind(
             "payment_reminder",
             "customer",
             {
@@ -174,6 +184,9 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "OrderCancelled": ("order_cancelled",),
     "OrderExpired": ("order_cancelled",),
     "OrderRefunded": ("refund_issued",),
+    # The invoice and each credit note, once its PDF is in the archive: the
+    # PDF is attached (read from the bucket: ATTACHED_BY_EVENT).
+    "DocumentArchived": ("invoice_document",),
     "PaymentReminderDue": ("payment_reminder",),
     "CartAbandoned": ("cart_nudge",),
     # Fulfilment: a customer-visible note is mailed; internal ones never are
@@ -273,6 +286,10 @@ class BankTransferDetails:
     due_at: datetime
     girocode_cid: str | None  # the inline image, when the details make one
 
+
+#: detail-type -> the kinds of email that carry the archived PDF the event
+#: names (notify/service.py reads it from the invoices bucket).
+ATTACHED_BY_EVENT: dict[str, frozenset[str]] = {"DocumentArchived": frozenset({"invoice_document"})}
 
 #: detail-type -> the secret its email shows, which the event must not carry.
 SECRETS_BY_EVENT: dict[str, str] = {"OrderReadyForPickup": "pickup_code"}

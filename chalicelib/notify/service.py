@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from chalicelib.notify.emails import Shop
 from chalicelib.observability import logger, metrics
 from chalicelib.services.ports import (
     AlreadySent,
+    Attachment,
+    DocumentArchive,
     Email,
     EmailReceipts,
     Mailer,
@@ -39,6 +41,8 @@ class Notifier:
     #: Where the ready-for-pickup email finds the order's pickup code, which
     #: no event carries.
     pickup_codes: PickupCodes | None = None
+    #: Where the invoice email reads the PDF it attaches (the invoices bucket).
+    archive: DocumentArchive | None = None
 
 
 def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifier) -> list[str]:
@@ -54,7 +58,10 @@ def send_event_emails(detail_type: str, detail: dict[str, Any], notifier: Notifi
         return []
     secrets = _secrets(detail_type, parsed, notifier)
     sent = []
-    for email in catalogue.emails_for(detail_type, parsed, notifier.shop, secrets):
+    for rendered in catalogue.emails_for(detail_type, parsed, notifier.shop, secrets):
+        email = rendered
+        if email.kind in catalogue.ATTACHED_BY_EVENT.get(detail_type, ()):
+            email = replace(email, attachments=(_archived_pdf(parsed, notifier),))
         if deliver(email, notifier):
             sent.append(email.kind)
     return sent
@@ -72,6 +79,33 @@ def _secrets(detail_type: str, detail: Any, notifier: Notifier) -> dict[str, str
     if code is None:
         raise RuntimeError("the order has no pickup code")
     return {name: code}
+
+
+def _archived_pdf(detail: Any, notifier: Notifier) -> Attachment:
+    """The PDF a DocumentArchived event names, read from the archive by its
+    version and checked against its digest (a mismatch raises: retried,
+    then dead-lettered, never mailed)."""
+    import hashlib
+
+    from chalicelib.domain.archive import ArchivedPdf, pdf_filename
+
+    if notifier.archive is None:
+        raise RuntimeError("this notifier cannot read the archive")
+    data = detail.data
+    pdf = notifier.archive.read(
+        ArchivedPdf(
+            key=data.key,
+            version_id=data.version_id,
+            sha256=data.sha256,
+            size=data.size,
+            stored_at=detail.occurred_at,
+        )
+    )
+    if hashlib.sha256(pdf).hexdigest() != data.sha256:
+        raise RuntimeError("the archived PDF does not match its digest")
+    return Attachment(
+        filename=pdf_filename(data.number), maintype="application", subtype="pdf", data=pdf
+    )
 
 
 def deliver(email: Email, notifier: Notifier) -> bool:

@@ -5,6 +5,8 @@ UTF-8 subjects and the List-Unsubscribe headers exactly as we build them,
 and the images the HTML shows inline (the GiroCode): multipart/alternative
 of the text and a multipart/related of the HTML with its images, which mail
 clients show where ``cid:`` points (they block ``data:`` URIs and remote images).
+A file it carries (the invoice's PDF) makes it multipart/mixed: the
+alternative first, then the attachment.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def mime(email: Email, sender: str, reply_to: str) -> bytes:
                 cid=f"<{image.content_id}>",
                 disposition="inline",
             )
+    for attachment in email.attachments:
+        # Turns the message into multipart/mixed: the text and HTML, then the file.
+        message.add_attachment(
+            attachment.data,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+        )
     # After the parts: set_content drops Content-* headers set before it.
     message["Content-Language"] = email.locale
     return message.as_bytes()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         CartStore,
         CatalogStore,
         CustomerData,
+        DocumentArchive,
         InvoiceStore,
         OrderDesk,
         OrderStore,
@@ -65,3 +66,5 @@ class Context:
     # The back office (docs/back-office.md): sign-in and the sessions.
     staff: StaffDirectory | None = None
     sessions: StaffSessions | None = None
+    # The invoices bucket: the downloads' links to the archived PDFs.
+    archive: DocumentArchive | None = None

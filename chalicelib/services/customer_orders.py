@@ -56,6 +56,22 @@ def order_document(order_id: str, number: str, token: str, ctx: Context) -> Invo
     raise DocumentNotFound("the order has no document of this number", number=number)
 
 
+def document_pdf_link(order_id: str, number: str, token: str, ctx: Context) -> str:
+    """A short-lived link to the archived PDF of one of the order's
+    documents (services/archive.py); DocumentNotArchived until it is stored."""
+    from chalicelib.services.archive import document_link
+
+    authorised_record(order_id, token, ctx)
+    assert ctx.invoices is not None and ctx.archive is not None, "the context has no archive"
+    return document_link(
+        order_id,
+        number,
+        invoices=ctx.invoices,
+        archive_store=ctx.archive,
+        seconds=ctx.settings.document_link_seconds,
+    )
+
+
 def cancel_order(order_id: str, token: str, reason: str, ctx: Context) -> OrderRecord:
     """Cancel before shipment and release the stock; refund what was paid.
     Cancelling a cancelled order again changes nothing and succeeds (and

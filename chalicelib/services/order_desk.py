@@ -112,3 +112,19 @@ def list_orders(
 def show_order(order_id: str, ctx: Context) -> OrderRecord:
     """The order with its whole history (internal entries too) and shipments."""
     return ctx.orders.get(order_id)
+
+
+def document_pdf_link(order_id: str, number: str, ctx: Context) -> str:
+    """A short-lived link to the archived PDF of one of the order's
+    documents, for the merchant (services/archive.py)."""
+    from chalicelib.services.archive import document_link
+
+    ctx.orders.get(order_id)  # OrderNotFound
+    assert ctx.invoices is not None and ctx.archive is not None, "the context has no archive"
+    return document_link(
+        order_id,
+        number,
+        invoices=ctx.invoices,
+        archive_store=ctx.archive,
+        seconds=ctx.settings.document_link_seconds,
+    )

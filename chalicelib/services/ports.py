@@ -12,7 +12,7 @@ at its cold start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
+    from chalicelib.domain.archive import ArchivedPdf
     from chalicelib.domain.cart import Cart, CartNudge
     from chalicelib.domain.catalog import Product
     from chalicelib.domain.data_requests import DataRequest, StoredItem
@@ -289,6 +290,61 @@ class InvoiceStore(Protocol):
         """Up to ``limit`` documents issued in ``month`` ("2026-12", the issue
         date's month), after the position ``after`` of an earlier page: the
         by_document_month index, never a Scan."""
+
+    def archived_pdf(self, order_id: str, number: str) -> ArchivedPdf | None:
+        """The stored PDF recorded on the order's document of this number;
+        None while it is not archived (or there is no such document)."""
+        ...
+
+    def record_pdf(
+        self,
+        document: Invoice | CreditNote,
+        pdf: ArchivedPdf,
+        *,
+        order: Order,
+        entry: HistoryEntry,
+        entry_index: int,
+    ) -> None:
+        """Record ``pdf`` on the document and write its history entry
+        (DocumentArchived) in one transaction, only if the document has no
+        PDF recorded yet (else PdfRecorded): one entry, so one email, per
+        document."""
+        ...
+
+
+class PdfRecorded(Exception):
+    """The document's PDF was recorded already (an earlier delivery)."""
+
+
+class ArchiveConflict(Exception):
+    """The archive holds other bytes under the document's key than the ones
+    rendered now: never overwritten (the lock forbids it anyway); an operator
+    must look."""
+
+
+#: Renders an issued document as its PDF; the same document, the same bytes
+#: (invoice_pdf/render.py, outside the API's package).
+PdfRenderer = Callable[["Invoice | CreditNote"], bytes]
+
+
+class DocumentArchive(Protocol):
+    """The invoices bucket: each PDF written once, read back by its version."""
+
+    def store(
+        self, key: str, pdf: bytes, *, sha256: str, at: datetime, retain_until: datetime
+    ) -> ArchivedPdf:
+        """Put ``pdf`` under ``key`` only if no object is there, locked in
+        compliance mode until ``retain_until``. If one is
+        (a repeated delivery after a crash), the stored object is answered
+        when it holds these bytes, else ArchiveConflict; never a second version."""
+        ...
+
+    def read(self, pdf: ArchivedPdf) -> bytes:
+        """The archived bytes of that version."""
+        ...
+
+    def link(self, pdf: ArchivedPdf, *, filename: str, seconds: int) -> str:
+        """A URL that serves that version for ``seconds`` (a presigned GET)."""
         ...
 
 
@@ -692,6 +748,16 @@ class InlineImage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the email carries (the invoice's PDF)."""
+
+    filename: str
+    maintype: str  # "application"
+    subtype: str  # "pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     """One rendered email, as the mailer sends it (chalicelib/notify/emails.py
     builds them)."""
@@ -706,6 +772,7 @@ class Email:
     text: str
     headers: Mapping[str, str] = field(default_factory=dict)
     images: tuple[InlineImage, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 class SendFailed(Exception):

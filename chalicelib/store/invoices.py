@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.archive import ArchivedPdf
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.invoice import (
     BankDetails,
@@ -41,6 +42,7 @@ from chalicelib.services.ports import (
     IssuedInvoice,
     NumberRecord,
     NumberTaken,
+    PdfRecorded,
 )
 from chalicelib.store import keys, schema
 from chalicelib.store.attributes import from_dynamo, to_dynamo
@@ -137,6 +139,22 @@ def document_from_item(item: dict[str, Any]) -> Invoice | CreditNote:
     if item["entity"] == "credit_note":
         return credit_note_from_plain(item["document"])
     return invoice_from_plain(item["document"])
+
+
+def pdf_to_plain(pdf: ArchivedPdf) -> dict[str, Any]:
+    return dict(_plain(asdict(pdf)))
+
+
+def pdf_from_plain(value: dict[str, Any] | None) -> ArchivedPdf | None:
+    if not value:
+        return None
+    return ArchivedPdf(
+        key=value["key"],
+        version_id=value["version_id"],
+        sha256=value["sha256"],
+        size=int(value["size"]),
+        stored_at=datetime.fromisoformat(value["stored_at"]),
+    )
 
 
 # --- the adapter ------------------------------------------------------------------------
@@ -297,6 +315,84 @@ class DynamoInvoices:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             request["Limit"] = limit - len(found)
         return DocumentPage(documents=found, after=last)
+
+    # --- the archived PDF (docs/invoices.md) -----------------------------------------
+
+    def archived_pdf(self, order_id: str, number: str) -> ArchivedPdf | None:
+        invoice = from_dynamo(
+            self._client.get_item(
+                TableName=self._table, Key=to_dynamo(keys.invoice(order_id)), ConsistentRead=True
+            ).get("Item", {})
+        )
+        if not invoice:
+            return None
+        if invoice["number"] == number:
+            return pdf_from_plain(invoice.get("pdf"))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": to_dynamo(
+                {":pk": keys.order_partition(order_id), ":prefix": keys.CREDIT_NOTE_PREFIX}
+            ),
+            "ProjectionExpression": "#number, pdf",
+            "ExpressionAttributeNames": {"#number": "number"},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                note = from_dynamo(item)
+                if note["number"] == number:
+                    return pdf_from_plain(note.get("pdf"))
+            if "LastEvaluatedKey" not in response:
+                return None
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def record_pdf(
+        self,
+        document: Invoice | CreditNote,
+        pdf: ArchivedPdf,
+        *,
+        order: Order,
+        entry: HistoryEntry,
+        entry_index: int,
+    ) -> None:
+        key = (
+            keys.credit_note(order.id, document.source)
+            if isinstance(document, CreditNote)
+            else keys.invoice(order.id)
+        )
+        items = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_dynamo(key),
+                    "UpdateExpression": "SET pdf = :pdf",
+                    # The number too: the key names the document it was rendered from.
+                    "ConditionExpression": (
+                        "attribute_exists(PK) AND #number = :number AND attribute_not_exists(pdf)"
+                    ),
+                    "ExpressionAttributeNames": {"#number": "number"},
+                    "ExpressionAttributeValues": to_dynamo(
+                        {":pdf": pdf_to_plain(pdf), ":number": document.number}
+                    ),
+                }
+            },
+            self._put(history_to_item(order, entry, entry_index)),
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            reasons = cancellation_reasons(exc)
+            if not reasons:
+                raise
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise PdfRecorded(document.number) from exc
+            if any(r.get("Code") in RETRYABLE_CANCELLATION_CODES for r in reasons) or (
+                reasons[1].get("Code") == "ConditionalCheckFailed"
+            ):
+                raise ConcurrentUpdate("the order's history moved", order_id=order.id) from exc
+            raise
 
     # --- the transaction ------------------------------------------------------------
 

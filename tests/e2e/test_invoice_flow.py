@@ -1,6 +1,9 @@
 """`make run`: pay an order and open its invoice PDF from the dev page; a
 refund adds its credit note. The local stack runs as a subprocess: the
-payment's event goes stream -> bus -> the invoices queue -> issue_invoices."""
+payment's event goes stream -> bus -> the invoices queue -> issue_invoices,
+its InvoiceIssued -> the documents queue -> render_documents, which puts the
+PDF into the invoices bucket; the dev page's link opens it through the API's
+download (a redirect to the archive), and the customer is mailed it."""
 
 from __future__ import annotations
 
@@ -12,20 +15,26 @@ import requests
 from pypdf import PdfReader
 
 from tests.conftest import order_body
-from tests.e2e.test_event_flow import ADMIN, eventually
+from tests.e2e.test_event_flow import ADMIN, emails_about, eventually
 
 pytestmark = pytest.mark.e2e
 
 
 def documents_of(stack, number: str) -> list[dict]:
+    """The order's documents once each is archived (the link works from then)."""
     for order in requests.get(f"{stack.dev}/dev/orders", timeout=5).json():
         if order["number"] == number:
-            return order["documents"]
+            documents = order["documents"]
+            return documents if all(d["archived"] for d in documents) else []
     return []
 
 
 def pdf_text(stack, url: str) -> str:
     r = requests.get(f"{stack.dev}{url}", timeout=10)
+    # Through the API's download (the dev page asks it): the 302 it answered,
+    # to the presigned link, then the bytes from the archive.
+    assert [h.status_code for h in r.history] == [302], r.history
+    assert "X-Amz-Signature=" in r.url
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
 
@@ -67,3 +76,10 @@ def test_a_paid_order_shows_its_invoice_pdf_on_the_dev_page_and_a_refund_its_cre
     text = pdf_text(stack, note["url"])
     assert f"Korrigiert Rechnung {invoice['number']}" in text
     assert "-5,00 €" in text
+    # The customer got each as an attachment of its own email.
+    subjects = emails_about(stack, order["number"])
+    assert any(invoice["number"] in s for s in subjects), subjects
+    mailed = eventually(
+        lambda: [s for s in emails_about(stack, order["number"]) if note["number"] in s]
+    )
+    assert mailed

@@ -289,6 +289,11 @@ ROUTES: dict[tuple[str, str], Spec] = {
         headers={"Authorization": W("token_a", "Bearer {}")},
         foreign={"order_id": W("order_b")},
     ),
+    ("GET", "/orders/{order_id}/invoices/{number}/pdf"): Spec(
+        path={"order_id": W("order_a"), "number": "RE-2026-00001"},
+        headers={"Authorization": W("token_a", "Bearer {}")},
+        foreign={"order_id": W("order_b")},
+    ),
     ("POST", "/orders/{order_id}/cancel"): Spec(
         path={"order_id": W("order_a")},
         headers={"Authorization": W("token_a", "Bearer {}")},
@@ -397,6 +402,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/admin/invoices"): Spec(headers=ADMIN),
     ("GET", "/admin/invoices/journal"): Spec(headers=ADMIN),
     ("GET", "/admin/orders/{order_id}"): Spec(path={"order_id": W("order_a")}, headers=ADMIN),
+    ("GET", "/admin/orders/{order_id}/invoices/{number}/pdf"): Spec(
+        path={"order_id": W("order_a"), "number": "RE-2026-00001"}, headers=ADMIN
+    ),
     ("POST", "/admin/orders/{order_id}/notes"): Spec(
         path={"order_id": W("order_a")},
         headers=ADMIN,

@@ -8,7 +8,7 @@ import json
 
 from chalicelib import bootstrap
 from chalicelib.services.invoices import issue_documents
-from tests.conftest import address, order_body
+from tests.conftest import ADMIN_KEY, address, order_body
 
 
 def paid(api):
@@ -171,3 +171,73 @@ def test_an_unknown_flavour_is_a_validation_error(api):
     (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
     r = e_invoice(api, order, number, query="?flavour=ubl")
     assert (r.status_code, r.json["error"]["code"]) == (422, "validation_error")
+
+
+# --- the PDF from the archive ---------------------------------------------------------
+
+
+def pdf_download(api, order, number, *, token=None, admin=False):
+    """The download: the redirect when archived, the JSON error body otherwise."""
+    if admin:
+        path = f"/admin/orders/{order['id']}/invoices/{number}/pdf"
+        r = api.http.request("GET", path, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    else:
+        auth = {"Authorization": f"Bearer {token or order['token']}"}
+        path = f"/orders/{order['id']}/invoices/{number}/pdf"
+        r = api.http.request("GET", path, headers=auth)
+    is_json = r.headers.get("Content-Type", "").startswith("application/json")
+    r.json = json.loads(r.body) if is_json else None
+    return r
+
+
+def archive_now(order, number):
+    from chalicelib.services.archive import archive_document
+    from invoice_pdf.render import render
+
+    detail = {"order": {"id": order["id"]}, "data": {"number": number}}
+    return archive_document("InvoiceIssued", detail, bootstrap.archiving(render))
+
+
+def test_the_pdf_is_404_until_archived_then_a_redirect_to_the_archived_version(api, invoice_bucket):
+    import boto3
+    import requests
+
+    order = paid(api)
+    (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
+    for admin in (False, True):
+        r = pdf_download(api, order, number, admin=admin)
+        assert (r.status_code, r.json["error"]["code"]) == (404, "document_not_archived")
+
+    stored = archive_now(order, number)
+    for admin in (False, True):
+        r = pdf_download(api, order, number, admin=admin)
+        assert r.status_code == 302, r.body
+        location = r.headers["Location"]
+        assert f"/{stored.key}?" in location or f"{invoice_bucket}/{stored.key}" in location
+        assert f"versionId={stored.version_id}" in location
+        assert "X-Amz-Expires=60" in location
+        assert r.headers["Cache-Control"] == "no-store"
+    # The link serves the archived bytes (moto answers it, as S3 would).
+    served = requests.get(location, timeout=10)
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "application/pdf"
+    archived = boto3.client("s3").get_object(Bucket=invoice_bucket, Key=stored.key)
+    assert served.content == archived["Body"].read()
+
+
+def test_the_pdf_of_an_unknown_number_a_malformed_one_or_with_a_wrong_token_is_refused(
+    api, invoice_bucket
+):
+    order = paid(api)
+    (number,) = issue_documents("OrderPaid", event("OrderPaid", order, "e1"), bootstrap.invoicing())
+    archive_now(order, number)
+    r = pdf_download(api, order, "RE-1999-00001")
+    assert (r.status_code, r.json["error"]["code"]) == (404, "document_not_found")
+    r = pdf_download(api, order, "RE-1999-00001", admin=True)
+    assert (r.status_code, r.json["error"]["code"]) == (404, "document_not_found")
+    r = pdf_download(api, order, "invoice")
+    assert (r.status_code, r.json["error"]["code"]) == (422, "invalid_document_number")
+    r = pdf_download(api, order, number, token="not-the-token")
+    assert (r.status_code, r.json["error"]["code"]) == (404, "order_not_found")
+    r = pdf_download(api, {"id": "no-such-order"}, number, admin=True)
+    assert (r.status_code, r.json["error"]["code"]) == (404, "order_not_found")

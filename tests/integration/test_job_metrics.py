@@ -30,6 +30,8 @@ JOB_HANDLERS = {
     "send_withdrawal_reminders",
     "issue_invoices",
 }
+#: The functions outside the Chalice app (infrastructure/definitions.py OWN_FUNCTIONS).
+OWN_JOB_HANDLERS = {"render_documents"}
 
 
 def emf_records(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
@@ -72,6 +74,9 @@ def test_the_handlers_covered_here_are_all_the_apps_non_http_handlers():
     from app import app
 
     assert {source.name for source in app.event_sources} == JOB_HANDLERS
+    from infrastructure.definitions import OWN_FUNCTIONS
+
+    assert {function.name for function in OWN_FUNCTIONS} == OWN_JOB_HANDLERS
 
 
 # --- stream ------------------------------------------------------------------------------
@@ -157,6 +162,34 @@ def test_the_invoice_consumer_publishes_each_invocations_documents(api, pipeline
     assert values(issued, "InvoicesIssued") == [1]
     assert metric_names(credited) == {"CreditNotesIssued"}
     assert values(credited, "CreditNotesIssued") == [1]
+
+
+def test_the_documents_function_publishes_each_invocations_archived_pdfs(
+    api, pipeline, invoice_bucket, fresh
+):
+    from chalicelib.jobs.batches import records_of
+    from invoice_pdf.handler import render_documents
+    from local.delivery import LambdaContext
+    from tests.integration.test_document_archive import DocumentQueue
+    from tests.integration.test_invoice_flow import InvoiceQueue, paid_bank_transfer
+
+    invoices, documents = InvoiceQueue(pipeline), DocumentQueue(pipeline)
+    paid_bank_transfer(api)
+    invoices.consume(invoices.flow())
+    event = documents.flow()
+    assert len(records_of(event)) == 1
+    fresh()
+    logger.append_keys(order_id="left-over")  # as if an earlier invocation leaked
+    context = LambdaContext("render_documents", memory_size=1024, max_runtime_ms=60_000)
+    assert render_documents(event, context) == {"batchItemFailures": []}
+    (archived,) = fresh()
+    render_documents(event, context)  # the repeat archives nothing: no metric, no record
+
+    assert metric_names(archived) == {"DocumentsArchived"}
+    assert values(archived, "DocumentsArchived") == [1]
+    assert fresh() == []
+    keys = logger.get_current_keys()
+    assert "order_id" not in keys and keys["function_name"] == "render_documents"
 
 
 def test_an_invocation_that_raises_still_publishes_its_metrics_and_clears_the_logger(

@@ -25,6 +25,7 @@ EXPECTED_KINDS = {
     "order_delivered",
     "order_cancelled",
     "refund_issued",
+    "invoice_document",
     "payment_reminder",
     "cart_nudge",
     "order_note",  # fulfilment: customer-visible merchant notes

@@ -66,6 +66,7 @@ def test_every_detail_type_of_the_design_has_a_model():
         # Invoices (docs/invoices.md).
         "InvoiceIssued",
         "CreditNoteIssued",
+        "DocumentArchived",
     }
 
 

@@ -272,7 +272,9 @@ def stored_items() -> list[dict[str, Any]]:
 
 
 def invoice_items() -> list[dict[str, Any]]:
-    """InvoiceIssued and CreditNoteIssued, as store/invoices.py writes them."""
+    """InvoiceIssued, CreditNoteIssued and DocumentArchived, as store/invoices.py
+    writes them."""
+    from chalicelib.domain import archive
     from chalicelib.domain import invoice as documents
     from chalicelib.store.invoices import INVOICE_ENTRY_INDEX
     from tests.invoice_samples import invoice_of
@@ -297,6 +299,21 @@ def invoice_items() -> list[dict[str, Any]]:
             INVOICE_ENTRY_INDEX,
         ),
         history_to_item(order, documents.credit_note_entry(note, at=AT), INVOICE_ENTRY_INDEX + 1),
+        history_to_item(
+            order,
+            archive.archive_entry(
+                invoice,
+                archive.ArchivedPdf(
+                    key=archive.pdf_key(invoice),
+                    version_id="v1",
+                    sha256="ab" * 32,
+                    size=2048,
+                    stored_at=AT,
+                ),
+                at=AT,
+            ),
+            archive.entry_index(invoice, 0),
+        ),
     ]
 
 

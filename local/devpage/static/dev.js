@@ -63,8 +63,11 @@ async function loadOrders() {
     el("strong", {}, o.number), " ", el("span", {class: `status ${o.status}`}, o.status),
     ` ${o.payment_status} · ${o.fulfilment_status} · ${o.payment_method} · ${money(o.total, o.currency)} · ${o.email}`,
     el("ol", {}, o.history.map((h) => el("li", {class: h.visibility}, `${h.at.slice(0, 19)} ${h.event} (${h.actor}): ${h.message}`))),
-    el("p", {class: "documents"}, ...(o.documents || []).map((d) => el("a", {href: d.url, target: "_blank", class: `document ${d.kind}`},
-      `${d.kind === "invoice" ? "Invoice" : "Credit note"} ${d.number} (PDF) `))))));
+    el("p", {class: "documents"}, ...(o.documents || []).map((d) => d.archived
+      ? el("a", {href: d.url, target: "_blank", class: `document ${d.kind}`},
+        `${d.kind === "invoice" ? "Invoice" : "Credit note"} ${d.number} (PDF) `)
+      : el("span", {class: `document ${d.kind}`},
+        `${d.kind === "invoice" ? "Invoice" : "Credit note"} ${d.number} (PDF being archived…) `))))));
 }
 
 async function loadEmails() {
